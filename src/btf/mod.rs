@@ -1,0 +1,16 @@
+//! BTF and `.BTF.ext`: takes raw sections of many objects, gives one merged, deduplicated,
+//! encoded `.BTF` (and `.BTF.ext`) with type ids remapped.
+//!
+//! Flow used by the linker:
+//! 1. `Btf::new()`, then `append(data)` for each input's `.BTF` (ids shifted by the returned base,
+//!    names re-interned into one string table), and `ext::BtfExt::append_raw(..)` for each `.BTF.ext`.
+//! 2. `equivalence()` — structural equivalence classes (used to compare map key/value types).
+//! 3. The linker pushes rebuilt DATASECs, and lists redirects (dropped VAR/FUNC -> survivor,
+//!    old DATASEC -> removed).
+//! 4. `compact(&eq, &redirects)` -> `TypeRemap`; `BtfExt::remap_types(&remap)`.
+//! 5. `encode(endian)`; `BtfExt::encode(endian)`.
+
+pub mod ext;
+mod types;
+
+pub use types::*;

@@ -1,0 +1,111 @@
+//! The library's one error type: every failure names the file, section, symbol or field involved.
+
+use std::path::PathBuf;
+
+/// Result alias used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while reading, linking, inspecting or loading objects.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input is not a usable BPF object (bad ELF, wrong machine, broken table ...).
+    #[error("{file}: {reason}")]
+    BadObject { file: String, reason: String },
+    /// A `.BTF` or `.BTF.ext` section is malformed. Wrapped in [`Error::InFile`] by callers.
+    #[error("section {section}: {reason}")]
+    BadBtf { section: &'static str, reason: String },
+    /// Two definitions of one map disagree on a field.
+    #[error(
+        "map `{map}`: {field} differs: {file_a} has {value_a}, {file_b} has {value_b}; \
+         make the two definitions agree (or rename one of the maps)"
+    )]
+    MapConflict {
+        map: String,
+        field: String,
+        file_a: String,
+        value_a: String,
+        file_b: String,
+        value_b: String,
+    },
+    /// Two strong definitions of one global symbol.
+    #[error(
+        "symbol `{name}` is defined in both {file_a} and {file_b}; \
+         make one of them `static`, `__weak`, or an `extern` declaration"
+    )]
+    DuplicateSymbol {
+        name: String,
+        file_a: String,
+        file_b: String,
+    },
+    /// Two symbols of one name that cannot be the same thing (a function and a variable, ...).
+    #[error("symbol `{name}`: {reason} ({file_a} and {file_b})")]
+    SymbolMismatch {
+        name: String,
+        reason: String,
+        file_a: String,
+        file_b: String,
+    },
+    /// `license` or `version` sections that disagree.
+    #[error("section `{section}` differs: {file_a} has {value_a}, {file_b} has {value_b}")]
+    SectionConflict {
+        section: String,
+        file_a: String,
+        value_a: String,
+        file_b: String,
+        value_b: String,
+    },
+    /// Inputs of different byte orders.
+    #[error("{file}: byte order {found} differs from {first_file} ({expected})")]
+    MixedEndian {
+        file: String,
+        found: &'static str,
+        first_file: String,
+        expected: &'static str,
+    },
+    /// The command was asked to do something it must not (e.g. overwrite an input).
+    #[error("{0}")]
+    Usage(String),
+    /// An error with the file it came from.
+    #[error("{file}: {source}")]
+    InFile {
+        file: String,
+        #[source]
+        source: Box<Error>,
+    },
+    /// Loader failures (libbpf, pins, kernel).
+    #[error("{0}")]
+    Load(String),
+}
+
+impl Error {
+    /// Attach the input file name to an error raised without it.
+    pub fn in_file(self, file: &str) -> Error {
+        Error::InFile {
+            file: file.to_string(),
+            source: Box::new(self),
+        }
+    }
+
+    /// Shorthand for a malformed `.BTF` section.
+    pub fn btf(reason: impl Into<String>) -> Error {
+        Error::BadBtf {
+            section: ".BTF",
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for a malformed `.BTF.ext` section.
+    pub fn btf_ext(reason: impl Into<String>) -> Error {
+        Error::BadBtf {
+            section: ".BTF.ext",
+            reason: reason.into(),
+        }
+    }
+}
