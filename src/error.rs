@@ -20,20 +20,13 @@ pub enum Error {
     BadObject { file: String, reason: String },
     /// A `.BTF` or `.BTF.ext` section is malformed. Wrapped in [`Error::InFile`] by callers.
     #[error("section {section}: {reason}")]
-    BadBtf { section: &'static str, reason: String },
-    /// Two definitions of one map disagree on a field.
-    #[error(
-        "map `{map}`: {field} differs: {file_a} has {value_a}, {file_b} has {value_b}; \
-         make the two definitions agree (or rename one of the maps)"
-    )]
-    MapConflict {
-        map: String,
-        field: String,
-        file_a: String,
-        value_a: String,
-        file_b: String,
-        value_b: String,
+    BadBtf {
+        section: &'static str,
+        reason: String,
     },
+    /// Two definitions of one map disagree on a field.
+    #[error("{0}")]
+    MapConflict(Box<MapConflict>),
     /// Two strong definitions of one global symbol.
     #[error(
         "symbol `{name}` is defined in both {file_a} and {file_b}; \
@@ -82,6 +75,21 @@ pub enum Error {
     /// Loader failures (libbpf, pins, kernel).
     #[error("{0}")]
     Load(String),
+}
+
+/// Two definitions of one map that disagree: the map, the field and both sides.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "map `{map}`: {field} differs: {file_a} has {value_a}, {file_b} has {value_b}; \
+     make the two definitions agree (or rename one of the maps)"
+)]
+pub struct MapConflict {
+    pub map: String,
+    pub field: String,
+    pub file_a: String,
+    pub value_a: String,
+    pub file_b: String,
+    pub value_b: String,
 }
 
 impl Error {

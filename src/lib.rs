@@ -1,26 +1,23 @@
 //! bpfmerge: link BPF objects so same-named maps become one map, and load objects reusing pinned maps.
+//!
+//! The link path is pure Rust: [`link_files`] / [`link_bytes`]. The loader ([`load`]) sits behind
+//! the default-on `load` feature.
 
 pub mod btf;
+mod datasec;
 pub mod error;
+pub mod input;
+mod layout;
+mod link;
 #[cfg(feature = "load")]
 pub mod load;
-
-use std::path::{Path, PathBuf};
+pub mod maps;
+mod relocate;
+mod resolve;
+mod write;
 
 pub use error::{Error, Result};
-
-/// What a link merged (printed by `-v`, `--json`).
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct LinkReport {
-    pub output: PathBuf,
-    pub inputs: Vec<String>,
-}
-
-impl LinkReport {
-    pub fn to_text(&self) -> String {
-        String::new()
-    }
-}
+pub use link::{link_bytes, link_files, InputReport, LinkReport, MapReport};
 
 /// What `inspect` found.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -32,12 +29,7 @@ impl InspectReport {
     }
 }
 
-/// Link the objects at `inputs` into `output` (written atomically; nothing written on error).
-pub fn link_files(_inputs: &[PathBuf], _output: &Path) -> Result<LinkReport> {
-    todo!()
-}
-
 /// Describe the objects at `inputs`.
-pub fn inspect_files(_inputs: &[PathBuf]) -> Result<InspectReport> {
-    todo!()
+pub fn inspect_files(_inputs: &[std::path::PathBuf]) -> Result<InspectReport> {
+    Err(Error::Usage("inspect is not implemented yet".into()))
 }

@@ -54,26 +54,93 @@ pub struct EnumValue {
 pub enum BtfType {
     /// Placeholder at id 0.
     Void,
-    Int { name: StrOff, size: u32, /// the u32 after the header (encoding<<24 | offset<<16 | bits)
-          data: u32 },
-    Ptr { ty: TypeId },
-    Array { elem: TypeId, index: TypeId, nelems: u32 },
-    Struct { name: StrOff, size: u32, kind_flag: bool, members: Vec<Member> },
-    Union { name: StrOff, size: u32, kind_flag: bool, members: Vec<Member> },
-    Enum { name: StrOff, size: u32, signed: bool, values: Vec<EnumValue> },
-    Enum64 { name: StrOff, size: u32, signed: bool, values: Vec<EnumValue> },
-    Fwd { name: StrOff, is_union: bool },
-    Typedef { name: StrOff, ty: TypeId },
-    Volatile { ty: TypeId },
-    Const { ty: TypeId },
-    Restrict { ty: TypeId },
-    TypeTag { name: StrOff, ty: TypeId },
-    Func { name: StrOff, proto: TypeId, linkage: u16 },
-    FuncProto { ret: TypeId, params: Vec<Param> },
-    Var { name: StrOff, ty: TypeId, linkage: u32 },
-    Datasec { name: StrOff, size: u32, vars: Vec<VarSecinfo> },
-    Float { name: StrOff, size: u32 },
-    DeclTag { name: StrOff, ty: TypeId, component_idx: i32 },
+    Int {
+        name: StrOff,
+        size: u32,
+        /// the u32 after the header (encoding<<24 | offset<<16 | bits)
+        data: u32,
+    },
+    Ptr {
+        ty: TypeId,
+    },
+    Array {
+        elem: TypeId,
+        index: TypeId,
+        nelems: u32,
+    },
+    Struct {
+        name: StrOff,
+        size: u32,
+        kind_flag: bool,
+        members: Vec<Member>,
+    },
+    Union {
+        name: StrOff,
+        size: u32,
+        kind_flag: bool,
+        members: Vec<Member>,
+    },
+    Enum {
+        name: StrOff,
+        size: u32,
+        signed: bool,
+        values: Vec<EnumValue>,
+    },
+    Enum64 {
+        name: StrOff,
+        size: u32,
+        signed: bool,
+        values: Vec<EnumValue>,
+    },
+    Fwd {
+        name: StrOff,
+        is_union: bool,
+    },
+    Typedef {
+        name: StrOff,
+        ty: TypeId,
+    },
+    Volatile {
+        ty: TypeId,
+    },
+    Const {
+        ty: TypeId,
+    },
+    Restrict {
+        ty: TypeId,
+    },
+    TypeTag {
+        name: StrOff,
+        ty: TypeId,
+    },
+    Func {
+        name: StrOff,
+        proto: TypeId,
+        linkage: u16,
+    },
+    FuncProto {
+        ret: TypeId,
+        params: Vec<Param>,
+    },
+    Var {
+        name: StrOff,
+        ty: TypeId,
+        linkage: u32,
+    },
+    Datasec {
+        name: StrOff,
+        size: u32,
+        vars: Vec<VarSecinfo>,
+    },
+    Float {
+        name: StrOff,
+        size: u32,
+    },
+    DeclTag {
+        name: StrOff,
+        ty: TypeId,
+        component_idx: i32,
+    },
 }
 
 /// Where a redirected type goes in `Btf::compact`.
@@ -130,24 +197,53 @@ pub struct Btf {
 }
 
 impl Btf {
-    pub fn new() -> Btf { todo!() }
+    pub fn new() -> Btf {
+        todo!()
+    }
     /// Parse one raw `.BTF` section (either byte order, told by the magic) and append its types.
-    pub fn append(&mut self, _data: &[u8]) -> Result<Appended> { todo!() }
+    pub fn append(&mut self, _data: &[u8]) -> Result<Appended> {
+        todo!()
+    }
     /// Intern a string of a raw `.BTF` section `data` (as given to `append`) at offset `off`.
-    pub fn intern_from(&mut self, _data: &[u8], _off: u32) -> Result<StrOff> { todo!() }
-    pub fn intern(&mut self, _s: &str) -> StrOff { todo!() }
+    pub fn intern_from(&mut self, _data: &[u8], _off: u32) -> Result<StrOff> {
+        todo!()
+    }
+    pub fn intern(&mut self, _s: &str) -> StrOff {
+        todo!()
+    }
     /// The string at `off` ("" if out of range).
-    pub fn str(&self, _off: StrOff) -> &str { todo!() }
-    pub fn get(&self, _id: TypeId) -> Result<&BtfType> { todo!() }
-    pub fn push(&mut self, _t: BtfType) -> TypeId { todo!() }
-    pub fn len(&self) -> usize { self.types.len() }
+    pub fn str(&self, _off: StrOff) -> &str {
+        todo!()
+    }
+    pub fn get(&self, _id: TypeId) -> Result<&BtfType> {
+        todo!()
+    }
+    pub fn push(&mut self, _t: BtfType) -> TypeId {
+        todo!()
+    }
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
     /// Follow typedef/const/volatile/restrict/type_tag to the underlying type (bounded: error on loops).
-    pub fn skip_mods(&self, _id: TypeId) -> Result<TypeId> { todo!() }
+    pub fn skip_mods(&self, _id: TypeId) -> Result<TypeId> {
+        todo!()
+    }
     /// Size in bytes of a type (follows modifiers/typedefs/vars; ptr = 8; array = elem*n).
-    pub fn size_of(&self, _id: TypeId) -> Result<u32> { todo!() }
+    pub fn size_of(&self, _id: TypeId) -> Result<u32> {
+        todo!()
+    }
     /// Human text for errors: "struct foo", "__u32", "int[4]", "void *", ...
-    pub fn display(&self, _id: TypeId) -> String { todo!() }
-    pub fn equivalence(&self) -> Equivalence { let _ = Error::btf(""); todo!() }
-    pub fn compact(&mut self, _eq: &Equivalence, _redirects: &[(TypeId, Redirect)]) -> TypeRemap { todo!() }
-    pub fn encode(&self, _endian: Endianness) -> Vec<u8> { todo!() }
+    pub fn display(&self, _id: TypeId) -> String {
+        todo!()
+    }
+    pub fn equivalence(&self) -> Equivalence {
+        let _ = Error::btf("");
+        todo!()
+    }
+    pub fn compact(&mut self, _eq: &Equivalence, _redirects: &[(TypeId, Redirect)]) -> TypeRemap {
+        todo!()
+    }
+    pub fn encode(&self, _endian: Endianness) -> Vec<u8> {
+        todo!()
+    }
 }

@@ -1,0 +1,295 @@
+//! Takes the merged (not yet compacted) BTF with the layout, symbols and map plan, gives the
+//! final BTF and `.BTF.ext` bytes: DATASECs rebuilt with output offsets and sizes, dropped VARs
+//! and resolved extern VAR/FUNCs redirected to their survivors, types deduplicated, `.BTF.ext`
+//! records moved to their output sections.
+
+use std::collections::{BTreeMap, HashMap};
+
+use object::Endianness;
+
+use crate::btf::ext::{BtfExt, ExtSection};
+use crate::btf::{
+    Appended, Btf, BtfType, Equivalence, Redirect, StrOff, TypeId, VarSecinfo, FUNC_EXTERN,
+    FUNC_GLOBAL, VAR_EXTERN,
+};
+use crate::error::Result;
+use crate::input::{Input, SymPlace};
+use crate::layout::{Layout, OutSecId};
+use crate::maps::MapPlan;
+use crate::resolve::{SymRef, Symbols};
+
+/// Where a rebuilt DATASEC goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SecKey {
+    /// An output section.
+    Out(OutSecId),
+    /// A DATASEC with no ELF section (`.kconfig`, `.ksyms`), by order of appearance.
+    Extern(usize),
+}
+
+/// Encoded `.BTF` and `.BTF.ext` (None when there is nothing to put in it).
+pub struct FinalBtf {
+    pub btf: Vec<u8>,
+    pub btf_ext: Option<Vec<u8>>,
+}
+
+/// Finish the BTF of the link.
+#[allow(clippy::too_many_arguments)]
+pub fn finish(
+    inputs: &[Input<'_>],
+    mut btf: Btf,
+    appended: &[Option<Appended>],
+    eq: &Equivalence,
+    layout: &Layout,
+    symbols: &Symbols,
+    maps: &MapPlan,
+    endian: Endianness,
+) -> Result<FinalBtf> {
+    let mut redirects: BTreeMap<TypeId, Redirect> = BTreeMap::new();
+    // (input, VAR) of every map definition -> its merged map.
+    let mut map_of_var: HashMap<(usize, TypeId), usize> = HashMap::new();
+    for (m, map) in maps.maps.iter().enumerate() {
+        for d in &map.defs {
+            map_of_var.insert((d.input, d.var), m);
+        }
+    }
+    let mut secs: BTreeMap<SecKey, (StrOff, Vec<VarSecinfo>)> = BTreeMap::new();
+    let mut extern_secs: Vec<StrOff> = Vec::new();
+    // (DATASEC name, VAR name) -> kept VAR, for sections without ELF data.
+    let mut extern_vars: HashMap<(StrOff, StrOff), TypeId> = HashMap::new();
+
+    // The VAR / FUNC type of every surviving global definition, by name.
+    let mut def_var: HashMap<String, TypeId> = HashMap::new();
+    let mut def_func: HashMap<String, TypeId> = HashMap::new();
+    for m in &maps.maps {
+        def_var.insert(m.name.clone(), m.survivor().var);
+    }
+
+    // Pass 1: find survivors' VARs and FUNCs.
+    for (i, input) in inputs.iter().enumerate() {
+        let Some(app) = appended[i] else { continue };
+        for id in app.base + 1..=app.base + app.count {
+            let t = TypeId(id);
+            match btf.get(t)? {
+                BtfType::Func { name, linkage, .. } if *linkage == FUNC_GLOBAL => {
+                    let n = btf.str(*name);
+                    if let Some(&(di, ds)) = symbols.global_def.get(n) {
+                        if di == i && input.symbols[ds.0].name == n {
+                            def_func.entry(n.to_string()).or_insert(t);
+                        }
+                    }
+                }
+                BtfType::Datasec { vars, .. } => {
+                    for v in vars {
+                        if let BtfType::Var { name, linkage, .. } = btf.get(v.ty)? {
+                            if *linkage == VAR_EXTERN {
+                                continue;
+                            }
+                            let n = btf.str(*name);
+                            if let Some(&(di, _)) = symbols.global_def.get(n) {
+                                if di == i {
+                                    def_var.entry(n.to_string()).or_insert(v.ty);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Pass 2: rebuild DATASECs and redirect what does not survive.
+    for (i, input) in inputs.iter().enumerate() {
+        let Some(app) = appended[i] else { continue };
+        // This input's symbols by (section, name), to find each VAR's offset.
+        let mut sym_at: HashMap<(usize, &str), usize> = HashMap::new();
+        for (k, s) in input.symbols.iter().enumerate() {
+            if let SymPlace::Section(sec) = s.place {
+                if !s.is_section() {
+                    sym_at.entry((sec.0, s.name)).or_insert(k);
+                }
+            }
+        }
+        for id in app.base + 1..=app.base + app.count {
+            let t = TypeId(id);
+            let (sec_name, vars) = match btf.get(t)? {
+                BtfType::Datasec { name, vars, .. } => (*name, vars.clone()),
+                BtfType::Var { name, linkage, .. } if *linkage == VAR_EXTERN => {
+                    // An extern VAR resolved to a definition elsewhere.
+                    if let Some(&d) = def_var.get(btf.str(*name)) {
+                        redirects.entry(t).or_insert(Redirect::To(d));
+                    }
+                    continue;
+                }
+                BtfType::Func { name, linkage, .. } if *linkage == FUNC_EXTERN => {
+                    if let Some(&d) = def_func.get(btf.str(*name)) {
+                        redirects.entry(t).or_insert(Redirect::To(d));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            redirects.entry(t).or_insert(Redirect::Remove);
+            let sname = btf.str(sec_name).to_string();
+            let elf_sec = input.section_by_name(&sname);
+            let placed = elf_sec.and_then(|s| layout.placed(i, s));
+
+            if sname == ".maps" {
+                for v in &vars {
+                    let Some(&m) = map_of_var.get(&(i, v.ty)) else {
+                        continue;
+                    };
+                    let m = &maps.maps[m];
+                    let out = layout.maps.map(SecKey::Out);
+                    if m.survivor().var == v.ty {
+                        if let Some(key) = out {
+                            secs.entry(key)
+                                .or_insert((sec_name, Vec::new()))
+                                .1
+                                .push(VarSecinfo {
+                                    ty: v.ty,
+                                    offset: m.out_offset as u32,
+                                    size: m.out_size as u32,
+                                });
+                        }
+                    } else {
+                        redirects
+                            .entry(v.ty)
+                            .or_insert(Redirect::To(m.survivor().var));
+                    }
+                }
+                continue;
+            }
+
+            let Some((out_id, piece)) = placed else {
+                // No ELF section: `.kconfig` / `.ksyms` externs, kept once per name.
+                let idx = match extern_secs.iter().position(|&n| n == sec_name) {
+                    Some(p) => p,
+                    None => {
+                        extern_secs.push(sec_name);
+                        extern_secs.len() - 1
+                    }
+                };
+                let entry = secs
+                    .entry(SecKey::Extern(idx))
+                    .or_insert((sec_name, Vec::new()));
+                for v in &vars {
+                    let vname = match btf.get(v.ty)? {
+                        BtfType::Var { name, .. } | BtfType::Func { name, .. } => *name,
+                        _ => StrOff(0),
+                    };
+                    match extern_vars.get(&(sec_name, vname)) {
+                        Some(&kept) => {
+                            redirects.entry(v.ty).or_insert(Redirect::To(kept));
+                        }
+                        None => {
+                            extern_vars.insert((sec_name, vname), v.ty);
+                            entry.1.push(v.clone());
+                        }
+                    }
+                }
+                continue;
+            };
+            let Some(elf_sec) = elf_sec else { continue };
+            for v in &vars {
+                let BtfType::Var { name, linkage, .. } = btf.get(v.ty)? else {
+                    continue;
+                };
+                let vname = btf.str(*name);
+                let Some(&k) = sym_at.get(&(elf_sec.0, vname)) else {
+                    // No symbol (optimised away): the VAR is left out.
+                    continue;
+                };
+                let sym = &input.symbols[k];
+                let keep = if sym.is_local() {
+                    true
+                } else {
+                    match symbols.refs[i][k] {
+                        SymRef::Out(_) => symbols.is_survivor(vname, i, crate::input::SymIdx(k)),
+                        _ => false,
+                    }
+                };
+                if keep {
+                    let size = if *linkage == VAR_EXTERN {
+                        v.size
+                    } else {
+                        btf.size_of(v.ty).unwrap_or(sym.size as u32)
+                    };
+                    secs.entry(SecKey::Out(out_id))
+                        .or_insert((sec_name, Vec::new()))
+                        .1
+                        .push(VarSecinfo {
+                            ty: v.ty,
+                            offset: (sym.value + piece) as u32,
+                            size,
+                        });
+                } else if let Some(&d) = def_var.get(vname) {
+                    redirects.entry(v.ty).or_insert(Redirect::To(d));
+                }
+            }
+        }
+    }
+
+    // New DATASECs, in output-section order then extern sections.
+    for (key, (name, mut vars)) in secs {
+        vars.sort_by_key(|v| v.offset);
+        let size = match key {
+            SecKey::Out(id) => layout.sections[id.0].size as u32,
+            SecKey::Extern(_) => 0,
+        };
+        btf.push(BtfType::Datasec { name, size, vars });
+    }
+
+    // `.BTF.ext`: records moved to their output sections.
+    let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let (Some(app), Some(raw_ext), Some(raw_btf)) = (appended[i], input.btf_ext, input.btf)
+        else {
+            continue;
+        };
+        let ext = BtfExt::parse(raw_ext, raw_btf, app.base, &mut btf)
+            .map_err(|e| e.in_file(&input.name))?;
+        for sec in ext.sections {
+            let name = btf.str(sec.name).to_string();
+            let Some((out_id, piece)) = input
+                .section_by_name(&name)
+                .and_then(|s| layout.placed(i, s))
+            else {
+                continue;
+            };
+            let piece = piece as u32;
+            let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
+                name: sec.name,
+                ..ExtSection::default()
+            });
+            o.func_info.extend(sec.func_info.into_iter().map(|mut r| {
+                r.insn_off += piece;
+                r
+            }));
+            o.line_info.extend(sec.line_info.into_iter().map(|mut r| {
+                r.insn_off += piece;
+                r
+            }));
+            o.core_relos.extend(sec.core_relos.into_iter().map(|mut r| {
+                r.insn_off += piece;
+                r
+            }));
+        }
+    }
+
+    let redirects: Vec<(TypeId, Redirect)> = redirects.into_iter().collect();
+    let remap = btf.compact(eq, &redirects);
+    let mut ext = BtfExt {
+        sections: ext_out.into_values().collect(),
+    };
+    ext.remap_types(&remap);
+    let has_ext = ext
+        .sections
+        .iter()
+        .any(|s| !s.func_info.is_empty() || !s.line_info.is_empty() || !s.core_relos.is_empty());
+    Ok(FinalBtf {
+        btf: btf.encode(endian),
+        btf_ext: has_ext.then(|| ext.encode(endian)),
+    })
+}

@@ -1,0 +1,486 @@
+//! Takes the bytes of one object file, gives a validated `Input`: its sections, symbols and
+//! relocations with every index and range checked. The only place raw ELF bytes are read.
+
+use object::elf;
+use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
+use object::Endianness;
+
+use crate::error::{Error, Result};
+
+/// Index of a section in its input object (the ELF section index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecIdx(pub usize);
+
+/// Index of a symbol in its input object (the ELF symbol index).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SymIdx(pub usize);
+
+/// BPF relocation types (see the kernel's `Documentation/bpf/llvm_reloc.rst`).
+pub mod reloc {
+    pub const NONE: u32 = 0;
+    /// `ld_imm64`: 64-bit immediate split over two instructions.
+    pub const R64_64: u32 = 1;
+    /// 64-bit absolute value in data.
+    pub const ABS64: u32 = 2;
+    /// 32-bit absolute value in data.
+    pub const ABS32: u32 = 3;
+    /// 32-bit value in debug sections, no dynamic relocation.
+    pub const NODYLD32: u32 = 4;
+    /// `call` instruction immediate.
+    pub const R64_32: u32 = 10;
+}
+
+/// What a section is to the linker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecKind {
+    /// Executable BPF instructions (`.text`, program sections).
+    Code,
+    /// Initialised data (`.data*`, `.rodata*`, and other allocated PROGBITS).
+    Data,
+    /// Zero-initialised data (`.bss*`, SHT_NOBITS).
+    Bss,
+    /// BTF-defined map definitions.
+    Maps,
+    /// `license` string.
+    License,
+    /// `version` u32.
+    Version,
+    /// `.BTF`.
+    Btf,
+    /// `.BTF.ext`.
+    BtfExt,
+    /// Not carried into the output (`.debug_*`, `.llvm_addrsig`, `.rel*`, symbol and string
+    /// tables, empty non-alloc sections, ...).
+    Dropped,
+}
+
+/// One relocation of a section.
+#[derive(Clone, Copy, Debug)]
+pub struct Reloc {
+    /// Byte offset in the section it applies to.
+    pub offset: u64,
+    pub sym: SymIdx,
+    pub r_type: u32,
+}
+
+/// One section of an input object.
+#[derive(Clone, Debug)]
+pub struct Section<'d> {
+    pub name: &'d str,
+    pub kind: SecKind,
+    pub sh_type: u32,
+    pub flags: u64,
+    pub align: u64,
+    /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
+    pub size: u64,
+    /// Contents (empty for SHT_NOBITS).
+    pub data: &'d [u8],
+    /// Relocations applying to this section, sorted by offset.
+    pub relocs: Vec<Reloc>,
+}
+
+/// Where a symbol is defined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymPlace {
+    Undefined,
+    Absolute,
+    Common,
+    Section(SecIdx),
+}
+
+/// One symbol of an input object.
+#[derive(Clone, Debug)]
+pub struct Symbol<'d> {
+    pub name: &'d str,
+    pub place: SymPlace,
+    pub value: u64,
+    pub size: u64,
+    /// STB_LOCAL / STB_GLOBAL / STB_WEAK.
+    pub bind: u8,
+    /// STT_NOTYPE / OBJECT / FUNC / SECTION / FILE.
+    pub typ: u8,
+    /// st_other (visibility).
+    pub other: u8,
+}
+
+impl Symbol<'_> {
+    pub fn is_local(&self) -> bool {
+        self.bind == elf::STB_LOCAL.0
+    }
+    pub fn is_weak(&self) -> bool {
+        self.bind == elf::STB_WEAK.0
+    }
+    pub fn is_section(&self) -> bool {
+        self.typ == elf::STT_SECTION.0
+    }
+    pub fn section(&self) -> Option<SecIdx> {
+        match self.place {
+            SymPlace::Section(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed, validated input object.
+#[derive(Clone, Debug)]
+pub struct Input<'d> {
+    /// File name as given (for messages).
+    pub name: String,
+    pub endian: Endianness,
+    /// Indexed by `SecIdx` (index 0 is the null section).
+    pub sections: Vec<Section<'d>>,
+    /// Indexed by `SymIdx` (index 0 is the null symbol).
+    pub symbols: Vec<Symbol<'d>>,
+    pub btf: Option<&'d [u8]>,
+    pub btf_ext: Option<&'d [u8]>,
+}
+
+impl<'d> Input<'d> {
+    pub fn section(&self, idx: SecIdx) -> &Section<'d> {
+        &self.sections[idx.0]
+    }
+
+    /// Index of the first section with this name.
+    pub fn section_by_name(&self, name: &str) -> Option<SecIdx> {
+        self.sections
+            .iter()
+            .position(|s| s.name == name)
+            .map(SecIdx)
+    }
+}
+
+/// Byte width a relocation of `r_type` covers at its offset.
+pub fn reloc_width(r_type: u32) -> Option<u64> {
+    match r_type {
+        reloc::NONE => Some(0),
+        reloc::R64_64 => Some(16),
+        reloc::ABS64 | reloc::R64_32 => Some(8),
+        reloc::ABS32 | reloc::NODYLD32 => Some(4),
+        _ => None,
+    }
+}
+
+fn bad(file: &str, reason: impl Into<String>) -> Error {
+    Error::BadObject {
+        file: file.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn classify(name: &str, sh_type: u32, flags: u64) -> SecKind {
+    let alloc = flags & elf::SHF_ALLOC.0 != 0;
+    let exec = flags & elf::SHF_EXECINSTR.0 != 0;
+    match name {
+        ".BTF" => return SecKind::Btf,
+        ".BTF.ext" => return SecKind::BtfExt,
+        ".maps" => return SecKind::Maps,
+        "license" => return SecKind::License,
+        "version" => return SecKind::Version,
+        _ => {}
+    }
+    if name.starts_with(".debug") || name == ".llvm_addrsig" {
+        return SecKind::Dropped;
+    }
+    match sh_type {
+        t if t == elf::SHT_PROGBITS.0 && exec => SecKind::Code,
+        t if t == elf::SHT_PROGBITS.0 && alloc => SecKind::Data,
+        t if t == elf::SHT_NOBITS.0 && alloc => SecKind::Bss,
+        _ => SecKind::Dropped,
+    }
+}
+
+/// Parse and validate one object. `name` is used in messages.
+pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
+    if data.len() < 4 || &data[..4] != b"\x7fELF" {
+        return Err(bad(name, "not an ELF file"));
+    }
+    if data.len() < 64 {
+        return Err(bad(name, "truncated ELF header"));
+    }
+    match data[4] {
+        2 => {}
+        1 => return Err(bad(name, "32-bit ELF; BPF objects are ELF64")),
+        c => return Err(bad(name, format!("unknown ELF class {c}"))),
+    }
+    let header = elf::FileHeader64::<Endianness>::parse(data)
+        .map_err(|e| bad(name, format!("bad ELF header: {e}")))?;
+    let endian = header
+        .endian()
+        .map_err(|e| bad(name, format!("bad ELF header: {e}")))?;
+    let machine = header.e_machine(endian).0;
+    if machine != elf::EM_BPF.0 {
+        return Err(bad(
+            name,
+            format!(
+                "ELF machine is {} ({machine}), not BPF (247); compile with clang -target bpf",
+                machine_name(machine)
+            ),
+        ));
+    }
+    let e_type = header.e_type(endian).0;
+    if e_type != elf::ET_REL.0 {
+        return Err(bad(
+            name,
+            format!("ELF type {e_type} is not a relocatable object (ET_REL)"),
+        ));
+    }
+    let table = header
+        .sections(endian, data)
+        .map_err(|e| bad(name, format!("bad section table: {e}")))?;
+
+    let mut sections = Vec::with_capacity(table.len());
+    for (i, sh) in table.iter().enumerate() {
+        let sec_name = if i == 0 {
+            ""
+        } else {
+            let raw = table
+                .section_name(endian, sh)
+                .map_err(|e| bad(name, format!("section {i}: bad name: {e}")))?;
+            std::str::from_utf8(raw)
+                .map_err(|_| bad(name, format!("section {i}: name is not UTF-8")))?
+        };
+        let sh_type = sh.sh_type(endian).0;
+        let flags = sh.sh_flags(endian).0;
+        let size = sh.sh_size(endian);
+        let align = sh.sh_addralign(endian).max(1);
+        if !align.is_power_of_two() {
+            return Err(bad(
+                name,
+                format!("section {sec_name}: alignment {align} is not a power of two"),
+            ));
+        }
+        let data_bytes = if i == 0 {
+            &[][..]
+        } else {
+            sh.data(endian, data).map_err(|_| {
+                bad(
+                    name,
+                    format!(
+                        "section {sec_name}: offset {} + size {size} lies outside the file ({} bytes); truncated?",
+                        sh.sh_offset(endian),
+                        data.len()
+                    ),
+                )
+            })?
+        };
+        let kind = if i == 0 {
+            SecKind::Dropped
+        } else {
+            classify(sec_name, sh_type, flags)
+        };
+        if kind == SecKind::Bss && size > (1 << 31) {
+            return Err(bad(
+                name,
+                format!("section {sec_name}: size {size} is absurd"),
+            ));
+        }
+        sections.push(Section {
+            name: sec_name,
+            kind,
+            sh_type,
+            flags,
+            align,
+            size,
+            data: data_bytes,
+            relocs: Vec::new(),
+        });
+    }
+
+    // Symbols.
+    let symtab = table
+        .symbols(endian, data, elf::SHT_SYMTAB)
+        .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
+    let mut symbols = Vec::with_capacity(symtab.len());
+    for (i, sym) in symtab.enumerate() {
+        let raw_name = symtab
+            .symbol_name(endian, sym)
+            .map_err(|e| bad(name, format!("symbol {}: bad name: {e}", i.0)))?;
+        let sym_name = std::str::from_utf8(raw_name)
+            .map_err(|_| bad(name, format!("symbol {}: name is not UTF-8", i.0)))?;
+        let shndx = sym.st_shndx(endian);
+        let place = if shndx == elf::SHN_UNDEF {
+            SymPlace::Undefined
+        } else if shndx == elf::SHN_ABS {
+            SymPlace::Absolute
+        } else if shndx == elf::SHN_COMMON {
+            SymPlace::Common
+        } else {
+            let idx = symtab
+                .symbol_section(endian, sym, i)
+                .map_err(|e| bad(name, format!("symbol {sym_name}: {e}")))?;
+            match idx {
+                Some(s) if s.0 > 0 && s.0 < sections.len() => SymPlace::Section(SecIdx(s.0)),
+                Some(s) => {
+                    return Err(bad(
+                        name,
+                        format!(
+                            "symbol `{sym_name}` is in section {}, but there are only {} sections",
+                            s.0,
+                            sections.len()
+                        ),
+                    ))
+                }
+                None => SymPlace::Undefined,
+            }
+        };
+        let value = sym.st_value(endian);
+        let size = sym.st_size(endian);
+        if let SymPlace::Section(s) = place {
+            let sec = &sections[s.0];
+            let end = value.checked_add(size);
+            if i.0 != 0 && sec.kind != SecKind::Dropped && end.is_none_or(|e| e > sec.size) {
+                return Err(bad(
+                    name,
+                    format!(
+                        "symbol `{sym_name}` (offset {value}, size {size}) lies outside section {} ({} bytes)",
+                        sec.name, sec.size
+                    ),
+                ));
+            }
+        }
+        symbols.push(Symbol {
+            name: sym_name,
+            place,
+            value,
+            size,
+            bind: sym.st_bind().0,
+            typ: sym.st_type().0,
+            other: sym.st_other().0,
+        });
+    }
+
+    // Relocations.
+    for (i, sh) in table.iter().enumerate() {
+        let sh_type = sh.sh_type(endian);
+        if sh_type == elf::SHT_RELA {
+            let target = sh.sh_info(endian) as usize;
+            if sections
+                .get(target)
+                .is_some_and(|s| s.kind != SecKind::Dropped)
+            {
+                return Err(bad(
+                    name,
+                    format!(
+                        "section {}: RELA relocations are not used by BPF objects",
+                        sections[i].name
+                    ),
+                ));
+            }
+            continue;
+        }
+        if sh_type != elf::SHT_REL {
+            continue;
+        }
+        let target = sh.sh_info(endian) as usize;
+        let rel_name = sections[i].name;
+        let Some(tsec) = sections.get(target) else {
+            return Err(bad(
+                name,
+                format!("relocation section {rel_name} applies to missing section {target}"),
+            ));
+        };
+        if tsec.kind == SecKind::Dropped
+            || tsec.kind == SecKind::Btf
+            || tsec.kind == SecKind::BtfExt
+        {
+            continue;
+        }
+        if sh.sh_link(endian) as usize != symtab.section().0 {
+            return Err(bad(
+                name,
+                format!("relocation section {rel_name} does not use the symbol table"),
+            ));
+        }
+        let rels: &[elf::Rel64<Endianness>] = sh
+            .data_as_array(endian, data)
+            .map_err(|_| bad(name, format!("relocation section {rel_name}: truncated")))?;
+        let tsize = tsec.size;
+        let tname = tsec.name;
+        let is_nobits = tsec.sh_type == elf::SHT_NOBITS.0;
+        let mut relocs = Vec::with_capacity(rels.len());
+        for (n, r) in rels.iter().enumerate() {
+            let offset = r.r_offset(endian);
+            let sym = r.r_sym(endian) as usize;
+            let r_type = r.r_type(endian).0;
+            let Some(width) = reloc_width(r_type) else {
+                return Err(bad(
+                    name,
+                    format!("section {tname}: relocation {n} has unknown BPF type {r_type}"),
+                ));
+            };
+            if r_type == reloc::NONE {
+                continue;
+            }
+            if sym == 0 || sym >= symbols.len() {
+                return Err(bad(
+                    name,
+                    format!(
+                        "section {tname}: relocation {n} names symbol {sym}, but there are {} symbols",
+                        symbols.len()
+                    ),
+                ));
+            }
+            if is_nobits || offset.checked_add(width).is_none_or(|e| e > tsize) {
+                return Err(bad(
+                    name,
+                    format!(
+                        "section {tname}: relocation {n} at offset {offset} (+{width} bytes) lies outside the section ({tsize} bytes)"
+                    ),
+                ));
+            }
+            if matches!(tsec.kind, SecKind::Code) && offset % 8 != 0 {
+                return Err(bad(
+                    name,
+                    format!("section {tname}: relocation {n} at offset {offset} is not on an instruction"),
+                ));
+            }
+            relocs.push(Reloc {
+                offset,
+                sym: SymIdx(sym),
+                r_type,
+            });
+        }
+        relocs.sort_by_key(|r| r.offset);
+        sections[target].relocs.extend(relocs);
+    }
+
+    for s in &sections {
+        if s.kind == SecKind::Code && s.size % 8 != 0 {
+            return Err(bad(
+                name,
+                format!(
+                    "section {}: size {} is not a whole number of instructions",
+                    s.name, s.size
+                ),
+            ));
+        }
+    }
+
+    let btf = sections
+        .iter()
+        .find(|s| s.kind == SecKind::Btf)
+        .map(|s| s.data);
+    let btf_ext = sections
+        .iter()
+        .find(|s| s.kind == SecKind::BtfExt)
+        .map(|s| s.data);
+    Ok(Input {
+        name: name.to_string(),
+        endian,
+        sections,
+        symbols,
+        btf,
+        btf_ext,
+    })
+}
+
+fn machine_name(m: u16) -> &'static str {
+    match m {
+        3 => "i386",
+        40 => "ARM",
+        62 => "x86-64",
+        183 => "AArch64",
+        243 => "RISC-V",
+        _ => "another machine",
+    }
+}

@@ -1,0 +1,212 @@
+//! Takes the inputs and the map plan, gives the output sections: same-named sections
+//! concatenated in input order with each piece aligned, `license`/`version` once (checked to
+//! agree), `.maps` rebuilt from the surviving definitions; and where each input section landed.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::input::{Input, SecIdx, SecKind};
+use crate::maps::MapPlan;
+
+/// Index of an output section in `Layout::sections`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OutSecId(pub usize);
+
+/// A relocation of the output, against an output symbol index.
+#[derive(Clone, Copy, Debug)]
+pub struct OutReloc {
+    pub offset: u64,
+    pub sym: u32,
+    pub r_type: u32,
+}
+
+/// One output section.
+#[derive(Clone, Debug)]
+pub struct OutSection {
+    pub name: String,
+    pub kind: SecKind,
+    pub sh_type: u32,
+    pub flags: u64,
+    pub align: u64,
+    pub size: u64,
+    /// Contents (empty for SHT_NOBITS).
+    pub data: Vec<u8>,
+    /// Filled by the relocate stage.
+    pub relocs: Vec<OutReloc>,
+}
+
+/// The output sections and the placement of every input section.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub sections: Vec<OutSection>,
+    /// `place[input][section]`: output section and offset of that input section, if kept.
+    pub place: Vec<Vec<Option<(OutSecId, u64)>>>,
+    /// The output `.maps` section.
+    pub maps: Option<OutSecId>,
+}
+
+impl Layout {
+    pub fn placed(&self, input: usize, sec: SecIdx) -> Option<(OutSecId, u64)> {
+        self.place.get(input)?.get(sec.0).copied().flatten()
+    }
+}
+
+fn is_kept(kind: SecKind) -> bool {
+    matches!(
+        kind,
+        SecKind::Code
+            | SecKind::Data
+            | SecKind::Bss
+            | SecKind::Maps
+            | SecKind::License
+            | SecKind::Version
+    )
+}
+
+/// Text of a `license` section for messages: the string up to its NUL.
+fn license_text(data: &[u8]) -> &[u8] {
+    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    &data[..end]
+}
+
+/// Plan the output sections.
+pub fn plan(inputs: &[Input<'_>], maps: &MapPlan) -> Result<Layout> {
+    let mut sections: Vec<OutSection> = Vec::new();
+    let mut by_name: HashMap<&str, OutSecId> = HashMap::new();
+    let mut first_of: Vec<usize> = Vec::new(); // input that created each output section
+    let mut place = Vec::with_capacity(inputs.len());
+    let mut maps_out = None;
+
+    for (i, input) in inputs.iter().enumerate() {
+        let mut here = vec![None; input.sections.len()];
+        for (s, sec) in input.sections.iter().enumerate() {
+            if !is_kept(sec.kind) {
+                continue;
+            }
+            let id = match by_name.get(sec.name) {
+                Some(&id) => id,
+                None => {
+                    let id = OutSecId(sections.len());
+                    by_name.insert(sec.name, id);
+                    sections.push(OutSection {
+                        name: sec.name.to_string(),
+                        kind: sec.kind,
+                        sh_type: sec.sh_type,
+                        flags: sec.flags,
+                        align: sec.align,
+                        size: 0,
+                        data: Vec::new(),
+                        relocs: Vec::new(),
+                    });
+                    first_of.push(i);
+                    if sec.kind == SecKind::Maps {
+                        maps_out = Some(id);
+                    }
+                    id
+                }
+            };
+            let out = &mut sections[id.0];
+            let first = first_of[id.0];
+            match sec.kind {
+                SecKind::Maps => {
+                    // Rebuilt below from the map plan.
+                    here[s] = Some((id, 0));
+                }
+                SecKind::License | SecKind::Version => {
+                    if first == i && out.size == 0 {
+                        out.data.extend_from_slice(sec.data);
+                        out.size = sec.size;
+                    } else {
+                        let (a, b) = if sec.kind == SecKind::License {
+                            (license_text(&out.data), license_text(sec.data))
+                        } else {
+                            (&out.data[..], sec.data)
+                        };
+                        if a != b {
+                            let show = |d: &[u8]| {
+                                if sec.kind == SecKind::License {
+                                    format!("\"{}\"", String::from_utf8_lossy(d))
+                                } else {
+                                    format!("{d:02x?}")
+                                }
+                            };
+                            return Err(Error::SectionConflict {
+                                section: sec.name.to_string(),
+                                file_a: inputs[first].name.clone(),
+                                value_a: show(a),
+                                file_b: input.name.clone(),
+                                value_b: show(b),
+                            });
+                        }
+                    }
+                    here[s] = Some((id, 0));
+                }
+                _ => {
+                    if out.kind != sec.kind {
+                        return Err(Error::BadObject {
+                            file: input.name.clone(),
+                            reason: format!(
+                                "section {} is {:?} here but {:?} in {}",
+                                sec.name, sec.kind, out.kind, inputs[first].name
+                            ),
+                        });
+                    }
+                    let offset = out.size.next_multiple_of(sec.align);
+                    let end = offset
+                        .checked_add(sec.size)
+                        .ok_or_else(|| Error::BadObject {
+                            file: input.name.clone(),
+                            reason: format!("section {}: size overflows", sec.name),
+                        })?;
+                    if end > u64::from(u32::MAX) {
+                        return Err(Error::BadObject {
+                            file: input.name.clone(),
+                            reason: format!(
+                                "section {}: merged size {end} exceeds 4 GiB",
+                                sec.name
+                            ),
+                        });
+                    }
+                    if sec.kind != SecKind::Bss {
+                        out.data.resize(offset as usize, 0);
+                        out.data.extend_from_slice(sec.data);
+                    }
+                    out.size = end;
+                    out.align = out.align.max(sec.align);
+                    out.flags |= sec.flags;
+                    here[s] = Some((id, offset));
+                }
+            }
+        }
+        place.push(here);
+    }
+
+    if let Some(id) = maps_out {
+        let out = &mut sections[id.0];
+        out.size = maps.section_size;
+        out.data = vec![0; maps.section_size as usize];
+        out.align = out.align.max(8);
+        for m in &maps.maps {
+            let def = m.survivor();
+            let input = &inputs[def.input];
+            if let Some(sec) = maps.maps_section[def.input] {
+                let src = input.section(sec).data;
+                let len = def.fields.struct_size.min(def.size).min(m.out_size);
+                let from = def.offset as usize;
+                if let (Some(bytes), Some(dst)) = (
+                    src.get(from..from + len as usize),
+                    out.data
+                        .get_mut(m.out_offset as usize..(m.out_offset + len) as usize),
+                ) {
+                    dst.copy_from_slice(bytes);
+                }
+            }
+        }
+    }
+
+    Ok(Layout {
+        sections,
+        place,
+        maps: maps_out,
+    })
+}
