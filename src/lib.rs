@@ -7,6 +7,7 @@ pub mod btf;
 mod datasec;
 pub mod error;
 pub mod input;
+pub mod inspect;
 mod layout;
 mod link;
 #[cfg(feature = "load")]
@@ -19,17 +20,4 @@ mod write;
 pub use error::{Error, Result};
 pub use link::{link_bytes, link_files, InputReport, LinkReport, MapReport};
 
-/// What `inspect` found.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct InspectReport {}
-
-impl InspectReport {
-    pub fn to_text(&self) -> String {
-        String::new()
-    }
-}
-
-/// Describe the objects at `inputs`.
-pub fn inspect_files(_inputs: &[std::path::PathBuf]) -> Result<InspectReport> {
-    Err(Error::Usage("inspect is not implemented yet".into()))
-}
+pub use inspect::{inspect_bytes, inspect_files, InspectReport, ObjectInfo};

@@ -405,13 +405,18 @@ pub fn plan(
                 })));
             }
         }
-        let defined = |d: &&MapDef| !d.is_extern;
+        // The kept definition: one that can hold initialisers if any has a `values` member,
+        // else the first global one, else the first static one.
         let with_values = map
             .defs
             .iter()
             .position(|d| !d.is_extern && d.fields.values_offset.is_some());
-        let first_defined = map.defs.iter().position(|d| defined(&d));
-        map.survivor = match with_values.or(first_defined) {
+        let first_global = map
+            .defs
+            .iter()
+            .position(|d| !d.is_extern && !d.is_static);
+        let first_defined = map.defs.iter().position(|d| !d.is_extern);
+        map.survivor = match with_values.or(first_global).or(first_defined) {
             Some(s) => s,
             None => {
                 return Err(Error::BadObject {
