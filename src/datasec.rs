@@ -10,7 +10,7 @@ use object::Endianness;
 use crate::btf::ext::{BtfExt, ExtSection};
 use crate::btf::{
     Appended, Btf, BtfType, Equivalence, Redirect, StrOff, TypeId, VarSecinfo, FUNC_EXTERN,
-    FUNC_GLOBAL, VAR_EXTERN,
+    FUNC_GLOBAL, VAR_EXTERN, VAR_GLOBAL,
 };
 use crate::error::Result;
 use crate::input::{Input, SymPlace};
@@ -228,6 +228,13 @@ pub fn finish(
                     redirects.entry(v.ty).or_insert(Redirect::To(d));
                 }
             }
+        }
+    }
+
+    // A kept map definition is emitted as a global (libbpf refuses static maps).
+    for m in &maps.maps {
+        if let Some(BtfType::Var { linkage, .. }) = btf.types.get_mut(m.survivor().var.0 as usize) {
+            *linkage = VAR_GLOBAL;
         }
     }
 
