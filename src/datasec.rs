@@ -241,6 +241,16 @@ pub fn finish(
     // New DATASECs, in output-section order then extern sections.
     for (key, (name, mut vars)) in secs {
         vars.sort_by_key(|v| v.offset);
+        // Overlapping entries (two names for one `license` string) are not valid BTF: the
+        // first keeps the place.
+        let mut end = 0u32;
+        vars.retain(|v| {
+            let keep = v.offset >= end || v.size == 0;
+            if keep {
+                end = end.max(v.offset.saturating_add(v.size));
+            }
+            keep
+        });
         let size = match key {
             SecKey::Out(id) => layout.sections[id.0].size as u32,
             SecKey::Extern(_) => 0,
