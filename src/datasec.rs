@@ -244,8 +244,9 @@ pub fn finish(
         // Overlapping entries (two names for one `license` string) are not valid BTF: the
         // first keeps the place.
         let mut end = 0u32;
+        let is_out = matches!(key, SecKey::Out(_));
         vars.retain(|v| {
-            let keep = v.offset >= end || v.size == 0;
+            let keep = !is_out || v.offset >= end;
             if keep {
                 end = end.max(v.offset.saturating_add(v.size));
             }
