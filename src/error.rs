@@ -82,6 +82,48 @@ pub enum Error {
     /// Loader failures (libbpf, pins, kernel).
     #[error("{0}")]
     Load(String),
+    /// A map that exists already (pinned, or created by an earlier object of the same `load`)
+    /// cannot stand for an object's definition of the same name.
+    #[error(
+        "map `{map}`: {field} differs: {file} defines {wanted}, {existing} has {found}; \
+         the existing map was left unchanged (rename the map, or remove the old pin with \
+         `bpfmerge unload --maps`)"
+    )]
+    MapIncompatible {
+        map: String,
+        field: String,
+        file: String,
+        wanted: String,
+        existing: String,
+        found: String,
+    },
+    /// The kernel's verifier refused a program.
+    #[error(
+        "{file}: program `{program}` was rejected by the verifier; no pin was created or \
+         changed\n-- verifier log of `{program}` --\n{log}\n-- end of verifier log --"
+    )]
+    Verifier {
+        file: String,
+        program: String,
+        log: String,
+    },
+    /// The pin dir is not on a bpf filesystem.
+    #[error("pin dir {}: {detail}", path.display())]
+    NotBpffs { path: PathBuf, detail: String },
+    /// The caller may not load BPF objects or write to bpffs.
+    #[error(
+        "{action}: permission denied; loading BPF programs and pinning them needs root \
+         (CAP_BPF with CAP_NET_ADMIN/CAP_PERFMON, or CAP_SYS_ADMIN)\n{detail}"
+    )]
+    NoPrivileges { action: String, detail: String },
+    /// A map or program name that cannot be a file name inside the pin dir.
+    #[error("{file}: {kind} name `{name}` cannot be pinned: {reason}")]
+    BadPinName {
+        kind: &'static str,
+        name: String,
+        file: String,
+        reason: &'static str,
+    },
 }
 
 impl Error {
