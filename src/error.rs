@@ -20,7 +20,10 @@ pub enum Error {
     BadObject { file: String, reason: String },
     /// A `.BTF` or `.BTF.ext` section is malformed. Wrapped in [`Error::InFile`] by callers.
     #[error("section {section}: {reason}")]
-    BadBtf { section: &'static str, reason: String },
+    BadBtf {
+        section: &'static str,
+        reason: String,
+    },
     /// Two definitions of one map disagree on a field.
     #[error(
         "map `{map}`: {field} differs: {file_a} has {value_a}, {file_b} has {value_b}; \
@@ -84,19 +87,8 @@ pub enum Error {
     Load(String),
     /// A map that exists already (pinned, or created by an earlier object of the same `load`)
     /// cannot stand for an object's definition of the same name.
-    #[error(
-        "map `{map}`: {field} differs: {file} defines {wanted}, {existing} has {found}; \
-         the existing map was left unchanged (rename the map, or remove the old pin with \
-         `bpfmerge unload --maps`)"
-    )]
-    MapIncompatible {
-        map: String,
-        field: String,
-        file: String,
-        wanted: String,
-        existing: String,
-        found: String,
-    },
+    #[error("{0}")]
+    MapIncompatible(Box<MapIncompatible>),
     /// The kernel's verifier refused a program.
     #[error(
         "{file}: program `{program}` was rejected by the verifier; no pin was created or \
@@ -150,4 +142,23 @@ impl Error {
             reason: reason.into(),
         }
     }
+}
+
+/// A live map (pinned, or created earlier in the same `load`) that an object's definition of
+/// the same name cannot reuse: the map, the field and both values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "map `{map}`: {field} differs: {file} defines {wanted}, {existing} has {found}; \
+     the existing map was left unchanged (rename the map, or remove the old pin with \
+     `bpfmerge unload --maps`)"
+)]
+pub struct MapIncompatible {
+    pub map: String,
+    pub field: String,
+    /// The object whose definition was refused.
+    pub file: String,
+    pub wanted: String,
+    /// "the map pinned at PATH" or "the map created by FILE".
+    pub existing: String,
+    pub found: String,
 }

@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-
 /// Options of `load`.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
@@ -70,7 +69,13 @@ impl LoadReport {
         let mut s = format!("pin dir {}\n", self.pin_dir.display());
         for m in &self.maps {
             let how = if m.reused { "reused" } else { "created" };
-            let _ = writeln!(s, "map  {:<20} id {:<6} {how:<8} {}", m.name, m.id, m.pin_path.display());
+            let _ = writeln!(
+                s,
+                "map  {:<20} id {:<6} {how:<8} {}",
+                m.name,
+                m.id,
+                m.pin_path.display()
+            );
         }
         for p in &self.progs {
             let _ = writeln!(
@@ -146,7 +151,12 @@ pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
     result
 }
 
-fn load_locked(objects: &[PathBuf], dir: &Path, maps_dir: &Path, progs_dir: &Path) -> Result<LoadReport> {
+fn load_locked(
+    objects: &[PathBuf],
+    dir: &Path,
+    maps_dir: &Path,
+    progs_dir: &Path,
+) -> Result<LoadReport> {
     pins::remove_stale_temporaries(progs_dir)?;
     let capture = libbpf_log::Capture::start();
     let mut loaded = objects::load_all(objects, maps_dir, progs_dir, &capture)?;
@@ -185,7 +195,10 @@ pub fn unload(pin_dir: &Path, maps: bool) -> Result<UnloadReport> {
     match pin_dir.symlink_metadata() {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
-            return Err(Error::Load(format!("pin dir {}: not a directory", pin_dir.display())))
+            return Err(Error::Load(format!(
+                "pin dir {}: not a directory",
+                pin_dir.display()
+            )))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::Load(format!(

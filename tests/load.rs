@@ -55,15 +55,26 @@ fn value_written_by_one_program_is_read_by_the_other() {
     let dir = PinDir::new("mailbox");
     let w = load_ok(&dir.path, &["loader_share/writer.o"]);
     let r = load_ok(&dir.path, &["loader_share/reader.o"]);
-    assert_eq!(report_map(&w, "mailbox")["id"], report_map(&r, "mailbox")["id"]);
+    assert_eq!(
+        report_map(&w, "mailbox")["id"],
+        report_map(&r, "mailbox")["id"]
+    );
     let mailbox = dir.maps("mailbox");
-    assert_eq!(run_xdp(&dir.progs("xdp_reader"), 64), XDP_DROP, "nothing written yet");
+    assert_eq!(
+        run_xdp(&dir.progs("xdp_reader"), 64),
+        XDP_DROP,
+        "nothing written yet"
+    );
     assert_eq!(run_xdp(&dir.progs("xdp_writer"), 64), XDP_PASS);
     assert_eq!(all_u64(&mailbox), [64, 0]);
     assert_eq!(run_xdp(&dir.progs("xdp_reader"), 64), XDP_PASS);
     assert_eq!(run_xdp(&dir.progs("xdp_writer"), 100), XDP_PASS);
     assert_eq!(run_xdp(&dir.progs("xdp_reader"), 64), XDP_PASS);
-    assert_eq!(all_u64(&mailbox), [100, 164], "reader summed what writer wrote");
+    assert_eq!(
+        all_u64(&mailbox),
+        [100, 164],
+        "reader summed what writer wrote"
+    );
 }
 
 /// Several objects given to one `load` share maps as if loaded one after another: the second
@@ -78,7 +89,11 @@ fn one_load_shares_maps_between_its_objects() {
     let counters = report_map(&report, "counters");
     assert_eq!(counters["reused"], false);
     assert_eq!(counters["objects"].as_array().unwrap().len(), 2);
-    assert_eq!(report["maps"].as_array().unwrap().len(), 2, "one map per name: {report}");
+    assert_eq!(
+        report["maps"].as_array().unwrap().len(),
+        2,
+        "one map per name: {report}"
+    );
     set_tail_call(&dir.maps("xdp_actions"), 1, &dir.progs("xdp_handler"));
     assert_eq!(run_xdp(&dir.progs("xdp_entry"), 64), XDP_PASS);
     assert_eq!(all_u64(&dir.maps("counters")), [1, 1, 0, 0]);
@@ -103,8 +118,14 @@ fn one_load_shares_maps_between_its_objects() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("map `counters`: max_entries differs"), "{err}");
-    assert!(err.contains("the map created by") && err.contains("entry.o"), "{err}");
-    assert!(!dir2.path.exists(), "a failed load into a new DIR leaves nothing behind");
+    assert!(
+        err.contains("the map created by") && err.contains("entry.o"),
+        "{err}"
+    );
+    assert!(
+        !dir2.path.exists(),
+        "a failed load into a new DIR leaves nothing behind"
+    );
 }
 
 /// Reloading keeps every entry of the pinned maps: 100 reloads with writes (from user space and
@@ -143,12 +164,24 @@ fn reloads_keep_map_contents_and_the_program_pin_never_disappears() {
         assert_eq!(map["id"], counters_id, "reload {i} reused counters");
         assert_eq!(map["reused"], true);
         prog_ids.insert(report_prog(&report, "xdp_entry")["id"].as_u64().unwrap());
-        assert_eq!(read_u64(&counters, 0), i + 1, "reload {i} kept the program's count");
-        assert_eq!(read_u64(&counters, 2), 1000 + i, "reload {i} kept the written value");
+        assert_eq!(
+            read_u64(&counters, 0),
+            i + 1,
+            "reload {i} kept the program's count"
+        );
+        assert_eq!(
+            read_u64(&counters, 2),
+            1000 + i,
+            "reload {i} kept the written value"
+        );
     }
     stop.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
-    assert_eq!(misses.load(Ordering::Relaxed), 0, "program pin missing during a reload");
+    assert_eq!(
+        misses.load(Ordering::Relaxed),
+        0,
+        "program pin missing during a reload"
+    );
     assert!(looks.load(Ordering::Relaxed) > 0);
     assert_eq!(prog_ids.len(), 100, "every reload pinned a new program");
     assert_eq!(prog_id(&pin) as u64, *prog_ids.iter().max().unwrap());
@@ -181,7 +214,11 @@ fn incompatible_pinned_map_is_refused_and_left_untouched() {
     assert!(err.contains("has 4"), "{err}");
     assert!(out.stdout.is_empty());
 
-    assert_eq!(snapshot(&dir.path), before, "pins (and their kernel ids) unchanged");
+    assert_eq!(
+        snapshot(&dir.path),
+        before,
+        "pins (and their kernel ids) unchanged"
+    );
     assert_eq!(all_u64(&counters), contents, "contents unchanged");
     assert_eq!(contents, [1, 0, 0, 77]);
     assert!(!dir.maps("mismatch_extra").exists());
@@ -207,14 +244,28 @@ fn verifier_rejection_changes_no_pin_and_no_map() {
     let out = load_cmd(&dir.path, &[ENTRY, "loader_reject/reject.o"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("program `xdp_reject` was rejected by the verifier"), "{err}");
+    assert!(
+        err.contains("program `xdp_reject` was rejected by the verifier"),
+        "{err}"
+    );
     assert!(err.contains("reject.o"), "{err}");
-    assert!(err.contains("invalid mem access 'map_value_or_null'"), "verifier log: {err}");
+    assert!(
+        err.contains("invalid mem access 'map_value_or_null'"),
+        "verifier log: {err}"
+    );
 
-    assert_eq!(snapshot(&dir.path), before, "same pins, same program and map ids");
+    assert_eq!(
+        snapshot(&dir.path),
+        before,
+        "same pins, same program and map ids"
+    );
     assert_eq!(all_u64(&counters), contents);
     assert!(!dir.maps("reject_extra").exists());
-    assert_eq!(run_xdp(&dir.progs("xdp_entry"), 64), XDP_PASS, "old programs still work");
+    assert_eq!(
+        run_xdp(&dir.progs("xdp_entry"), 64),
+        XDP_PASS,
+        "old programs still work"
+    );
     assert_eq!(all_u64(&counters), [contents[0] + 1, contents[1] + 1, 0, 0]);
 }
 
@@ -246,7 +297,10 @@ fn concurrent_loads_are_serialised() {
         })
         .collect();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(tree(&dir.path).is_empty(), "a load went ahead while DIR was locked");
+    assert!(
+        tree(&dir.path).is_empty(),
+        "a load went ahead while DIR was locked"
+    );
     drop(lock);
     let reports: Vec<serde_json::Value> = children
         .into_iter()
@@ -257,14 +311,22 @@ fn concurrent_loads_are_serialised() {
         })
         .collect();
     for map in ["counters", "xdp_actions"] {
-        let ids: std::collections::BTreeSet<_> =
-            reports.iter().map(|r| report_map(r, map)["id"].as_u64().unwrap()).collect();
+        let ids: std::collections::BTreeSet<_> = reports
+            .iter()
+            .map(|r| report_map(r, map)["id"].as_u64().unwrap())
+            .collect();
         assert_eq!(ids.len(), 1, "{map}: one map for all loads");
-        let created = reports.iter().filter(|r| report_map(r, map)["reused"] == false).count();
+        let created = reports
+            .iter()
+            .filter(|r| report_map(r, map)["reused"] == false)
+            .count();
         assert_eq!(created, 1, "{map}: created once");
         assert_eq!(map_id(&dir.maps(map)) as u64, *ids.iter().next().unwrap());
     }
-    let pinned = (prog_id(&dir.progs("xdp_entry")), prog_id(&dir.progs("xdp_handler")));
+    let pinned = (
+        prog_id(&dir.progs("xdp_entry")),
+        prog_id(&dir.progs("xdp_handler")),
+    );
     assert!(
         reports.iter().any(|r| {
             let id = |n| report_prog(r, n)["id"].as_u64().unwrap() as u32;
@@ -272,7 +334,12 @@ fn concurrent_loads_are_serialised() {
         }),
         "the pinned programs come from one and the same load"
     );
-    assert_eq!(tree(&dir.path).len(), 6, "no temporaries: {:?}", tree(&dir.path));
+    assert_eq!(
+        tree(&dir.path).len(),
+        6,
+        "no temporaries: {:?}",
+        tree(&dir.path)
+    );
     set_tail_call(&dir.maps("xdp_actions"), 1, &dir.progs("xdp_handler"));
     assert_eq!(run_xdp(&dir.progs("xdp_entry"), 64), XDP_PASS);
     assert_eq!(all_u64(&dir.maps("counters")), [1, 1, 0, 0]);
@@ -307,13 +374,28 @@ fn unload_removes_exactly_what_load_pinned() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         tree(&dir.path),
-        ["maps", "maps/counters", "maps/xdp_actions"].into_iter().map(PathBuf::from).collect()
+        ["maps", "maps/counters", "maps/xdp_actions"]
+            .into_iter()
+            .map(PathBuf::from)
+            .collect()
     );
-    assert_eq!(all_u64(&dir.maps("counters")), [1, 0, 0, 0], "maps keep their data");
+    assert_eq!(
+        all_u64(&dir.maps("counters")),
+        [1, 0, 0, 0],
+        "maps keep their data"
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("progs/xdp_entry") && text.contains("progs/xdp_handler"), "{text}");
+    assert!(
+        text.contains("progs/xdp_entry") && text.contains("progs/xdp_handler"),
+        "{text}"
+    );
 
-    let out = bpfmerge(["unload".into(), "--pin-dir".into(), dir_arg.clone(), "--maps".into()]);
+    let out = bpfmerge([
+        "unload".into(),
+        "--pin-dir".into(),
+        dir_arg.clone(),
+        "--maps".into(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!dir.path.exists(), "DIR removed once empty");
 
@@ -358,15 +440,43 @@ fn kernel_adjusted_maps_are_reused() {
     }
     let dir = PinDir::new("adjust");
     let cases = [
-        ("events", "loader_adjust/ring_odd.o", "xdp_ring_odd", "loader_adjust/ring_page.o", "xdp_ring_page"),
-        ("events", "loader_adjust/ring_page.o", "xdp_ring_page", "loader_adjust/ring_odd.o", "xdp_ring_odd"),
-        ("perf_events", "loader_adjust/perf.o", "xdp_perf", "loader_adjust/perf.o", "xdp_perf"),
-        ("tx_ports", "loader_adjust/devmap.o", "xdp_devmap", "loader_adjust/devmap.o", "xdp_devmap"),
+        (
+            "events",
+            "loader_adjust/ring_odd.o",
+            "xdp_ring_odd",
+            "loader_adjust/ring_page.o",
+            "xdp_ring_page",
+        ),
+        (
+            "events",
+            "loader_adjust/ring_page.o",
+            "xdp_ring_page",
+            "loader_adjust/ring_odd.o",
+            "xdp_ring_odd",
+        ),
+        (
+            "perf_events",
+            "loader_adjust/perf.o",
+            "xdp_perf",
+            "loader_adjust/perf.o",
+            "xdp_perf",
+        ),
+        (
+            "tx_ports",
+            "loader_adjust/devmap.o",
+            "xdp_devmap",
+            "loader_adjust/devmap.o",
+            "xdp_devmap",
+        ),
     ];
     for (map, first, first_prog, second, second_prog) in cases {
         let a = load_ok(&dir.path, &[first]);
         let b = load_ok(&dir.path, &[second]);
-        assert_eq!(report_map(&a, map)["id"], report_map(&b, map)["id"], "{map}: {first} then {second}");
+        assert_eq!(
+            report_map(&a, map)["id"],
+            report_map(&b, map)["id"],
+            "{map}: {first} then {second}"
+        );
         assert_eq!(report_map(&b, map)["reused"], true);
         assert_eq!(run_xdp(&dir.progs(first_prog), 64), XDP_PASS);
         assert_eq!(run_xdp(&dir.progs(second_prog), 64), XDP_PASS);
@@ -374,11 +484,23 @@ fn kernel_adjusted_maps_are_reused() {
         match map {
             "events" => assert_eq!(info.max_entries, 8192),
             "perf_events" => {
-                assert_eq!(info.max_entries as usize, libbpf_rs::num_possible_cpus().unwrap())
+                assert_eq!(
+                    info.max_entries as usize,
+                    libbpf_rs::num_possible_cpus().unwrap()
+                )
             }
-            _ => assert_eq!(info.map_flags & 0x80, 0x80, "devmap reports BPF_F_RDONLY_PROG"),
+            _ => assert_eq!(
+                info.map_flags & 0x80,
+                0x80,
+                "devmap reports BPF_F_RDONLY_PROG"
+            ),
         }
-        let out = bpfmerge(["unload".as_ref(), "--pin-dir".as_ref(), dir.path.as_os_str(), "--maps".as_ref()]);
+        let out = bpfmerge([
+            "unload".as_ref(),
+            "--pin-dir".as_ref(),
+            dir.path.as_os_str(),
+            "--maps".as_ref(),
+        ]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
 }
@@ -389,15 +511,38 @@ fn no_bpffs_or_no_privileges_is_a_clear_error() {
     if !kernel_ready("no_bpffs_or_no_privileges_is_a_clear_error") {
         return;
     }
-    let not_bpffs = std::env::temp_dir().join(format!("bpfmerge-test-nobpffs-{}", std::process::id()));
-    let out = bpfmerge(["load".as_ref(), fixture(ENTRY).as_os_str(), "--pin-dir".as_ref(), not_bpffs.as_os_str()]);
+    let not_bpffs =
+        std::env::temp_dir().join(format!("bpfmerge-test-nobpffs-{}", std::process::id()));
+    let out = bpfmerge([
+        "load".as_ref(),
+        fixture(ENTRY).as_os_str(),
+        "--pin-dir".as_ref(),
+        not_bpffs.as_os_str(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("not on a bpf filesystem"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not on a bpf filesystem"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!not_bpffs.exists());
 
-    let out = bpfmerge(["unload".as_ref(), "--pin-dir".as_ref(), std::env::temp_dir().as_os_str(), "--maps".as_ref()]);
-    assert_eq!(out.status.code(), Some(1), "unload refuses a DIR outside bpffs");
-    assert!(stderr(&out).contains("not on a bpf filesystem"), "{}", stderr(&out));
+    let out = bpfmerge([
+        "unload".as_ref(),
+        "--pin-dir".as_ref(),
+        std::env::temp_dir().as_os_str(),
+        "--maps".as_ref(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "unload refuses a DIR outside bpffs"
+    );
+    assert!(
+        stderr(&out).contains("not on a bpf filesystem"),
+        "{}",
+        stderr(&out)
+    );
 
     // As user nobody (setpriv from util-linux), when available.
     let dir = PinDir::new("nopriv");

@@ -150,10 +150,20 @@ pub fn check(def: &MapParams, live: &MapParams, host: &Host) -> Option<Mismatch>
     if let Some(m) = sized("key_size", want.key_size, def.key_size, live.key_size) {
         return Some(m);
     }
-    if let Some(m) = sized("value_size", want.value_size, def.value_size, live.value_size) {
+    if let Some(m) = sized(
+        "value_size",
+        want.value_size,
+        def.value_size,
+        live.value_size,
+    ) {
         return Some(m);
     }
-    if let Some(m) = sized("max_entries", want.max_entries, def.max_entries, live.max_entries) {
+    if let Some(m) = sized(
+        "max_entries",
+        want.max_entries,
+        def.max_entries,
+        live.max_entries,
+    ) {
         return Some(m);
     }
     if comparable_flags(want.map_type, want.map_flags)
@@ -204,12 +214,48 @@ mod tests {
     fn every_field_is_compared_and_named() {
         let base = array(4);
         let cases: [(&str, MapParams); 6] = [
-            ("type", MapParams { map_type: 1, ..base }),
-            ("key_size", MapParams { key_size: 8, ..base }),
-            ("value_size", MapParams { value_size: 16, ..base }),
-            ("max_entries", MapParams { max_entries: 8, ..base }),
-            ("map_flags", MapParams { map_flags: 1, ..base }),
-            ("map_extra", MapParams { map_extra: 3, ..base }),
+            (
+                "type",
+                MapParams {
+                    map_type: 1,
+                    ..base
+                },
+            ),
+            (
+                "key_size",
+                MapParams {
+                    key_size: 8,
+                    ..base
+                },
+            ),
+            (
+                "value_size",
+                MapParams {
+                    value_size: 16,
+                    ..base
+                },
+            ),
+            (
+                "max_entries",
+                MapParams {
+                    max_entries: 8,
+                    ..base
+                },
+            ),
+            (
+                "map_flags",
+                MapParams {
+                    map_flags: 1,
+                    ..base
+                },
+            ),
+            (
+                "map_extra",
+                MapParams {
+                    map_extra: 3,
+                    ..base
+                },
+            ),
         ];
         for (field, live) in cases {
             let m = check(&base, &live, &HOST).expect(field);
@@ -217,8 +263,19 @@ mod tests {
         }
         let m = check(&array(8), &array(4), &HOST).unwrap();
         assert_eq!((m.wanted.as_str(), m.found.as_str()), ("8", "4"));
-        let m = check(&array(4), &MapParams { map_type: 1, ..base }, &HOST).unwrap();
-        assert_eq!((m.wanted.as_str(), m.found.as_str()), ("array (2)", "hash (1)"));
+        let m = check(
+            &array(4),
+            &MapParams {
+                map_type: 1,
+                ..base
+            },
+            &HOST,
+        )
+        .unwrap();
+        assert_eq!(
+            (m.wanted.as_str(), m.found.as_str()),
+            ("array (2)", "hash (1)")
+        );
     }
 
     #[test]
@@ -230,7 +287,12 @@ mod tests {
         assert_eq!(ringbuf_size(1, 4096), 4096);
         assert_eq!(ringbuf_size(0, 4096), 0);
         assert_eq!(ringbuf_size(u32::MAX, 4096), u32::MAX);
-        let rb = |n| MapParams { map_type: RINGBUF, key_size: 0, value_size: 0, ..array(n) };
+        let rb = |n| MapParams {
+            map_type: RINGBUF,
+            key_size: 0,
+            value_size: 0,
+            ..array(n)
+        };
         assert_eq!(check(&rb(5000), &rb(8192), &HOST), None);
         let m = check(&rb(5000), &rb(16384), &HOST).unwrap();
         assert_eq!(m.wanted, "8192 (declared 5000)");
@@ -238,7 +300,11 @@ mod tests {
 
     #[test]
     fn perf_event_array_without_size_gets_cpu_count() {
-        let pa = |n| MapParams { map_type: PERF_EVENT_ARRAY, value_size: 4, ..array(n) };
+        let pa = |n| MapParams {
+            map_type: PERF_EVENT_ARRAY,
+            value_size: 4,
+            ..array(n)
+        };
         assert_eq!(check(&pa(0), &pa(2), &HOST), None);
         assert!(check(&pa(0), &pa(3), &HOST).is_some());
         assert_eq!(check(&pa(3), &pa(3), &HOST), None);
@@ -246,9 +312,20 @@ mod tests {
 
     #[test]
     fn devmap_ignores_rdonly_prog_only() {
-        let dm = |t, f| MapParams { map_type: t, value_size: 4, map_flags: f, ..array(4) };
-        assert_eq!(check(&dm(DEVMAP, 0), &dm(DEVMAP, F_RDONLY_PROG), &HOST), None);
-        assert_eq!(check(&dm(DEVMAP_HASH, 0), &dm(DEVMAP_HASH, F_RDONLY_PROG), &HOST), None);
+        let dm = |t, f| MapParams {
+            map_type: t,
+            value_size: 4,
+            map_flags: f,
+            ..array(4)
+        };
+        assert_eq!(
+            check(&dm(DEVMAP, 0), &dm(DEVMAP, F_RDONLY_PROG), &HOST),
+            None
+        );
+        assert_eq!(
+            check(&dm(DEVMAP_HASH, 0), &dm(DEVMAP_HASH, F_RDONLY_PROG), &HOST),
+            None
+        );
         assert!(check(&dm(DEVMAP, 0), &dm(DEVMAP, F_RDONLY_PROG | 1), &HOST).is_some());
         // Not for other types.
         assert!(check(&dm(2, 0), &dm(2, F_RDONLY_PROG), &HOST).is_some());

@@ -68,15 +68,7 @@ pub fn mount_bpffs(target: &Path) -> io::Result<()> {
     let t = c_path(target)?;
     let src = c"bpf";
     // SAFETY: all strings are NUL-terminated and outlive the call; no data argument.
-    let ret = unsafe {
-        libc::mount(
-            src.as_ptr(),
-            t.as_ptr(),
-            src.as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
+    let ret = unsafe { libc::mount(src.as_ptr(), t.as_ptr(), src.as_ptr(), 0, std::ptr::null()) };
     if ret != 0 {
         return Err(io::Error::last_os_error());
     }

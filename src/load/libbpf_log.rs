@@ -81,7 +81,10 @@ mod tests {
                     libbpf: prog 'xdp_reject': failed to load: -13\n";
         let (name, log) = failed_program(text).unwrap();
         assert_eq!(name, "xdp_reject");
-        assert_eq!(log, "0: R1=ctx() R10=fp0\nR0 invalid mem access 'map_value_or_null'");
+        assert_eq!(
+            log,
+            "0: R1=ctx() R10=fp0\nR0 invalid mem access 'map_value_or_null'"
+        );
         assert_eq!(failed_program("libbpf: nothing here\n"), None);
         assert_eq!(tail("a\n\nb\nc\n", 2), "b\nc");
     }

@@ -7,12 +7,14 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 
-use libbpf_rs::{MapCore, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, ProgramHandle};
+use libbpf_rs::{
+    MapCore, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, ProgramHandle,
+};
 
 use super::compat::{self, Host, MapParams};
 use super::libbpf_log::{self, Capture};
 use super::{ffi, pindir};
-use crate::error::{Error, Result};
+use crate::error::{Error, MapIncompatible, Result};
 
 /// One shared (`.maps`) map: pinned before this load, or created by one of its objects.
 pub struct SharedMap {
@@ -46,7 +48,12 @@ pub struct Loaded {
 }
 
 /// Load `objects` in order, sharing maps by name through `maps_dir` pins and each other.
-pub fn load_all(objects: &[PathBuf], maps_dir: &Path, progs_dir: &Path, log: &Capture) -> Result<Loaded> {
+pub fn load_all(
+    objects: &[PathBuf],
+    maps_dir: &Path,
+    progs_dir: &Path,
+    log: &Capture,
+) -> Result<Loaded> {
     let host = Host {
         possible_cpus: libbpf_rs::num_possible_cpus()
             .ok()
@@ -75,7 +82,9 @@ pub fn load_all(objects: &[PathBuf], maps_dir: &Path, progs_dir: &Path, log: &Ca
             let map = obj
                 .maps()
                 .find(|m| m.name().to_str() == Some(name.as_str()))
-                .ok_or_else(|| Error::Load(format!("{file}: map `{name}` vanished while loading")))?;
+                .ok_or_else(|| {
+                    Error::Load(format!("{file}: map `{name}` vanished while loading"))
+                })?;
             let handle = MapHandle::try_from(&map)
                 .map_err(|e| Error::Load(format!("{file}: map `{name}`: {e}")))?;
             let (id, params) = live_params(&handle, &name)?;
@@ -169,8 +178,11 @@ fn prepare_maps(
         })?;
         let name = name.to_string();
         pindir::check_name("map", &name, file)?;
-        ffi::clear_pin_path(&mut map)
-            .map_err(|e| Error::Load(format!("{file}: map `{name}`: clearing libbpf's pin path: {e}")))?;
+        ffi::clear_pin_path(&mut map).map_err(|e| {
+            Error::Load(format!(
+                "{file}: map `{name}`: clearing libbpf's pin path: {e}"
+            ))
+        })?;
         let def = MapParams {
             map_type: u32::from(map.map_type()),
             key_size: map.key_size(),
@@ -203,20 +215,26 @@ fn prepare_maps(
             }
         };
         let Some(existing) = shared.get_mut(index) else {
-            return Err(Error::Load(format!("map `{name}`: internal index out of range")));
+            return Err(Error::Load(format!(
+                "map `{name}`: internal index out of range"
+            )));
         };
         if let Some(m) = compat::check(&def, &existing.params, host) {
-            return Err(Error::MapIncompatible {
+            return Err(Error::MapIncompatible(Box::new(MapIncompatible {
                 map: name,
                 field: m.field.to_string(),
                 file: file.to_string(),
                 wanted: m.wanted,
                 existing: existing.origin.clone(),
                 found: m.found,
-            });
+            })));
         }
-        map.reuse_fd(existing.handle.as_fd())
-            .map_err(|e| Error::Load(format!("{file}: map `{name}`: reusing {}: {e}", existing.origin)))?;
+        map.reuse_fd(existing.handle.as_fd()).map_err(|e| {
+            Error::Load(format!(
+                "{file}: map `{name}`: reusing {}: {e}",
+                existing.origin
+            ))
+        })?;
         existing.objects.push(file.to_string());
     }
     Ok(pending)
@@ -234,10 +252,18 @@ fn open_pinned_map(pin: &Path) -> Result<Option<MapHandle>> {
             action: format!("opening the pinned map {}", pin.display()),
             detail: e.to_string(),
         },
-        _ => Error::Load(format!("{}: cannot open the pinned map: {e}", pin.display())),
+        _ => Error::Load(format!(
+            "{}: cannot open the pinned map: {e}",
+            pin.display()
+        )),
     })?;
     let link = std::fs::read_link(format!("/proc/self/fd/{}", handle.as_fd().as_raw_fd()))
-        .map_err(|e| Error::Load(format!("{}: cannot tell what is pinned there: {e}", pin.display())))?;
+        .map_err(|e| {
+            Error::Load(format!(
+                "{}: cannot tell what is pinned there: {e}",
+                pin.display()
+            ))
+        })?;
     if link.as_os_str() != "anon_inode:bpf-map" {
         return Err(Error::Load(format!(
             "{}: the object pinned there is not a map ({})",
@@ -293,5 +319,7 @@ fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
             detail: format!("{e}\n{tail}"),
         };
     }
-    Error::Load(format!("{file}: libbpf could not load the object: {e}\n{tail}"))
+    Error::Load(format!(
+        "{file}: libbpf could not load the object: {e}\n{tail}"
+    ))
 }

@@ -53,10 +53,11 @@ pub fn check_name(kind: &'static str, name: &str, file: &str) -> Result<()> {
 /// `/sys/fs/bpf/bpfmerge/<stem of first object>`.
 pub fn default_dir(first: &Path) -> Result<PathBuf> {
     let file = first.display().to_string();
-    let stem = first
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .ok_or_else(|| Error::Load(format!("{file}: cannot derive a pin dir from this file name; pass --pin-dir")))?;
+    let stem = first.file_stem().and_then(|s| s.to_str()).ok_or_else(|| {
+        Error::Load(format!(
+            "{file}: cannot derive a pin dir from this file name; pass --pin-dir"
+        ))
+    })?;
     check_name("object", stem, &file)?;
     Ok(Path::new(BPFFS_ROOT).join("bpfmerge").join(stem))
 }
@@ -82,7 +83,9 @@ pub fn ensure_bpffs(dir: &Path) -> Result<()> {
             Err(e) => {
                 return Err(Error::NotBpffs {
                     path: dir.to_path_buf(),
-                    detail: format!("nothing is mounted at {BPFFS_ROOT} and mounting bpffs there failed: {e}"),
+                    detail: format!(
+                        "nothing is mounted at {BPFFS_ROOT} and mounting bpffs there failed: {e}"
+                    ),
                 })
             }
         }
@@ -181,7 +184,9 @@ mod tests {
 
     #[test]
     fn names_that_would_escape_or_hide_are_refused() {
-        for bad in ["", "a/b", "..", ".", "../x", ".hidden", "a.b", "x~tmp-1", "x\0y"] {
+        for bad in [
+            "", "a/b", "..", ".", "../x", ".hidden", "a.b", "x~tmp-1", "x\0y",
+        ] {
             let e = check_name("program", bad, "f.o").unwrap_err();
             assert!(e.to_string().contains("f.o"), "{e}");
         }

@@ -48,14 +48,22 @@ fn stage(
 ) -> Result<()> {
     for prog in &loaded.progs {
         let tmp = progs_dir.join(format!("{}{TMP_MARK}{pid}", prog.name));
-        prog.handle
-            .pin(&tmp)
-            .map_err(|e| Error::Load(format!("program `{}`: pinning at {}: {e}", prog.name, tmp.display())))?;
+        prog.handle.pin(&tmp).map_err(|e| {
+            Error::Load(format!(
+                "program `{}`: pinning at {}: {e}",
+                prog.name,
+                tmp.display()
+            ))
+        })?;
         staged.push((tmp, progs_dir.join(&prog.name)));
     }
     for map in loaded.maps.iter_mut().filter(|m| !m.reused) {
         map.handle.pin(&map.pin_path).map_err(|e| {
-            Error::Load(format!("map `{}`: pinning at {}: {e}", map.name, map.pin_path.display()))
+            Error::Load(format!(
+                "map `{}`: pinning at {}: {e}",
+                map.name,
+                map.pin_path.display()
+            ))
         })?;
         new_maps.push(map.pin_path.clone());
     }
@@ -95,7 +103,9 @@ pub fn remove_pins(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for name in read_dir(dir)? {
         let path = dir.join(&name);
-        let meta = path.symlink_metadata().map_err(|e| pindir::io_error(&path, e))?;
+        let meta = path
+            .symlink_metadata()
+            .map_err(|e| pindir::io_error(&path, e))?;
         if meta.is_dir() {
             continue;
         }
@@ -110,7 +120,8 @@ pub fn remove_empty_dir(dir: &Path) -> Result<bool> {
     match std::fs::remove_dir(dir) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => Ok(false),
+        // (io::ErrorKind::DirectoryNotEmpty needs Rust 1.83, above the crate's rust-version.)
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EEXIST)) => Ok(false),
         Err(e) => Err(pindir::io_error(dir, e)),
     }
 }

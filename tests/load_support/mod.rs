@@ -18,7 +18,9 @@ pub const XDP_PASS: u32 = 2;
 
 /// Absolute path of `fixtures/<rel>`.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 fn is_root() -> bool {
@@ -34,10 +36,12 @@ fn is_root() -> bool {
 
 fn bpffs_mounted() -> bool {
     std::fs::read_to_string("/proc/mounts")
-        .map(|m| m.lines().any(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            f.get(1) == Some(&"/sys/fs/bpf") && f.get(2) == Some(&"bpf")
-        }))
+        .map(|m| {
+            m.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.get(1) == Some(&"/sys/fs/bpf") && f.get(2) == Some(&"bpf")
+            })
+        })
         .unwrap_or(false)
 }
 
@@ -46,7 +50,13 @@ fn bpffs_mounted() -> bool {
 pub fn kernel_ready(test: &str) -> bool {
     let reason = if !is_root() {
         Some("not running as root")
-    } else if !bpffs_mounted() && Command::new("mount").args(["-t", "bpf", "bpf", "/sys/fs/bpf"]).status().map(|s| !s.success()).unwrap_or(true) {
+    } else if !bpffs_mounted()
+        && Command::new("mount")
+            .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
+            .status()
+            .map(|s| !s.success())
+            .unwrap_or(true)
+    {
         Some("no bpffs at /sys/fs/bpf and it cannot be mounted")
     } else {
         None
@@ -124,7 +134,11 @@ pub fn load_ok(dir: &Path, objs: &[&str]) -> serde_json::Value {
 pub fn load_cmd(dir: &Path, objs: &[&str]) -> Output {
     let mut args: Vec<std::ffi::OsString> = vec!["load".into()];
     args.extend(objs.iter().map(|o| fixture(o).into_os_string()));
-    args.extend(["--pin-dir".into(), dir.as_os_str().to_owned(), "--json".into()]);
+    args.extend([
+        "--pin-dir".into(),
+        dir.as_os_str().to_owned(),
+        "--json".into(),
+    ]);
     bpfmerge(args)
 }
 
@@ -161,7 +175,13 @@ pub fn run_xdp(pin: &Path, len: usize) -> u32 {
     let rc = unsafe {
         libbpf_rs::libbpf_sys::bpf_prog_test_run_opts(prog.as_fd().as_raw_fd(), &mut opts)
     };
-    assert_eq!(rc, 0, "test run of {}: {}", pin.display(), std::io::Error::last_os_error());
+    assert_eq!(
+        rc,
+        0,
+        "test run of {}: {}",
+        pin.display(),
+        std::io::Error::last_os_error()
+    );
     opts.retval
 }
 
@@ -205,13 +225,17 @@ pub fn map_id(pin: &Path) -> u32 {
 }
 
 pub fn prog_id(pin: &Path) -> u32 {
-    ProgramHandle::from_pinned_path(pin).expect("open program").id()
+    ProgramHandle::from_pinned_path(pin)
+        .expect("open program")
+        .id()
 }
 
 /// Every path under `dir` (files and directories), relative to `dir`.
 pub fn tree(dir: &Path) -> BTreeSet<PathBuf> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             out.insert(p.strip_prefix(root).expect("under root").to_path_buf());
@@ -232,7 +256,11 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, u32> {
         .filter(|rel| !dir.join(rel).is_dir())
         .map(|rel| {
             let p = dir.join(&rel);
-            let id = if rel.starts_with("maps") { map_id(&p) } else { prog_id(&p) };
+            let id = if rel.starts_with("maps") {
+                map_id(&p)
+            } else {
+                prog_id(&p)
+            };
             (rel, id)
         })
         .collect()
