@@ -572,3 +572,51 @@ impl Drop for RemoveIfEmpty {
         let _ = std::fs::remove_dir(&self.0);
     }
 }
+
+/// A map declared `pinning = LIBBPF_PIN_BY_NAME` is pinned in DIR/maps like any other (not at
+/// libbpf's default /sys/fs/bpf/<name>) and reused from there on reload.
+#[test]
+fn pin_by_name_maps_live_in_dir_maps() {
+    if !kernel_ready("pin_by_name_maps_live_in_dir_maps") {
+        return;
+    }
+    let dir = PinDir::new("byname");
+    let first = load_ok(&dir.path, &["loader_byname/byname.o"]);
+    assert!(dir.maps("byname_hits").exists());
+    assert!(!std::path::Path::new("/sys/fs/bpf/byname_hits").exists());
+    assert_eq!(run_xdp(&dir.progs("xdp_byname"), 64), XDP_PASS);
+    let second = load_ok(&dir.path, &["loader_byname/byname.o"]);
+    assert_eq!(
+        report_map(&first, "byname_hits")["id"],
+        report_map(&second, "byname_hits")["id"]
+    );
+    assert_eq!(report_map(&second, "byname_hits")["reused"], true);
+    assert_eq!(run_xdp(&dir.progs("xdp_byname"), 64), XDP_PASS);
+    assert_eq!(read_u64(&dir.maps("byname_hits"), 0), 2);
+}
+
+/// Map and program names that would escape DIR/maps or DIR/progs (here `../../escaped_*`, set
+/// with asm labels) are refused with an error naming the file and the name; nothing is pinned.
+#[test]
+fn names_that_would_escape_the_pin_dir_are_refused() {
+    if !kernel_ready("names_that_would_escape_the_pin_dir_are_refused") {
+        return;
+    }
+    let dir = PinDir::new("badname");
+    for (obj, what) in [
+        ("loader_badname/badmap.o", "map name `../../escaped_map`"),
+        (
+            "loader_badname/badprog.o",
+            "program name `../../escaped_prog`",
+        ),
+    ] {
+        let out = load_cmd(&dir.path, &[obj]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.contains(what) && err.contains(obj), "{err}");
+        assert!(!dir.path.exists(), "nothing created for {obj}");
+    }
+    for escaped in ["escaped_map", "escaped_prog"] {
+        assert!(!std::path::Path::new("/sys/fs/bpf").join(escaped).exists());
+    }
+}
