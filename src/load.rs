@@ -160,7 +160,10 @@ fn load_locked(
     pins::remove_stale_temporaries(progs_dir)?;
     let capture = libbpf_log::Capture::start();
     let mut loaded = objects::load_all(objects, maps_dir, progs_dir, &capture)?;
-    pins::commit(&mut loaded, progs_dir)?;
+    if let Err(e) = pins::commit(&mut loaded, progs_dir) {
+        objects::restore_prog_arrays(&loaded.maps);
+        return Err(e);
+    }
     Ok(LoadReport {
         pin_dir: dir.to_path_buf(),
         maps: loaded

@@ -620,3 +620,73 @@ fn names_that_would_escape_the_pin_dir_are_refused() {
         assert!(!std::path::Path::new("/sys/fs/bpf").join(escaped).exists());
     }
 }
+
+/// When nothing is mounted at /sys/fs/bpf, `load` mounts bpffs there. Run in a private mount
+/// namespace (unshare) where /sys/fs/bpf is unmounted first, so the host's bpffs is untouched.
+#[test]
+fn bpffs_is_mounted_when_missing() {
+    if !kernel_ready("bpffs_is_mounted_when_missing") {
+        return;
+    }
+    let dir = PinDir::new("automount");
+    let script = format!(
+        "umount /sys/fs/bpf || exit 90; grep -q ' /sys/fs/bpf bpf ' /proc/mounts && exit 91; \
+         '{bin}' load '{obj}' --pin-dir '{dir}' || exit 92; \
+         grep -q ' /sys/fs/bpf bpf ' /proc/mounts || exit 93; test -e '{dir}/progs/xdp_entry'",
+        bin = env!("CARGO_BIN_EXE_bpfmerge"),
+        obj = fixture(ENTRY).display(),
+        dir = dir.path.display(),
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output();
+    match out {
+        Ok(out) => assert!(
+            out.status.success(),
+            "exit {:?}: {}",
+            out.status.code(),
+            stderr(&out)
+        ),
+        Err(e) => {
+            eprintln!("unshare unavailable ({e}): automount case not run");
+            return;
+        }
+    }
+    assert!(
+        !dir.path.exists(),
+        "the pins lived in the private bpffs only"
+    );
+}
+
+/// libbpf fills prog-array slots from `.values` as soon as an object's programs loaded, even in a
+/// reused pinned map. When a later object of the same `load` is rejected, the pinned prog
+/// array gets its old slot back: the entry program still tail-calls the old handler.
+#[test]
+fn failed_load_restores_prog_array_slots_filled_from_values() {
+    if !kernel_ready("failed_load_restores_prog_array_slots_filled_from_values") {
+        return;
+    }
+    let dir = PinDir::new("values");
+    load_ok(&dir.path, &[ENTRY, HANDLER]);
+    let actions = dir.maps("xdp_actions");
+    set_tail_call(&actions, 1, &dir.progs("xdp_handler"));
+    let before = snapshot(&dir.path);
+
+    let out = load_cmd(
+        &dir.path,
+        &["loader_reject/fill_slot.o", "loader_reject/reject.o"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("xdp_reject"), "{}", stderr(&out));
+    assert_eq!(snapshot(&dir.path), before);
+    assert_eq!(
+        run_xdp(&dir.progs("xdp_entry"), 64),
+        XDP_PASS,
+        "slot 1 is the handler again"
+    );
+    assert_eq!(all_u64(&dir.maps("counters")), [1, 1, 0, 0]);
+
+    // The same object loaded successfully does take slot 1 (XDP_TX from xdp_fill).
+    load_ok(&dir.path, &["loader_reject/fill_slot.o"]);
+    assert_eq!(run_xdp(&dir.progs("xdp_entry"), 64), 3);
+}

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use libbpf_rs::{
-    MapCore, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, ProgramHandle,
+    MapCore, MapFlags, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, Program,
+    ProgramHandle,
 };
 
 use super::compat::{self, Host, MapParams};
@@ -29,6 +30,9 @@ pub struct SharedMap {
     pub origin: String,
     /// The objects of this load that use the map, in load order.
     pub objects: Vec<String>,
+    /// For a reused pinned prog array: its slots before this load, each holding a reference
+    /// to the program that was there (so it can be put back if the load fails).
+    pub slots_before: Option<Vec<Option<OwnedFd>>>,
 }
 
 /// One loaded program, not yet pinned.
@@ -47,13 +51,35 @@ pub struct Loaded {
     _objects: Vec<Object>,
 }
 
-/// Load `objects` in order, sharing maps by name through `maps_dir` pins and each other.
+/// Load `objects` in order, sharing maps by name through `maps_dir` pins and each other. On
+/// failure, slots of reused pinned prog arrays that libbpf filled from `.values` are restored.
 pub fn load_all(
     objects: &[PathBuf],
     maps_dir: &Path,
     progs_dir: &Path,
     log: &Capture,
 ) -> Result<Loaded> {
+    let mut shared = Vec::new();
+    match load_each(objects, maps_dir, progs_dir, log, &mut shared) {
+        Ok((progs, loaded)) => Ok(Loaded {
+            maps: shared,
+            progs,
+            _objects: loaded,
+        }),
+        Err(e) => {
+            restore_prog_arrays(&shared);
+            Err(e)
+        }
+    }
+}
+
+fn load_each(
+    objects: &[PathBuf],
+    maps_dir: &Path,
+    progs_dir: &Path,
+    log: &Capture,
+    shared: &mut Vec<SharedMap>,
+) -> Result<(Vec<LoadedProgram>, Vec<Object>)> {
     let host = Host {
         possible_cpus: libbpf_rs::num_possible_cpus()
             .ok()
@@ -61,7 +87,6 @@ pub fn load_all(
             .unwrap_or(1),
         page_size: ffi::page_size(),
     };
-    let mut shared: Vec<SharedMap> = Vec::new();
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
     let mut prog_owner: BTreeMap<String, String> = BTreeMap::new();
     let mut progs = Vec::new();
@@ -76,7 +101,7 @@ pub fn load_all(
                 reason: format!("libbpf cannot open it: {e}{}", libbpf_tail(log)),
             })?;
         check_programs(&open, &file, progs_dir, &mut prog_owner)?;
-        let pending = prepare_maps(&mut open, &file, maps_dir, &host, &mut shared, &mut by_name)?;
+        let pending = prepare_maps(&mut open, &file, maps_dir, &host, shared, &mut by_name)?;
         let obj = open.load().map_err(|e| load_error(&file, &e, log))?;
         for name in pending {
             let map = obj
@@ -98,6 +123,7 @@ pub fn load_all(
                 reused: false,
                 origin: format!("the map created by {file}"),
                 objects: vec![file.clone()],
+                slots_before: None,
             });
         }
         for prog in obj.progs_mut() {
@@ -116,11 +142,7 @@ pub fn load_all(
         }
         loaded.push(obj);
     }
-    Ok(Loaded {
-        maps: shared,
-        progs,
-        _objects: loaded,
-    })
+    Ok((progs, loaded))
 }
 
 /// Program names become pin names: they must be valid and unique across the objects.
@@ -200,8 +222,14 @@ fn prepare_maps(
                     continue;
                 };
                 let (id, params) = live_params(&handle, &name)?;
+                let slots_before = if params.map_type == u32::from(MapType::ProgArray) {
+                    Some(prog_array_slots(&handle, &name)?)
+                } else {
+                    None
+                };
                 by_name.insert(name.clone(), shared.len());
                 shared.push(SharedMap {
+                    slots_before,
                     origin: format!("the map pinned at {}", pin_path.display()),
                     pin_path,
                     name: name.clone(),
@@ -322,4 +350,52 @@ fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
     Error::Load(format!(
         "{file}: libbpf could not load the object: {e}\n{tail}"
     ))
+}
+
+/// The programs in each slot of a prog array, each held by an fd so it stays alive.
+fn prog_array_slots(map: &MapHandle, name: &str) -> Result<Vec<Option<OwnedFd>>> {
+    let mut slots = Vec::new();
+    for key in 0..map.max_entries() {
+        let id = map
+            .lookup(&key.to_ne_bytes(), MapFlags::ANY)
+            .map_err(|e| Error::Load(format!("map `{name}`: reading slot {key}: {e}")))?;
+        let fd = match id.as_deref().map(<[u8; 4]>::try_from) {
+            Some(Ok(id)) => Program::fd_from_id(u32::from_ne_bytes(id)).ok(),
+            _ => None,
+        };
+        slots.push(fd);
+    }
+    Ok(slots)
+}
+
+/// Put back the slots of reused pinned prog arrays that changed during a failed load (libbpf
+/// writes `.values` initialisers into them right after an object's programs load).
+pub fn restore_prog_arrays(maps: &[SharedMap]) {
+    for map in maps {
+        let Some(before) = &map.slots_before else {
+            continue;
+        };
+        for (key, old) in (0u32..).zip(before) {
+            let key_bytes = key.to_ne_bytes();
+            let now = map.handle.lookup(&key_bytes, MapFlags::ANY).ok().flatten();
+            let old_id = old
+                .as_ref()
+                .and_then(|fd| Program::id_from_fd(fd.as_fd()).ok());
+            let now_id = now
+                .as_deref()
+                .and_then(|v| <[u8; 4]>::try_from(v).ok())
+                .map(u32::from_ne_bytes);
+            if old_id == now_id {
+                continue;
+            }
+            let _ = match old {
+                Some(fd) => {
+                    let raw = u32::try_from(fd.as_raw_fd()).unwrap_or(u32::MAX);
+                    map.handle
+                        .update(&key_bytes, &raw.to_ne_bytes(), MapFlags::ANY)
+                }
+                None => map.handle.delete(&key_bytes),
+            };
+        }
+    }
 }
