@@ -20,10 +20,7 @@ pub enum Error {
     BadObject { file: String, reason: String },
     /// A `.BTF` or `.BTF.ext` section is malformed. Wrapped in [`Error::InFile`] by callers.
     #[error("section {section}: {reason}")]
-    BadBtf {
-        section: &'static str,
-        reason: String,
-    },
+    BadBtf { section: &'static str, reason: String },
     /// Two definitions of one map disagree on a field.
     #[error(
         "map `{map}`: {field} differs: {file_a} has {value_a}, {file_b} has {value_b}; \
