@@ -10,7 +10,7 @@ use object::Endianness;
 use crate::btf::ext::{BtfExt, ExtSection};
 use crate::btf::{
     Appended, Btf, BtfType, Equivalence, Redirect, StrOff, TypeId, VarSecinfo, FUNC_EXTERN,
-    FUNC_GLOBAL, VAR_EXTERN,
+    FUNC_GLOBAL, VAR_EXTERN, VAR_GLOBAL,
 };
 use crate::error::Result;
 use crate::input::{Input, SymPlace};
@@ -231,9 +231,27 @@ pub fn finish(
         }
     }
 
+    // A kept map definition is emitted as a global (libbpf refuses static maps).
+    for m in &maps.maps {
+        if let Some(BtfType::Var { linkage, .. }) = btf.types.get_mut(m.survivor().var.0 as usize) {
+            *linkage = VAR_GLOBAL;
+        }
+    }
+
     // New DATASECs, in output-section order then extern sections.
     for (key, (name, mut vars)) in secs {
         vars.sort_by_key(|v| v.offset);
+        // Overlapping entries (two names for one `license` string) are not valid BTF: the
+        // first keeps the place.
+        let mut end = 0u32;
+        let is_out = matches!(key, SecKey::Out(_));
+        vars.retain(|v| {
+            let keep = !is_out || v.offset >= end;
+            if keep {
+                end = end.max(v.offset.saturating_add(v.size));
+            }
+            keep
+        });
         let size = match key {
             SecKey::Out(id) => layout.sections[id.0].size as u32,
             SecKey::Extern(_) => 0,

@@ -75,6 +75,37 @@ pub enum Error {
     /// Loader failures (libbpf, pins, kernel).
     #[error("{0}")]
     Load(String),
+    /// A map that exists already (pinned, or created by an earlier object of the same `load`)
+    /// cannot stand for an object's definition of the same name.
+    #[error("{0}")]
+    MapIncompatible(Box<MapIncompatible>),
+    /// The kernel's verifier refused a program.
+    #[error(
+        "{file}: program `{program}` was rejected by the verifier; no pin was created or \
+         changed\n-- verifier log of `{program}` --\n{log}\n-- end of verifier log --"
+    )]
+    Verifier {
+        file: String,
+        program: String,
+        log: String,
+    },
+    /// The pin dir is not on a bpf filesystem.
+    #[error("pin dir {}: {detail}", path.display())]
+    NotBpffs { path: PathBuf, detail: String },
+    /// The caller may not load BPF objects or write to bpffs.
+    #[error(
+        "{action}: permission denied; loading BPF programs and pinning them needs root \
+         (CAP_BPF with CAP_NET_ADMIN/CAP_PERFMON, or CAP_SYS_ADMIN)\n{detail}"
+    )]
+    NoPrivileges { action: String, detail: String },
+    /// A map or program name that cannot be a file name inside the pin dir.
+    #[error("{file}: {kind} name `{name}` cannot be pinned: {reason}")]
+    BadPinName {
+        kind: &'static str,
+        name: String,
+        file: String,
+        reason: &'static str,
+    },
 }
 
 /// Two definitions of one map that disagree: the map, the field and both sides.
@@ -116,4 +147,23 @@ impl Error {
             reason: reason.into(),
         }
     }
+}
+
+/// A live map (pinned, or created earlier in the same `load`) that an object's definition of
+/// the same name cannot reuse: the map, the field and both values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "map `{map}`: {field} differs: {file} defines {wanted}, {existing} has {found}; \
+     the existing map was left unchanged (rename the map, or remove the old pin with \
+     `bpfmerge unload --maps`)"
+)]
+pub struct MapIncompatible {
+    pub map: String,
+    pub field: String,
+    /// The object whose definition was refused.
+    pub file: String,
+    pub wanted: String,
+    /// "the map pinned at PATH" or "the map created by FILE".
+    pub existing: String,
+    pub found: String,
 }

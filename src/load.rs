@@ -1,9 +1,25 @@
 //! Run-time loader (libbpf-rs): takes objects and a pin dir, gives loaded programs with maps
-//! shared by name through pins and `bpf_map__reuse_fd`. API CONTRACT (stub).
+//! shared by name through pins in `DIR/maps` and `bpf_map__reuse_fd`, programs pinned in
+//! `DIR/progs`; and `unload`, which removes those pins again.
+//!
+//! Choices (see docs/load.md): every map of a `.maps` section is pinned by name, whatever its
+//! `pinning` attribute says (libbpf's own pinning is switched off so that nothing is pinned
+//! before every object loaded); global-data maps are per object and never pinned; a pinned map
+//! is reused only when type, key/value size, max_entries, flags and map_extra match, allowing
+//! for the adjustments in [`compat`].
 
+pub mod compat;
+mod ffi;
+mod libbpf_log;
+mod objects;
+mod pindir;
+mod pins;
+
+use std::fmt::Write as _;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Options of `load`.
 #[derive(Clone, Debug, Default)]
@@ -16,18 +32,28 @@ pub struct LoadOptions {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LoadedMap {
     pub name: String,
+    /// Kernel map id.
     pub id: u32,
     pub pin_path: PathBuf,
+    /// True when the map was pinned before this `load` and reused; false when created now.
     pub reused: bool,
+    /// Map type, e.g. `array (2)`.
+    pub map_type: String,
+    /// The objects of this `load` that use the map, in load order.
+    pub objects: Vec<String>,
 }
 
 /// One program after `load`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LoadedProg {
     pub name: String,
+    /// ELF section, e.g. `xdp`.
     pub section: String,
+    /// Kernel program id.
     pub id: u32,
     pub pin_path: PathBuf,
+    /// The object the program comes from.
+    pub object: String,
 }
 
 /// What `load` did.
@@ -40,28 +66,170 @@ pub struct LoadReport {
 
 impl LoadReport {
     pub fn to_text(&self) -> String {
-        todo!()
+        let mut s = format!("pin dir {}\n", self.pin_dir.display());
+        for m in &self.maps {
+            let how = if m.reused { "reused" } else { "created" };
+            let _ = writeln!(
+                s,
+                "map  {:<20} id {:<6} {how:<8} {}",
+                m.name,
+                m.id,
+                m.pin_path.display()
+            );
+        }
+        for p in &self.progs {
+            let _ = writeln!(
+                s,
+                "prog {:<20} id {:<6} {:<8} {}",
+                p.name,
+                p.id,
+                p.section,
+                p.pin_path.display()
+            );
+        }
+        s
     }
 }
 
 /// What `unload` removed.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct UnloadReport {
+    /// Pins, then the directories that became empty, in removal order.
     pub removed: Vec<PathBuf>,
 }
 
 impl UnloadReport {
     pub fn to_text(&self) -> String {
-        todo!()
+        let mut s = String::new();
+        for p in &self.removed {
+            let _ = writeln!(s, "removed {}", p.display());
+        }
+        s
     }
 }
 
+fn check_dir_path(dir: &Path) -> Result<()> {
+    if dir.as_os_str().is_empty() || dir.as_os_str().as_bytes().contains(&0) {
+        return Err(Error::Usage(format!("invalid pin dir {:?}", dir)));
+    }
+    Ok(())
+}
+
 /// Load `objects` one after another, reusing maps pinned under `DIR/maps`, then pin.
-pub fn load(_objects: &[PathBuf], _opts: &LoadOptions) -> Result<LoadReport> {
-    todo!()
+pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
+    let first = objects
+        .first()
+        .ok_or_else(|| Error::Usage("no object to load".to_string()))?;
+    for obj in objects {
+        std::fs::metadata(obj).map_err(|source| Error::Io {
+            path: obj.clone(),
+            source,
+        })?;
+    }
+    let dir = match &opts.pin_dir {
+        Some(d) => d.clone(),
+        None => pindir::default_dir(first)?,
+    };
+    check_dir_path(&dir)?;
+    pindir::ensure_bpffs(&dir)?;
+    let maps_dir = dir.join(pindir::MAPS);
+    let progs_dir = dir.join(pindir::PROGS);
+    let existed = [&maps_dir, &progs_dir, &dir].map(|d| d.exists());
+    let lock = pindir::DirLock::acquire(&dir, true)?;
+    let result = pindir::create_dir_all(&maps_dir)
+        .and_then(|()| pindir::create_dir_all(&progs_dir))
+        .and_then(|()| load_locked(objects, &dir, &maps_dir, &progs_dir));
+    if result.is_err() {
+        // Leave no empty directories behind that a load which pinned nothing created.
+        for (d, existed) in [&maps_dir, &progs_dir, &dir].into_iter().zip(existed) {
+            if !existed {
+                let _ = pins::remove_empty_dir(d);
+            }
+        }
+    }
+    drop(lock);
+    result
+}
+
+fn load_locked(
+    objects: &[PathBuf],
+    dir: &Path,
+    maps_dir: &Path,
+    progs_dir: &Path,
+) -> Result<LoadReport> {
+    pins::remove_stale_temporaries(progs_dir)?;
+    let capture = libbpf_log::Capture::start();
+    let mut loaded = objects::load_all(objects, maps_dir, progs_dir, &capture)?;
+    if let Err(e) = pins::commit(&mut loaded, progs_dir) {
+        objects::restore_prog_arrays(&loaded.maps);
+        return Err(e);
+    }
+    Ok(LoadReport {
+        pin_dir: dir.to_path_buf(),
+        maps: loaded
+            .maps
+            .iter()
+            .map(|m| LoadedMap {
+                name: m.name.clone(),
+                id: m.id,
+                pin_path: m.pin_path.clone(),
+                reused: m.reused,
+                map_type: compat::type_name(m.params.map_type),
+                objects: m.objects.clone(),
+            })
+            .collect(),
+        progs: loaded
+            .progs
+            .iter()
+            .map(|p| LoadedProg {
+                name: p.name.clone(),
+                section: p.section.clone(),
+                id: p.handle.id(),
+                pin_path: progs_dir.join(&p.name),
+                object: p.object.clone(),
+            })
+            .collect(),
+    })
 }
 
 /// Remove program pins (and map pins with `maps`) under `pin_dir`, then empty directories.
-pub fn unload(_pin_dir: &Path, _maps: bool) -> Result<UnloadReport> {
-    todo!()
+pub fn unload(pin_dir: &Path, maps: bool) -> Result<UnloadReport> {
+    check_dir_path(pin_dir)?;
+    match pin_dir.symlink_metadata() {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::Load(format!(
+                "pin dir {}: not a directory",
+                pin_dir.display()
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Load(format!(
+                "pin dir {}: does not exist (nothing to unload)",
+                pin_dir.display()
+            )))
+        }
+        Err(e) => return Err(pindir::io_error(pin_dir, e)),
+    }
+    // Never delete files outside bpffs, whatever DIR is given.
+    if !pindir::is_bpffs(pin_dir)? {
+        return Err(Error::NotBpffs {
+            path: pin_dir.to_path_buf(),
+            detail: "not on a bpf filesystem; refusing to remove anything there".to_string(),
+        });
+    }
+    let lock = pindir::DirLock::acquire(pin_dir, false)?;
+    let progs_dir = pin_dir.join(pindir::PROGS);
+    let maps_dir = pin_dir.join(pindir::MAPS);
+    let mut removed = pins::remove_pins(&progs_dir)?;
+    if maps {
+        removed.extend(pins::remove_pins(&maps_dir)?);
+    }
+    for d in [&progs_dir, &maps_dir, &pin_dir.to_path_buf()] {
+        if pins::remove_empty_dir(d)? {
+            removed.push(d.clone());
+        }
+    }
+    drop(lock);
+    Ok(UnloadReport { removed })
 }

@@ -82,11 +82,13 @@ struct InspectArgs {
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    // `link` is the default subcommand when the first argument is not a subcommand or flag.
+    // `link` is the default subcommand when the first argument is not a subcommand name.
     if let Some(first) = args.get(1) {
         let s = first.to_string_lossy();
-        let known = ["link", "load", "unload", "inspect", "help"];
-        if !s.starts_with('-') && !known.contains(&s.as_ref()) {
+        let known = [
+            "link", "load", "unload", "inspect", "help", "-h", "--help", "-V", "--version",
+        ];
+        if !known.contains(&s.as_ref()) {
             args.insert(1, "link".into());
         }
     }

@@ -411,10 +411,7 @@ pub fn plan(
             .defs
             .iter()
             .position(|d| !d.is_extern && d.fields.values_offset.is_some());
-        let first_global = map
-            .defs
-            .iter()
-            .position(|d| !d.is_extern && !d.is_static);
+        let first_global = map.defs.iter().position(|d| !d.is_extern && !d.is_static);
         let first_defined = map.defs.iter().position(|d| !d.is_extern);
         map.survivor = match with_values.or(first_global).or(first_defined) {
             Some(s) => s,

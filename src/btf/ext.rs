@@ -1,8 +1,12 @@
-//! `.BTF.ext`: parse func_info / line_info / CO-RE relocation records per section, shift and remap
-//! them, encode the merged section. API CONTRACT (stub).
+//! `.BTF.ext`: takes a raw section (and its object's raw `.BTF`), gives func_info / line_info /
+//! CO-RE relocation records per ELF section with type ids shifted and strings interned into the
+//! merged `Btf`; merges, remaps and encodes them.
 
-use super::{Btf, StrOff, TypeId, TypeRemap};
-use crate::error::Result;
+use super::encode::Writer;
+use super::hash::FastMap;
+use super::raw::{byte_order, u32_at, RawBtf, BTF_MAGIC};
+use super::{Btf, BtfType, StrOff, TypeId, TypeRemap};
+use crate::error::{Error, Result};
 use object::Endianness;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,22 +44,367 @@ pub struct BtfExt {
     pub sections: Vec<ExtSection>,
 }
 
+/// Known record sizes.
+const FUNC_REC: u32 = 8;
+const LINE_REC: u32 = 16;
+const CORE_REC: u32 = 16;
+/// Header length with the CO-RE part.
+const EXT_HDR_LEN: u32 = 32;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Func,
+    Line,
+    Core,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Func => "func_info",
+            Part::Line => "line_info",
+            Part::Core => "core_relo",
+        }
+    }
+    fn min_rec(self) -> u32 {
+        match self {
+            Part::Func => FUNC_REC,
+            Part::Line => LINE_REC,
+            Part::Core => CORE_REC,
+        }
+    }
+}
+
+/// State while parsing one `.BTF.ext`.
+struct Ctx<'a, 'b> {
+    raw: RawBtf<'a>,
+    btf: &'b mut Btf,
+    type_base: u32,
+    /// Highest valid input type id.
+    max_type: u32,
+    /// Input string offset -> interned offset.
+    strs: FastMap<u32, StrOff>,
+    /// Section name -> index in `out.sections`.
+    by_name: FastMap<StrOff, usize>,
+    out: BtfExt,
+}
+
+impl Ctx<'_, '_> {
+    fn string(&mut self, off: u32, what: &dyn Fn() -> String) -> Result<StrOff> {
+        if let Some(&s) = self.strs.get(&off) {
+            return Ok(s);
+        }
+        let bytes = self
+            .raw
+            .str_at(off)
+            .map_err(|e| Error::btf_ext(format!("{}: {}", what(), reason(&e))))?;
+        let s = self.btf.strings.intern_bytes(bytes)?;
+        self.strs.insert(off, s);
+        Ok(s)
+    }
+
+    fn type_id(&self, id: u32, what: &dyn Fn() -> String) -> Result<TypeId> {
+        if id == 0 {
+            return Ok(TypeId(0));
+        }
+        if id > self.max_type {
+            return Err(Error::btf_ext(format!(
+                "{} references type {id} beyond the {} types of .BTF",
+                what(),
+                self.max_type
+            )));
+        }
+        Ok(TypeId(self.type_base + id))
+    }
+
+    fn section(&mut self, name: StrOff) -> &mut ExtSection {
+        let idx = *self.by_name.entry(name).or_insert_with(|| {
+            self.out.sections.push(ExtSection {
+                name,
+                ..ExtSection::default()
+            });
+            self.out.sections.len() - 1
+        });
+        &mut self.out.sections[idx]
+    }
+}
+
+fn reason(e: &Error) -> String {
+    match e {
+        Error::BadBtf { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
 impl BtfExt {
     /// Parse a raw `.BTF.ext` of the object whose raw `.BTF` is `btf_data`, appended to `btf` with
     /// base `type_base`: type ids shifted, strings interned into `btf`. Returns per-section records.
-    pub fn parse(
-        _data: &[u8],
-        _btf_data: &[u8],
-        _type_base: u32,
-        _btf: &mut Btf,
-    ) -> Result<BtfExt> {
-        todo!()
+    ///
+    /// Type ids are checked against the number of types that `append` returned for `type_base`
+    /// (or, if `type_base` is not one `append` returned, against the container's types), and
+    /// func_info must name FUNC types.
+    pub fn parse(data: &[u8], btf_data: &[u8], type_base: u32, btf: &mut Btf) -> Result<BtfExt> {
+        let raw = RawBtf::new(btf_data)?;
+        let max_type = match btf.appended.iter().rev().find(|a| a.base == type_base) {
+            Some(a) => a.count,
+            None => (btf.types.len().saturating_sub(1) as u32).saturating_sub(type_base),
+        };
+        if data.len() < 8 {
+            return Err(Error::btf_ext(format!(
+                "header truncated: {} bytes",
+                data.len()
+            )));
+        }
+        let big = byte_order(data).ok_or_else(|| Error::btf_ext("bad magic (expected 0xeB9F)"))?;
+        let (version, flags) = (data.get(2).copied(), data.get(3).copied());
+        if version != Some(1) {
+            return Err(Error::btf_ext(format!(
+                "unsupported version {}",
+                version.unwrap_or(0)
+            )));
+        }
+        if flags != Some(0) {
+            return Err(Error::btf_ext(format!(
+                "unsupported flags {:#x}",
+                flags.unwrap_or(0)
+            )));
+        }
+        let w = |off: usize| u32_at(data, off, big);
+        let hdr_len = w(4).unwrap_or(0) as usize;
+        if hdr_len < 24 || hdr_len > data.len() {
+            return Err(Error::btf_ext(format!(
+                "header length {hdr_len} outside 24..={} (section size)",
+                data.len()
+            )));
+        }
+        let mut parts = vec![
+            (Part::Func, w(8).unwrap_or(0), w(12).unwrap_or(0)),
+            (Part::Line, w(16).unwrap_or(0), w(20).unwrap_or(0)),
+        ];
+        if hdr_len >= EXT_HDR_LEN as usize {
+            parts.push((Part::Core, w(24).unwrap_or(0), w(28).unwrap_or(0)));
+        }
+        let body = data.get(hdr_len..).unwrap_or(&[]);
+        let mut cx = Ctx {
+            raw,
+            btf,
+            type_base,
+            max_type,
+            strs: FastMap::default(),
+            by_name: FastMap::default(),
+            out: BtfExt::default(),
+        };
+        for (part, off, len) in parts {
+            if len == 0 {
+                continue;
+            }
+            let bytes = (off as usize)
+                .checked_add(len as usize)
+                .and_then(|end| body.get(off as usize..end))
+                .ok_or_else(|| {
+                    Error::btf_ext(format!(
+                        "{} part at {off}+{len} runs past the end of the data ({} bytes after the header)",
+                        part.name(),
+                        body.len()
+                    ))
+                })?;
+            parse_part(&mut cx, part, bytes, big)?;
+        }
+        Ok(cx.out)
     }
-    pub fn remap_types(&mut self, _remap: &TypeRemap) {
-        todo!()
+
+    /// Rewrite type ids through `remap` (after `Btf::compact`).
+    pub fn remap_types(&mut self, remap: &TypeRemap) {
+        for s in &mut self.sections {
+            for f in &mut s.func_info {
+                f.ty = remap.get(f.ty);
+            }
+            for c in &mut s.core_relos {
+                c.ty = remap.get(c.ty);
+            }
+        }
     }
-    /// Encode (record sizes 8/16/16, header of 32 bytes; core part omitted when empty).
-    pub fn encode(&self, _endian: Endianness) -> Vec<u8> {
-        todo!()
+
+    /// Add `other`'s records to this one's, section by section (sections matched by name, new
+    /// ones appended in order), each record's `insn_off` increased by `insn_shift(section name)`.
+    pub fn merge(&mut self, other: &BtfExt, mut insn_shift: impl FnMut(StrOff) -> u32) {
+        for s in &other.sections {
+            let shift = insn_shift(s.name);
+            let idx = match self.sections.iter().position(|x| x.name == s.name) {
+                Some(i) => i,
+                None => {
+                    self.sections.push(ExtSection {
+                        name: s.name,
+                        ..ExtSection::default()
+                    });
+                    self.sections.len() - 1
+                }
+            };
+            let dst = &mut self.sections[idx];
+            dst.func_info.extend(s.func_info.iter().map(|r| FuncInfo {
+                insn_off: r.insn_off.wrapping_add(shift),
+                ..*r
+            }));
+            dst.line_info.extend(s.line_info.iter().map(|r| LineInfo {
+                insn_off: r.insn_off.wrapping_add(shift),
+                ..*r
+            }));
+            dst.core_relos.extend(s.core_relos.iter().map(|r| CoreRelo {
+                insn_off: r.insn_off.wrapping_add(shift),
+                ..*r
+            }));
+        }
     }
+
+    /// True when there is no record at all (then no `.BTF.ext` should be emitted: libbpf
+    /// rejects a section holding only a header).
+    pub fn is_empty(&self) -> bool {
+        self.sections
+            .iter()
+            .all(|s| s.func_info.is_empty() && s.line_info.is_empty() && s.core_relos.is_empty())
+    }
+
+    /// Encode (record sizes 8/16/16, header of 32 bytes; an empty part has length 0 and no
+    /// bytes, a section without records of a part has no block in that part).
+    pub fn encode(&self, endian: Endianness) -> Vec<u8> {
+        let mut w = Writer::new(endian);
+        w.u16(BTF_MAGIC);
+        w.buf.push(1);
+        w.buf.push(0);
+        w.u32(EXT_HDR_LEN);
+        for _ in 0..6 {
+            w.u32(0);
+        }
+        let start = w.buf.len();
+        for (i, part) in [Part::Func, Part::Line, Part::Core].into_iter().enumerate() {
+            let off = w.buf.len() - start;
+            let used: Vec<&ExtSection> = self
+                .sections
+                .iter()
+                .filter(|s| match part {
+                    Part::Func => !s.func_info.is_empty(),
+                    Part::Line => !s.line_info.is_empty(),
+                    Part::Core => !s.core_relos.is_empty(),
+                })
+                .collect();
+            if !used.is_empty() {
+                w.u32(part.min_rec());
+                for s in used {
+                    w.u32(s.name.0);
+                    match part {
+                        Part::Func => {
+                            w.u32(s.func_info.len() as u32);
+                            for r in &s.func_info {
+                                w.u32(r.insn_off);
+                                w.u32(r.ty.0);
+                            }
+                        }
+                        Part::Line => {
+                            w.u32(s.line_info.len() as u32);
+                            for r in &s.line_info {
+                                w.u32(r.insn_off);
+                                w.u32(r.file_name.0);
+                                w.u32(r.line.0);
+                                w.u32(r.line_col);
+                            }
+                        }
+                        Part::Core => {
+                            w.u32(s.core_relos.len() as u32);
+                            for r in &s.core_relos {
+                                w.u32(r.insn_off);
+                                w.u32(r.ty.0);
+                                w.u32(r.access.0);
+                                w.u32(r.kind);
+                            }
+                        }
+                    }
+                }
+            }
+            let len = w.buf.len() - start - off;
+            w.set_u32(8 + 8 * i, off as u32);
+            w.set_u32(12 + 8 * i, len as u32);
+        }
+        w.buf
+    }
+}
+
+fn parse_part(cx: &mut Ctx<'_, '_>, part: Part, bytes: &[u8], big: bool) -> Result<()> {
+    let pname = part.name();
+    let rec = u32_at(bytes, 0, big)
+        .ok_or_else(|| Error::btf_ext(format!("{pname} part too short for its record size")))?;
+    if rec < part.min_rec() || rec % 4 != 0 {
+        return Err(Error::btf_ext(format!(
+            "{pname} record size {rec} is invalid (need a multiple of 4, at least {})",
+            part.min_rec()
+        )));
+    }
+    let mut pos = 4usize;
+    while pos < bytes.len() {
+        let (Some(name_off), Some(num)) = (u32_at(bytes, pos, big), u32_at(bytes, pos + 4, big))
+        else {
+            return Err(Error::btf_ext(format!(
+                "{pname} block header at byte {pos} is truncated"
+            )));
+        };
+        let total = u64::from(num) * u64::from(rec);
+        let recs_at = pos + 8;
+        let recs = usize::try_from(total)
+            .ok()
+            .and_then(|t| recs_at.checked_add(t))
+            .and_then(|end| bytes.get(recs_at..end))
+            .ok_or_else(|| {
+                Error::btf_ext(format!(
+                    "{pname} block at byte {pos} claims {num} records of {rec} bytes, only {} bytes left",
+                    bytes.len().saturating_sub(recs_at)
+                ))
+            })?;
+        let sec = cx.string(name_off, &|| {
+            format!("{pname} block at byte {pos} section name")
+        })?;
+        let sec_name =
+            || String::from_utf8_lossy(cx.raw.str_at(name_off).unwrap_or(&[])).into_owned();
+        let sec_name = sec_name();
+        for i in 0..num as usize {
+            let r = |k: usize| u32_at(recs, i * rec as usize + 4 * k, big).unwrap_or(0);
+            let what = || format!("{pname} record {i} of section {sec_name}");
+            match part {
+                Part::Func => {
+                    let ty = cx.type_id(r(1), &what)?;
+                    if !matches!(cx.btf.types.get(ty.0 as usize), Some(BtfType::Func { .. })) {
+                        return Err(Error::btf_ext(format!(
+                            "{} names type {} which is not a FUNC",
+                            what(),
+                            r(1)
+                        )));
+                    }
+                    let f = FuncInfo { insn_off: r(0), ty };
+                    cx.section(sec).func_info.push(f);
+                }
+                Part::Line => {
+                    let file_name = cx.string(r(1), &|| format!("{} file name", what()))?;
+                    let line = cx.string(r(2), &|| format!("{} line text", what()))?;
+                    let l = LineInfo {
+                        insn_off: r(0),
+                        file_name,
+                        line,
+                        line_col: r(3),
+                    };
+                    cx.section(sec).line_info.push(l);
+                }
+                Part::Core => {
+                    let ty = cx.type_id(r(1), &what)?;
+                    let access = cx.string(r(2), &|| format!("{} access string", what()))?;
+                    let c = CoreRelo {
+                        insn_off: r(0),
+                        ty,
+                        access,
+                        kind: r(3),
+                    };
+                    cx.section(sec).core_relos.push(c);
+                }
+            }
+        }
+        pos = recs_at + recs.len();
+    }
+    Ok(())
 }

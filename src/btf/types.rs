@@ -1,8 +1,8 @@
-//! In-memory BTF types (`BtfType`), the string table, and the `Btf` container.
-//! API CONTRACT (stub: bodies to be written) — see mod.rs for the flow.
+//! In-memory BTF types (`BtfType`), ids, and the `Btf` container with its basic accessors.
+//! Parsing, queries, dedup and encoding live in sibling modules (see mod.rs for the flow).
 
+use super::strings::{cut_at_nul, utf8_prefix, StringTable};
 use crate::error::{Error, Result};
-use object::Endianness;
 
 /// Index of a type in a `Btf` (0 = void).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -164,11 +164,13 @@ pub struct Appended {
 /// Structural equivalence classes of a `Btf`'s types.
 #[derive(Clone, Debug)]
 pub struct Equivalence {
-    canon: Vec<TypeId>,
+    pub(super) canon: Vec<TypeId>,
 }
 
 impl Equivalence {
-    /// The canonical (lowest-id) member of `id`'s class.
+    /// The canonical member of `id`'s class: its lowest id, except that a forward declaration
+    /// (FWD, or an enum without values) resolved to a full type has that type's canonical member.
+    /// Ids beyond the types the equivalence was computed on are their own class.
     pub fn canon(&self, id: TypeId) -> TypeId {
         self.canon.get(id.0 as usize).copied().unwrap_or(id)
     }
@@ -180,7 +182,7 @@ impl Equivalence {
 /// Old id -> new id after `compact`.
 #[derive(Clone, Debug)]
 pub struct TypeRemap {
-    map: Vec<TypeId>,
+    pub(super) map: Vec<TypeId>,
 }
 
 impl TypeRemap {
@@ -190,60 +192,77 @@ impl TypeRemap {
 }
 
 /// A set of BTF types with one interned string table.
-#[derive(Clone, Debug, Default)]
+///
+/// `types[0]` is always `BtfType::Void`; type ids index `types`.
+#[derive(Clone, Debug)]
 pub struct Btf {
     pub types: Vec<BtfType>,
-    // strings: interned table, private
+    pub(super) strings: StringTable,
+    /// Every successful `append`, in order (lets `.BTF.ext` parsing bound type ids).
+    pub(super) appended: Vec<Appended>,
+}
+
+impl Default for Btf {
+    fn default() -> Self {
+        Btf::new()
+    }
 }
 
 impl Btf {
     pub fn new() -> Btf {
-        todo!()
+        Btf {
+            types: vec![BtfType::Void],
+            strings: StringTable::new(),
+            appended: Vec::new(),
+        }
     }
-    /// Parse one raw `.BTF` section (either byte order, told by the magic) and append its types.
-    pub fn append(&mut self, _data: &[u8]) -> Result<Appended> {
-        todo!()
+
+    /// Intern `s` (cut at its first NUL, if any).
+    ///
+    /// The table is bounded by 4 GiB; past that (never in practice) this returns `StrOff(0)`.
+    pub fn intern(&mut self, s: &str) -> StrOff {
+        self.strings
+            .intern_bytes(cut_at_nul(s.as_bytes()))
+            .unwrap_or(StrOff(0))
     }
-    /// Intern a string of a raw `.BTF` section `data` (as given to `append`) at offset `off`.
-    pub fn intern_from(&mut self, _data: &[u8], _off: u32) -> Result<StrOff> {
-        todo!()
+
+    /// The string at `off` ("" if out of range; the valid UTF-8 prefix if it is not UTF-8).
+    pub fn str(&self, off: StrOff) -> &str {
+        utf8_prefix(self.strings.get(off))
     }
-    pub fn intern(&mut self, _s: &str) -> StrOff {
-        todo!()
+
+    /// The raw bytes of the string at `off` (empty if out of range).
+    pub fn str_bytes(&self, off: StrOff) -> &[u8] {
+        self.strings.get(off)
     }
-    /// The string at `off` ("" if out of range).
-    pub fn str(&self, _off: StrOff) -> &str {
-        todo!()
+
+    pub fn get(&self, id: TypeId) -> Result<&BtfType> {
+        self.types.get(id.0 as usize).ok_or_else(|| {
+            Error::btf(format!(
+                "type id {} beyond the {} types",
+                id.0,
+                self.types.len().saturating_sub(1)
+            ))
+        })
     }
-    pub fn get(&self, _id: TypeId) -> Result<&BtfType> {
-        todo!()
+
+    /// Append a type; returns its id. (Ids are u32: a container never holds 2^32 types.)
+    pub fn push(&mut self, t: BtfType) -> TypeId {
+        if self.types.is_empty() {
+            self.types.push(BtfType::Void);
+        }
+        let id = TypeId(u32::try_from(self.types.len()).unwrap_or(u32::MAX));
+        self.types.push(t);
+        id
     }
-    pub fn push(&mut self, _t: BtfType) -> TypeId {
-        todo!()
-    }
+
+    /// Number of types including void at id 0 (so ids are `0..len()`).
     pub fn len(&self) -> usize {
         self.types.len()
     }
-    /// Follow typedef/const/volatile/restrict/type_tag to the underlying type (bounded: error on loops).
-    pub fn skip_mods(&self, _id: TypeId) -> Result<TypeId> {
-        todo!()
-    }
-    /// Size in bytes of a type (follows modifiers/typedefs/vars; ptr = 8; array = elem*n).
-    pub fn size_of(&self, _id: TypeId) -> Result<u32> {
-        todo!()
-    }
-    /// Human text for errors: "struct foo", "__u32", "int[4]", "void *", ...
-    pub fn display(&self, _id: TypeId) -> String {
-        todo!()
-    }
-    pub fn equivalence(&self) -> Equivalence {
-        let _ = Error::btf("");
-        todo!()
-    }
-    pub fn compact(&mut self, _eq: &Equivalence, _redirects: &[(TypeId, Redirect)]) -> TypeRemap {
-        todo!()
-    }
-    pub fn encode(&self, _endian: Endianness) -> Vec<u8> {
-        todo!()
+
+    /// True when the container holds no type besides void.
+    pub fn is_empty(&self) -> bool {
+        self.types.len() <= 1
     }
 }

@@ -1,0 +1,555 @@
+//! Structural type equivalence and compaction: takes a `Btf` holding the types of many objects,
+//! gives the coarsest bisimulation of its type graph (`equivalence`, by partition refinement,
+//! with libbpf-style forward-declaration resolution) and rewrites the container to one type per
+//! class (`compact`), dropping redirected types and renumbering ids densely in original order.
+
+use super::hash::{hash_words, FastMap};
+use super::kind::*;
+use super::{Btf, BtfType, Equivalence, Redirect, TypeId, TypeRemap};
+use std::collections::VecDeque;
+
+/// At most this many rounds of "resolve forward declarations, refine again".
+const MAX_FWD_PASSES: usize = 4;
+
+/// Flat list of u32 words per item: `words[offs[i]..offs[i+1]]` belongs to item `i`.
+struct Flat {
+    words: Vec<u32>,
+    offs: Vec<usize>,
+}
+
+impl Flat {
+    fn with_capacity(items: usize) -> Flat {
+        let mut offs = Vec::with_capacity(items + 1);
+        offs.push(0);
+        Flat {
+            words: Vec::new(),
+            offs,
+        }
+    }
+    fn clear(&mut self) {
+        self.words.clear();
+        self.offs.clear();
+        self.offs.push(0);
+    }
+    fn finish_item(&mut self) {
+        self.offs.push(self.words.len());
+    }
+    fn len(&self) -> usize {
+        self.offs.len() - 1
+    }
+    fn get(&self, i: usize) -> &[u32] {
+        let (a, b) = (self.offs[i], self.offs[i + 1]);
+        &self.words[a..b]
+    }
+}
+
+/// Groups items by equal word slices (exactly: hash then compare). Groups are numbered in order
+/// of first appearance, so the result never depends on hash-table iteration order.
+#[derive(Default)]
+struct Grouper {
+    heads: FastMap<u64, u32>,
+    /// Per group: next group with the same hash (u32::MAX = none), and its first item.
+    next: Vec<u32>,
+    first: Vec<u32>,
+}
+
+impl Grouper {
+    /// `out[i]` = group of item `i`; returns the number of groups.
+    fn group(&mut self, items: &Flat, out: &mut Vec<u32>) -> usize {
+        if !self.heads.is_empty() {
+            self.heads.clear();
+        }
+        self.next.clear();
+        self.first.clear();
+        out.clear();
+        let mut prev = u32::MAX;
+        for i in 0..items.len() {
+            let key = items.get(i);
+            // Fast path: runs of equal signatures (copies of one type) need no hashing.
+            if prev != u32::MAX && items.get(self.first[prev as usize] as usize) == key {
+                out.push(prev);
+                continue;
+            }
+            let h = hash_words(key);
+            let mut g = self.heads.get(&h).copied().unwrap_or(u32::MAX);
+            while g != u32::MAX && items.get(self.first[g as usize] as usize) != key {
+                g = self.next[g as usize];
+            }
+            if g == u32::MAX {
+                g = self.first.len() as u32;
+                let prev = self.heads.insert(h, g).unwrap_or(u32::MAX);
+                self.next.push(prev);
+                self.first.push(i as u32);
+            }
+            out.push(g);
+            prev = g;
+        }
+        self.first.len()
+    }
+}
+
+/// Shallow signature of a type: everything compared except referenced types' identities.
+/// VAR and DATASEC carry their own id so that they are never merged with another type.
+fn shallow(id: u32, t: &BtfType, out: &mut Vec<u32>) {
+    out.push(t.kind());
+    match t {
+        BtfType::Void | BtfType::Ptr { .. } | BtfType::Volatile { .. } => {}
+        BtfType::Const { .. } | BtfType::Restrict { .. } => {}
+        BtfType::Int { name, size, data } => out.extend([name.0, *size, *data]),
+        BtfType::Float { name, size } => out.extend([name.0, *size]),
+        BtfType::Typedef { name, .. } | BtfType::TypeTag { name, .. } => out.push(name.0),
+        BtfType::Array { nelems, .. } => out.push(*nelems),
+        BtfType::Struct {
+            name,
+            size,
+            kind_flag,
+            members,
+        }
+        | BtfType::Union {
+            name,
+            size,
+            kind_flag,
+            members,
+        } => {
+            out.extend([name.0, *size, u32::from(*kind_flag)]);
+            for m in members {
+                out.extend([m.name.0, m.offset]);
+            }
+        }
+        BtfType::Enum {
+            name,
+            size,
+            signed,
+            values,
+        }
+        | BtfType::Enum64 {
+            name,
+            size,
+            signed,
+            values,
+        } => {
+            out.extend([name.0, *size, u32::from(*signed)]);
+            for v in values {
+                out.extend([v.name.0, v.value as u32, (v.value >> 32) as u32]);
+            }
+        }
+        BtfType::Fwd { name, is_union } => out.extend([name.0, u32::from(*is_union)]),
+        BtfType::Func { name, linkage, .. } => out.extend([name.0, u32::from(*linkage)]),
+        BtfType::FuncProto { params, .. } => {
+            out.push(params.len() as u32);
+            out.extend(params.iter().map(|p| p.name.0));
+        }
+        BtfType::DeclTag {
+            name,
+            component_idx,
+            ..
+        } => out.extend([name.0, *component_idx as u32]),
+        BtfType::Var { .. } | BtfType::Datasec { .. } => out.push(id),
+    }
+}
+
+/// Reference lists of all types, with out-of-range ids clamped to void (they cannot come from
+/// `append`, only from types pushed by hand).
+fn build_refs(btf: &Btf) -> Flat {
+    let n = btf.types.len();
+    let mut refs = Flat::with_capacity(n);
+    for t in &btf.types {
+        t.for_each_ref(|r| {
+            refs.words.push(if (r.0 as usize) < n { r.0 } else { 0 });
+        });
+        refs.finish_item();
+    }
+    refs
+}
+
+/// Coarsest stable refinement of `cls` (classes numbered `0..nclasses`, some possibly empty)
+/// such that two types in one class have, position by position, references in the same
+/// classes. Returns the new number of classes.
+fn refine(cls: &mut [u32], mut nclasses: usize, refs: &Flat) -> usize {
+    let n = cls.len();
+    // Predecessors (who references whom), CSR.
+    let mut pred_start = vec![0u32; n + 1];
+    for &r in &refs.words {
+        pred_start[r as usize + 1] += 1;
+    }
+    for i in 0..n {
+        pred_start[i + 1] += pred_start[i];
+    }
+    let mut fill = pred_start.clone();
+    let mut preds = vec![0u32; refs.words.len()];
+    for t in 0..n {
+        for &r in refs.get(t) {
+            preds[fill[r as usize] as usize] = t as u32;
+            fill[r as usize] += 1;
+        }
+    }
+    drop(fill);
+    // Members of each class as contiguous ranges of `elems` (counting sort, stable by id).
+    let mut cstart = vec![0u32; nclasses + 1];
+    for &c in cls.iter() {
+        cstart[c as usize + 1] += 1;
+    }
+    for c in 0..nclasses {
+        cstart[c + 1] += cstart[c];
+    }
+    let mut cend: Vec<u32> = cstart[..nclasses].to_vec();
+    let mut elems = vec![0u32; n];
+    for (t, &c) in cls.iter().enumerate() {
+        elems[cend[c as usize] as usize] = t as u32;
+        cend[c as usize] += 1;
+    }
+    cstart.truncate(nclasses);
+
+    let mut work: VecDeque<u32> = VecDeque::new();
+    let mut in_work = vec![false; nclasses];
+    for c in 0..nclasses {
+        if cend[c] - cstart[c] > 1 {
+            work.push_back(c as u32);
+            in_work[c] = true;
+        }
+    }
+    let mut sigs = Flat::with_capacity(0);
+    let mut grouper = Grouper::default();
+    let mut group_of = Vec::new();
+    let mut members = Vec::new();
+    let mut sizes: Vec<u32> = Vec::new();
+    let mut group_class: Vec<u32> = Vec::new();
+    let mut group_pos: Vec<u32> = Vec::new();
+    while let Some(c) = work.pop_front() {
+        let c = c as usize;
+        in_work[c] = false;
+        let (s, e) = (cstart[c] as usize, cend[c] as usize);
+        if e - s <= 1 {
+            continue;
+        }
+        members.clear();
+        members.extend_from_slice(&elems[s..e]);
+        sigs.clear();
+        for &t in &members {
+            let t = t as usize;
+            sigs.words
+                .extend(refs.get(t).iter().map(|&r| cls[r as usize]));
+            sigs.finish_item();
+        }
+        let ngroups = grouper.group(&sigs, &mut group_of);
+        if ngroups == 1 {
+            continue;
+        }
+        sizes.clear();
+        sizes.resize(ngroups, 0);
+        for &g in &group_of {
+            sizes[g as usize] += 1;
+        }
+        // The largest group keeps the class id (first on ties); the others move to new classes.
+        let mut keep = 0;
+        for g in 1..ngroups {
+            if sizes[g] > sizes[keep] {
+                keep = g;
+            }
+        }
+        group_class.clear();
+        group_pos.clear();
+        let mut at = s as u32;
+        for (g, &size) in sizes.iter().enumerate() {
+            let class = if g == keep {
+                c as u32
+            } else {
+                nclasses += 1;
+                in_work.push(false);
+                (nclasses - 1) as u32
+            };
+            group_class.push(class);
+            group_pos.push(at);
+            if g == keep {
+                cstart[c] = at;
+                cend[c] = at + size;
+            } else {
+                cstart.push(at);
+                cend.push(at + size);
+            }
+            at += size;
+        }
+        for (i, &t) in members.iter().enumerate() {
+            let g = group_of[i] as usize;
+            elems[group_pos[g] as usize] = t;
+            group_pos[g] += 1;
+            cls[t as usize] = group_class[g];
+        }
+        // Types referencing a moved type may now differ from their class mates.
+        for (i, &t) in members.iter().enumerate() {
+            if group_of[i] as usize == keep {
+                continue;
+            }
+            let t = t as usize;
+            for &p in &preds[pred_start[t] as usize..pred_start[t + 1] as usize] {
+                let q = cls[p as usize] as usize;
+                if !in_work[q] && cend[q] - cstart[q] > 1 {
+                    in_work[q] = true;
+                    work.push_back(q as u32);
+                }
+            }
+        }
+    }
+    nclasses
+}
+
+/// Key under which forward declarations find their full type: (name, kind tag, size).
+fn fwd_key(t: &BtfType) -> Option<(u32, u32, u32)> {
+    match t {
+        BtfType::Fwd { name, is_union } if name.0 != 0 => {
+            Some((name.0, if *is_union { KIND_UNION } else { KIND_STRUCT }, 0))
+        }
+        BtfType::Enum {
+            name, size, values, ..
+        } if name.0 != 0 && values.is_empty() => Some((name.0, KIND_ENUM, *size)),
+        _ => None,
+    }
+}
+
+/// Key of a full type a forward declaration may resolve to.
+fn full_key(t: &BtfType) -> Option<(u32, u32, u32)> {
+    match t {
+        BtfType::Struct { name, .. } if name.0 != 0 => Some((name.0, KIND_STRUCT, 0)),
+        BtfType::Union { name, .. } if name.0 != 0 => Some((name.0, KIND_UNION, 0)),
+        BtfType::Enum {
+            name, size, values, ..
+        }
+        | BtfType::Enum64 {
+            name, size, values, ..
+        } if name.0 != 0 && !values.is_empty() => Some((name.0, KIND_ENUM, *size)),
+        _ => None,
+    }
+}
+
+impl Btf {
+    /// Structural equivalence classes over the whole container.
+    ///
+    /// Two types are equivalent iff they have the same kind and shallow fields (names, sizes,
+    /// encodings, member names and offsets, enumerators, linkage, ...) and equivalent referenced
+    /// types position by position (the coarsest bisimulation, so cycles are handled). VAR and
+    /// DATASEC are only equivalent to themselves. A FWD (or an enum without enumerators) is
+    /// equivalent to the struct/union (enum of the same size) of its name when exactly one class
+    /// of those exists; references through it then compare equal to references to the full type.
+    pub fn equivalence(&self) -> Equivalence {
+        let n = self.types.len();
+        if n == 0 {
+            return Equivalence { canon: Vec::new() };
+        }
+        // Initial partition by shallow signature.
+        let mut keys = Flat::with_capacity(n);
+        for (i, t) in self.types.iter().enumerate() {
+            shallow(i as u32, t, &mut keys.words);
+            keys.finish_item();
+        }
+        let mut shallow_cls = Vec::with_capacity(n);
+        let nshallow = Grouper::default().group(&keys, &mut shallow_cls);
+        drop(keys);
+
+        let refs = build_refs(self);
+        let mut cls = shallow_cls.clone();
+        let mut nclasses = refine(&mut cls, nshallow, &refs);
+        drop(refs);
+        // Forward declarations: point each at the one full type of its name, then refine again.
+        // The partition found so far is still a bisimulation once references through resolved
+        // declarations go to their full type (declarations of one class share a name, so one
+        // target), so the coarser result is computed on the quotient graph (one node per class),
+        // which is small: copies of one header collapsed already.
+        let mut alias: Vec<u32> = (0..n as u32).collect();
+        for _ in 0..MAX_FWD_PASSES {
+            if !self.resolve_fwds(&cls, &mut alias) {
+                break;
+            }
+            let mut rep = vec![u32::MAX; nclasses];
+            for (t, &c) in cls.iter().enumerate() {
+                if rep[c as usize] == u32::MAX {
+                    rep[c as usize] = t as u32;
+                }
+            }
+            let mut qrefs = Flat::with_capacity(nclasses);
+            let mut qcls = Vec::with_capacity(nclasses);
+            for &r in &rep {
+                let r = r as usize;
+                let Some(t) = self.types.get(r) else {
+                    // Unreachable: every class has a member. Keep the quotient well-formed.
+                    qrefs.finish_item();
+                    qcls.push(0);
+                    continue;
+                };
+                t.for_each_ref(|x| {
+                    let x = if (x.0 as usize) < n { x.0 as usize } else { 0 };
+                    qrefs.words.push(cls[alias[x] as usize]);
+                });
+                qrefs.finish_item();
+                qcls.push(shallow_cls.get(r).copied().unwrap_or(0));
+            }
+            nclasses = refine(&mut qcls, nshallow, &qrefs);
+            for c in cls.iter_mut() {
+                *c = qcls[*c as usize];
+            }
+        }
+        // Canonical member = lowest id of the class; aliases take their target's.
+        let mut best = vec![u32::MAX; nclasses];
+        for (t, &c) in cls.iter().enumerate() {
+            if best[c as usize] == u32::MAX {
+                best[c as usize] = t as u32;
+            }
+        }
+        let canon = (0..n)
+            .map(|t| TypeId(best[cls[alias[t] as usize] as usize]))
+            .collect();
+        Equivalence { canon }
+    }
+
+    /// Point each unresolved forward declaration at the full type of its name when exactly one
+    /// class of those exists. Returns whether anything new was resolved.
+    fn resolve_fwds(&self, cls: &[u32], alias: &mut [u32]) -> bool {
+        let mut any_fwd = false;
+        for (t, ty) in self.types.iter().enumerate() {
+            if alias[t] == t as u32 && fwd_key(ty).is_some() {
+                any_fwd = true;
+                break;
+            }
+        }
+        if !any_fwd {
+            return false;
+        }
+        // key -> (first full type, its class, unique?)
+        let mut full: FastMap<(u32, u32, u32), (u32, u32, bool)> = FastMap::default();
+        for (t, ty) in self.types.iter().enumerate() {
+            if let Some(k) = full_key(ty) {
+                let c = cls[t];
+                full.entry(k)
+                    .and_modify(|e| {
+                        if e.1 != c {
+                            e.2 = false;
+                        }
+                    })
+                    .or_insert((t as u32, c, true));
+            }
+        }
+        let mut changed = false;
+        for (t, ty) in self.types.iter().enumerate() {
+            if alias[t] != t as u32 {
+                continue;
+            }
+            if let Some(k) = fwd_key(ty) {
+                if let Some(&(target, _, true)) = full.get(&k) {
+                    alias[t] = target;
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+
+    /// Keep one type per equivalence class (its canonical member, or failing that the lowest
+    /// member that is not redirected), drop redirected types, renumber densely from 1 in
+    /// original order, and rewrite every reference. Returns old id -> new id (0 when dropped
+    /// without a target). References to a removed type become void; a DECL_TAG whose target
+    /// was removed is dropped, and DECL_TAGs that become identical are kept once.
+    pub fn compact(&mut self, eq: &Equivalence, redirects: &[(TypeId, Redirect)]) -> TypeRemap {
+        let n = self.types.len();
+        let mut redirect: Vec<Option<Redirect>> = vec![None; n];
+        for &(id, r) in redirects {
+            if let Some(slot) = redirect.get_mut(id.0 as usize) {
+                if id.0 != 0 {
+                    *slot = Some(r);
+                }
+            }
+        }
+        // Class survivor: the canonical member if not redirected, else the lowest member not
+        // redirected (u32::MAX if every member is redirected).
+        let canon_of = |t: usize| -> usize {
+            let c = eq.canon(TypeId(t as u32)).0 as usize;
+            if c < n {
+                c
+            } else {
+                t
+            }
+        };
+        let mut survivor = vec![u32::MAX; n];
+        for t in 0..n {
+            let c = canon_of(t);
+            if redirect[c].is_none() {
+                survivor[c] = c as u32;
+            } else if survivor[c] == u32::MAX && redirect[t].is_none() {
+                survivor[c] = t as u32;
+            }
+        }
+        // rep[t] = old id of the type standing for t in the output (u32::MAX: none).
+        let mut rep = vec![u32::MAX; n];
+        rep[0] = 0;
+        for (t, r) in rep.iter_mut().enumerate().skip(1) {
+            let mut cur = t;
+            for _ in 0..=redirects.len() {
+                match redirect[cur] {
+                    Some(Redirect::Remove) => break,
+                    Some(Redirect::To(to)) => {
+                        if to.0 as usize >= n {
+                            break;
+                        }
+                        if to.0 == 0 {
+                            *r = 0;
+                            break;
+                        }
+                        cur = to.0 as usize;
+                    }
+                    None => {
+                        *r = survivor[canon_of(cur)];
+                        break;
+                    }
+                }
+            }
+        }
+        // DECL_TAGs: drop those whose target vanished, keep identical ones once.
+        let mut tags: FastMap<(u32, u32, i32), u32> = FastMap::default();
+        for t in 1..n {
+            if rep[t] != t as u32 {
+                continue;
+            }
+            if let BtfType::DeclTag {
+                name,
+                ty,
+                component_idx,
+            } = &self.types[t]
+            {
+                let target = rep.get(ty.0 as usize).copied().unwrap_or(u32::MAX);
+                if target == u32::MAX || (target == 0 && ty.0 != 0) {
+                    rep[t] = u32::MAX;
+                } else {
+                    let first = *tags
+                        .entry((name.0, target, *component_idx))
+                        .or_insert(t as u32);
+                    rep[t] = first;
+                }
+            }
+        }
+        // New ids: survivors (rep[t] == t) in original order.
+        let mut new_id = vec![0u32; n];
+        let mut next = 1u32;
+        for t in 1..n {
+            if rep[t] == t as u32 {
+                new_id[t] = next;
+                next += 1;
+            }
+        }
+        let map: Vec<TypeId> = (0..n)
+            .map(|t| match rep[t] {
+                u32::MAX => TypeId(0),
+                r => TypeId(new_id[r as usize]),
+            })
+            .collect();
+        let old = std::mem::take(&mut self.types);
+        let mut types = Vec::with_capacity(next as usize);
+        types.push(BtfType::Void);
+        for (t, mut ty) in old.into_iter().enumerate().skip(1) {
+            if rep[t] != t as u32 {
+                continue;
+            }
+            ty.for_each_ref_mut(|r| *r = map.get(r.0 as usize).copied().unwrap_or(TypeId(0)));
+            types.push(ty);
+        }
+        self.types = types;
+        TypeRemap { map }
+    }
+}

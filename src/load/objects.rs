@@ -1,0 +1,401 @@
+//! Loading objects one after another: takes object paths and `DIR/maps`, gives every object
+//! loaded into the kernel with same-named `.maps` maps shared (pinned ones reused after a
+//! compatibility check, new ones created by the first object that has them). Pins nothing.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use libbpf_rs::{
+    MapCore, MapFlags, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, Program,
+    ProgramHandle,
+};
+
+use super::compat::{self, Host, MapParams};
+use super::libbpf_log::{self, Capture};
+use super::{ffi, pindir};
+use crate::error::{Error, MapIncompatible, Result};
+
+/// One shared (`.maps`) map: pinned before this load, or created by one of its objects.
+pub struct SharedMap {
+    pub name: String,
+    pub handle: MapHandle,
+    pub id: u32,
+    pub params: MapParams,
+    /// Taken from an existing pin in `DIR/maps`.
+    pub reused: bool,
+    pub pin_path: PathBuf,
+    /// For error messages: "the map pinned at ..." / "the map created by ...".
+    pub origin: String,
+    /// The objects of this load that use the map, in load order.
+    pub objects: Vec<String>,
+    /// For a reused pinned prog array: its slots before this load, each holding a reference
+    /// to the program that was there (so it can be put back if the load fails).
+    pub slots_before: Option<Vec<Option<OwnedFd>>>,
+}
+
+/// One loaded program, not yet pinned.
+pub struct LoadedProgram {
+    pub name: String,
+    pub section: String,
+    pub object: String,
+    pub handle: ProgramHandle,
+}
+
+/// Everything one `load` put into the kernel. Dropping it (without pinning) releases it all.
+pub struct Loaded {
+    pub maps: Vec<SharedMap>,
+    pub progs: Vec<LoadedProgram>,
+    /// Kept alive until the pins exist (they also hold the per-object global-data maps).
+    _objects: Vec<Object>,
+}
+
+/// Load `objects` in order, sharing maps by name through `maps_dir` pins and each other. On
+/// failure, slots of reused pinned prog arrays that libbpf filled from `.values` are restored.
+pub fn load_all(
+    objects: &[PathBuf],
+    maps_dir: &Path,
+    progs_dir: &Path,
+    log: &Capture,
+) -> Result<Loaded> {
+    let mut shared = Vec::new();
+    match load_each(objects, maps_dir, progs_dir, log, &mut shared) {
+        Ok((progs, loaded)) => Ok(Loaded {
+            maps: shared,
+            progs,
+            _objects: loaded,
+        }),
+        Err(e) => {
+            restore_prog_arrays(&shared);
+            Err(e)
+        }
+    }
+}
+
+fn load_each(
+    objects: &[PathBuf],
+    maps_dir: &Path,
+    progs_dir: &Path,
+    log: &Capture,
+    shared: &mut Vec<SharedMap>,
+) -> Result<(Vec<LoadedProgram>, Vec<Object>)> {
+    let host = Host {
+        possible_cpus: libbpf_rs::num_possible_cpus()
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(1),
+        page_size: ffi::page_size(),
+    };
+    let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
+    let mut prog_owner: BTreeMap<String, String> = BTreeMap::new();
+    let mut progs = Vec::new();
+    let mut loaded = Vec::new();
+    for path in objects {
+        let file = path.display().to_string();
+        let _ = log.take();
+        let mut open = ObjectBuilder::default()
+            .open_file(path)
+            .map_err(|e| Error::BadObject {
+                file: file.clone(),
+                reason: format!("libbpf cannot open it: {e}{}", libbpf_tail(log)),
+            })?;
+        check_programs(&open, &file, progs_dir, &mut prog_owner)?;
+        let pending = prepare_maps(&mut open, &file, maps_dir, &host, shared, &mut by_name)?;
+        let obj = open.load().map_err(|e| load_error(&file, &e, log))?;
+        for name in pending {
+            let map = obj
+                .maps()
+                .find(|m| m.name().to_str() == Some(name.as_str()))
+                .ok_or_else(|| {
+                    Error::Load(format!("{file}: map `{name}` vanished while loading"))
+                })?;
+            let handle = MapHandle::try_from(&map)
+                .map_err(|e| Error::Load(format!("{file}: map `{name}`: {e}")))?;
+            let (id, params) = live_params(&handle, &name)?;
+            by_name.insert(name.clone(), shared.len());
+            shared.push(SharedMap {
+                pin_path: maps_dir.join(&name),
+                name,
+                handle,
+                id,
+                params,
+                reused: false,
+                origin: format!("the map created by {file}"),
+                objects: vec![file.clone()],
+                slots_before: None,
+            });
+        }
+        for prog in obj.progs_mut() {
+            if !prog.autoload() {
+                continue;
+            }
+            let name = prog.name().to_string_lossy().into_owned();
+            let handle = ProgramHandle::try_from(&prog)
+                .map_err(|e| Error::Load(format!("{file}: program `{name}`: {e}")))?;
+            progs.push(LoadedProgram {
+                section: prog.section().to_string_lossy().into_owned(),
+                name,
+                object: file.clone(),
+                handle,
+            });
+        }
+        loaded.push(obj);
+    }
+    Ok((progs, loaded))
+}
+
+/// Program names become pin names: they must be valid and unique across the objects.
+fn check_programs(
+    open: &OpenObject,
+    file: &str,
+    progs_dir: &Path,
+    owner: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    for prog in open.progs() {
+        if !prog.autoload() {
+            continue;
+        }
+        let name = prog.name().to_str().ok_or_else(|| Error::BadPinName {
+            kind: "program",
+            name: prog.name().to_string_lossy().into_owned(),
+            file: file.to_string(),
+            reason: "the name is not UTF-8",
+        })?;
+        pindir::check_name("program", name, file)?;
+        if let Some(first) = owner.insert(name.to_string(), file.to_string()) {
+            return Err(Error::Load(format!(
+                "program `{name}` is defined in both {first} and {file}; only one of them can be \
+                 pinned at {}",
+                progs_dir.join(name).display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// For each `.maps` map of `open`: reuse the same-named map of an earlier object or the one
+/// pinned in `maps_dir` (after the compatibility check), else leave it to be created. Returns
+/// the names of the maps this object creates.
+fn prepare_maps(
+    open: &mut OpenObject,
+    file: &str,
+    maps_dir: &Path,
+    host: &Host,
+    shared: &mut Vec<SharedMap>,
+    by_name: &mut BTreeMap<String, usize>,
+) -> Result<Vec<String>> {
+    let mut pending = Vec::new();
+    for mut map in open.maps_mut() {
+        // Global data (.data/.bss/.rodata/.kconfig) belongs to its object; struct_ops maps
+        // are attached, not shared; maps switched off are not created at all.
+        if ffi::is_internal(&map) || map.map_type() == MapType::StructOps || !map.autocreate() {
+            continue;
+        }
+        let name = map.name().to_str().ok_or_else(|| Error::BadPinName {
+            kind: "map",
+            name: map.name().to_string_lossy().into_owned(),
+            file: file.to_string(),
+            reason: "the name is not UTF-8",
+        })?;
+        let name = name.to_string();
+        pindir::check_name("map", &name, file)?;
+        ffi::clear_pin_path(&mut map).map_err(|e| {
+            Error::Load(format!(
+                "{file}: map `{name}`: clearing libbpf's pin path: {e}"
+            ))
+        })?;
+        let def = MapParams {
+            map_type: u32::from(map.map_type()),
+            key_size: map.key_size(),
+            value_size: map.value_size(),
+            max_entries: map.max_entries(),
+            map_flags: map.map_flags(),
+            map_extra: ffi::map_extra(&map),
+        };
+        let index = match by_name.get(&name) {
+            Some(&i) => i,
+            None => {
+                let pin_path = maps_dir.join(&name);
+                let Some(handle) = open_pinned_map(&pin_path)? else {
+                    pending.push(name);
+                    continue;
+                };
+                let (id, params) = live_params(&handle, &name)?;
+                let slots_before = if params.map_type == u32::from(MapType::ProgArray) {
+                    Some(prog_array_slots(&handle, &name)?)
+                } else {
+                    None
+                };
+                by_name.insert(name.clone(), shared.len());
+                shared.push(SharedMap {
+                    slots_before,
+                    origin: format!("the map pinned at {}", pin_path.display()),
+                    pin_path,
+                    name: name.clone(),
+                    handle,
+                    id,
+                    params,
+                    reused: true,
+                    objects: Vec::new(),
+                });
+                shared.len() - 1
+            }
+        };
+        let Some(existing) = shared.get_mut(index) else {
+            return Err(Error::Load(format!(
+                "map `{name}`: internal index out of range"
+            )));
+        };
+        if let Some(m) = compat::check(&def, &existing.params, host) {
+            return Err(Error::MapIncompatible(Box::new(MapIncompatible {
+                map: name,
+                field: m.field.to_string(),
+                file: file.to_string(),
+                wanted: m.wanted,
+                existing: existing.origin.clone(),
+                found: m.found,
+            })));
+        }
+        map.reuse_fd(existing.handle.as_fd()).map_err(|e| {
+            Error::Load(format!(
+                "{file}: map `{name}`: reusing {}: {e}",
+                existing.origin
+            ))
+        })?;
+        existing.objects.push(file.to_string());
+    }
+    Ok(pending)
+}
+
+/// The map pinned at `pin`, if any; an error when something else is pinned there.
+fn open_pinned_map(pin: &Path) -> Result<Option<MapHandle>> {
+    match pin.symlink_metadata() {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(pindir::io_error(pin, e)),
+    }
+    let handle = MapHandle::from_pinned_path(pin).map_err(|e| match e.kind() {
+        libbpf_rs::ErrorKind::PermissionDenied => Error::NoPrivileges {
+            action: format!("opening the pinned map {}", pin.display()),
+            detail: e.to_string(),
+        },
+        _ => Error::Load(format!(
+            "{}: cannot open the pinned map: {e}",
+            pin.display()
+        )),
+    })?;
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", handle.as_fd().as_raw_fd()))
+        .map_err(|e| {
+            Error::Load(format!(
+                "{}: cannot tell what is pinned there: {e}",
+                pin.display()
+            ))
+        })?;
+    if link.as_os_str() != "anon_inode:bpf-map" {
+        return Err(Error::Load(format!(
+            "{}: the object pinned there is not a map ({})",
+            pin.display(),
+            link.display()
+        )));
+    }
+    Ok(Some(handle))
+}
+
+/// Kernel id and parameters of a live map.
+fn live_params(handle: &MapHandle, name: &str) -> Result<(u32, MapParams)> {
+    let info = MapInfo::new(handle.as_fd())
+        .map_err(|e| Error::Load(format!("map `{name}`: cannot read its kernel info: {e}")))?
+        .info;
+    Ok((
+        info.id,
+        MapParams {
+            map_type: info.type_,
+            key_size: info.key_size,
+            value_size: info.value_size,
+            max_entries: info.max_entries,
+            map_flags: info.map_flags,
+            map_extra: info.map_extra,
+        },
+    ))
+}
+
+fn libbpf_tail(log: &Capture) -> String {
+    let tail = libbpf_log::tail(&log.take(), 8);
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("\n{tail}")
+    }
+}
+
+/// Turn a failed `bpf_object__load` into the precise error: the verifier log of the program
+/// that was refused, missing privileges, or libbpf's own last words.
+fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
+    let text = log.take();
+    if let Some((program, log)) = libbpf_log::failed_program(&text) {
+        return Error::Verifier {
+            file: file.to_string(),
+            program,
+            log,
+        };
+    }
+    let tail = libbpf_log::tail(&text, 8);
+    if e.kind() == libbpf_rs::ErrorKind::PermissionDenied {
+        return Error::NoPrivileges {
+            action: format!("loading {file}"),
+            detail: format!("{e}\n{tail}"),
+        };
+    }
+    Error::Load(format!(
+        "{file}: libbpf could not load the object: {e}\n{tail}"
+    ))
+}
+
+/// The programs in each slot of a prog array, each held by an fd so it stays alive.
+fn prog_array_slots(map: &MapHandle, name: &str) -> Result<Vec<Option<OwnedFd>>> {
+    let mut slots = Vec::new();
+    for key in 0..map.max_entries() {
+        let id = map
+            .lookup(&key.to_ne_bytes(), MapFlags::ANY)
+            .map_err(|e| Error::Load(format!("map `{name}`: reading slot {key}: {e}")))?;
+        let fd = match id.as_deref().map(<[u8; 4]>::try_from) {
+            Some(Ok(id)) => Program::fd_from_id(u32::from_ne_bytes(id)).ok(),
+            _ => None,
+        };
+        slots.push(fd);
+    }
+    Ok(slots)
+}
+
+/// Put back the slots of reused pinned prog arrays that changed during a failed load (libbpf
+/// writes `.values` initialisers into them right after an object's programs load).
+pub fn restore_prog_arrays(maps: &[SharedMap]) {
+    for map in maps {
+        let Some(before) = &map.slots_before else {
+            continue;
+        };
+        for (key, old) in (0u32..).zip(before) {
+            let key_bytes = key.to_ne_bytes();
+            let now = map.handle.lookup(&key_bytes, MapFlags::ANY).ok().flatten();
+            let old_id = old
+                .as_ref()
+                .and_then(|fd| Program::id_from_fd(fd.as_fd()).ok());
+            let now_id = now
+                .as_deref()
+                .and_then(|v| <[u8; 4]>::try_from(v).ok())
+                .map(u32::from_ne_bytes);
+            if old_id == now_id {
+                continue;
+            }
+            let _ = match old {
+                Some(fd) => {
+                    let raw = u32::try_from(fd.as_raw_fd()).unwrap_or(u32::MAX);
+                    map.handle
+                        .update(&key_bytes, &raw.to_ne_bytes(), MapFlags::ANY)
+                }
+                None => map.handle.delete(&key_bytes),
+            };
+        }
+    }
+}

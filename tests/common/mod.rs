@@ -1,0 +1,736 @@
+//! Helpers shared by the integration tests: running bpfmerge (or, for comparison, libbpf's
+//! linker), temporary and bpffs directories cleaned up on drop, the kernel gate, loading an
+//! object through libbpf-rs, running programs with BPF_PROG_TEST_RUN and reading maps.
+//!
+//! A scenario's program runs and the map values to read are data ([`scenarios::Scenario`]), so
+//! any path that produces loaded objects (link then load, pinned run-time loading, libbpf's
+//! linker) can run [`execute`] on them and compare the [`Observed`] results.
+#![allow(dead_code)]
+
+pub mod scenarios;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use libbpf_rs::{
+    MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder, ProgramInput, RingBufferBuilder,
+};
+
+pub use scenarios::{Expect, Probe, RunInput, Scenario, Setup};
+
+// ---------------------------------------------------------------------------------------------
+// Paths and commands
+// ---------------------------------------------------------------------------------------------
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    repo_dir().join("fixtures")
+}
+
+/// `fixtures/<scenario>/<file>.o` for a stem "scenario/file"; the `weak/` variant (shared maps
+/// declared `__weak`, for libbpf's linker) when `weak`.
+pub fn fixture_path(stem: &str, weak: bool) -> PathBuf {
+    let (scenario, file) = stem
+        .split_once('/')
+        .unwrap_or_else(|| panic!("fixture stem {stem:?} is not scenario/file"));
+    let mut p = fixtures_dir().join(scenario);
+    if weak {
+        p.push("weak");
+    }
+    p.join(format!("{file}.o"))
+}
+
+/// The plain fixture (what bpfmerge links).
+pub fn fixture(stem: &str) -> PathBuf {
+    fixture_path(stem, false)
+}
+
+/// Exit code and output of a finished command.
+#[derive(Debug)]
+pub struct CmdOutput {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CmdOutput {
+    fn from(out: std::process::Output) -> Self {
+        CmdOutput {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn run_cmd<S: AsRef<OsStr>>(program: impl AsRef<OsStr>, args: &[S]) -> CmdOutput {
+    let program = program.as_ref();
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.to_string_lossy()));
+    CmdOutput::from(out)
+}
+
+/// Run the bpfmerge binary built for these tests.
+pub fn bpfmerge<S: AsRef<OsStr>>(args: &[S]) -> CmdOutput {
+    run_cmd(env!("CARGO_BIN_EXE_bpfmerge"), args)
+}
+
+pub fn bpftool<S: AsRef<OsStr>>(args: &[S]) -> CmdOutput {
+    run_cmd("bpftool", args)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporary directories
+// ---------------------------------------------------------------------------------------------
+
+static UNIQUE: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name(tag: &str) -> String {
+    let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
+    let tag: String = tag
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("bpfmerge-test-{}-{n}-{tag}", std::process::id())
+}
+
+/// A fresh directory, removed with its contents on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        Self::under(&std::env::temp_dir(), tag)
+    }
+
+    /// A fresh directory under `parent` (for instance on bpffs, for pins).
+    pub fn under(parent: &Path, tag: &str) -> Self {
+        let p = parent.join(unique_name(tag));
+        fs::create_dir_all(&p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Names of the entries in the directory, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        list_dir(&self.0)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn list_dir(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel gate
+// ---------------------------------------------------------------------------------------------
+
+pub const BPFFS: &str = "/sys/fs/bpf";
+
+/// Why kernel tests cannot run here, or None when they can (root and bpffs at /sys/fs/bpf).
+pub fn kernel_unavailable() -> Option<String> {
+    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map(str::to_owned);
+    if euid.as_deref() != Some("0") {
+        return Some(format!(
+            "not root (effective uid {})",
+            euid.as_deref().unwrap_or("unknown")
+        ));
+    }
+    let mounts = fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let bpffs = mounts.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 2 && f[1] == BPFFS && f[2] == "bpf"
+    });
+    if !bpffs {
+        return Some(format!("no bpffs mounted at {BPFFS}"));
+    }
+    None
+}
+
+/// True when the kernel tests can run. Otherwise prints why and returns false, or panics when
+/// `BPFMERGE_REQUIRE_KERNEL=1` (CI), where a skipped kernel test is a failure.
+pub fn kernel_ready(test: &str) -> bool {
+    match kernel_unavailable() {
+        None => true,
+        Some(reason) => {
+            if std::env::var("BPFMERGE_REQUIRE_KERNEL").as_deref() == Ok("1") {
+                panic!("{test}: kernel test cannot run: {reason}, and BPFMERGE_REQUIRE_KERNEL=1");
+            }
+            eprintln!("SKIP {test}: {reason}");
+            false
+        }
+    }
+}
+
+/// `require_kernel!("name")` returns from the test when the kernel tests cannot run here.
+#[macro_export]
+macro_rules! require_kernel {
+    ($name:expr) => {
+        if !$crate::common::kernel_ready($name) {
+            return;
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linking
+// ---------------------------------------------------------------------------------------------
+
+/// Which linker the link tests use. `BPFMERGE_TEST_LINKER=bpftool` (`bpftool gen object`) or
+/// `=libbpf` (libbpf-rs's `Linker`, the vendored libbpf) link the `weak/` fixtures instead, to
+/// check the tests and the BPF programs against libbpf's own linker. Default: bpfmerge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkerKind {
+    Bpfmerge,
+    Bpftool,
+    Libbpf,
+}
+
+pub fn linker() -> LinkerKind {
+    match std::env::var("BPFMERGE_TEST_LINKER").as_deref() {
+        Err(_) | Ok("") | Ok("bpfmerge") => LinkerKind::Bpfmerge,
+        Ok("bpftool") => LinkerKind::Bpftool,
+        Ok("libbpf") => LinkerKind::Libbpf,
+        Ok(other) => panic!("BPFMERGE_TEST_LINKER={other}: expected bpfmerge, bpftool or libbpf"),
+    }
+}
+
+/// A link input: a fixture stem ("seed/entry"), resolved to the plain or weak object depending
+/// on the linker, or a path (e.g. an earlier link's output).
+#[derive(Clone, Debug)]
+pub enum Input {
+    Fixture(&'static str),
+    Path(PathBuf),
+}
+
+impl Input {
+    pub fn path_for(&self, kind: LinkerKind) -> PathBuf {
+        match self {
+            Input::Fixture(stem) => fixture_path(stem, kind != LinkerKind::Bpfmerge),
+            Input::Path(p) => p.clone(),
+        }
+    }
+}
+
+pub fn fixture_inputs(stems: &[&'static str]) -> Vec<Input> {
+    stems.iter().map(|s| Input::Fixture(s)).collect()
+}
+
+/// Link `inputs` into `out` with the selected linker; Err(message) when it fails.
+pub fn try_link(inputs: &[Input], out: &Path) -> Result<(), String> {
+    let kind = linker();
+    let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path_for(kind)).collect();
+    match kind {
+        LinkerKind::Bpfmerge => {
+            let mut args: Vec<&OsStr> = paths.iter().map(|p| p.as_os_str()).collect();
+            args.push(OsStr::new("-o"));
+            args.push(out.as_os_str());
+            let r = bpfmerge(&args);
+            if r.code == Some(0) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "bpfmerge {paths:?} exited with {:?}:\n{}",
+                    r.code, r.stderr
+                ))
+            }
+        }
+        LinkerKind::Bpftool => {
+            let mut args: Vec<&OsStr> =
+                vec![OsStr::new("gen"), OsStr::new("object"), out.as_os_str()];
+            args.extend(paths.iter().map(|p| p.as_os_str()));
+            let r = bpftool(&args);
+            if r.code == Some(0) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "bpftool gen object {paths:?} exited with {:?}:\n{}",
+                    r.code, r.stderr
+                ))
+            }
+        }
+        LinkerKind::Libbpf => {
+            let mut l = libbpf_rs::Linker::new(out).map_err(|e| format!("{e:#}"))?;
+            for p in &paths {
+                l.add_file(p)
+                    .map_err(|e| format!("libbpf linker, adding {}: {e:#}", p.display()))?;
+            }
+            l.link()
+                .map_err(|e| format!("libbpf linker {paths:?}: {e:#}"))
+        }
+    }
+}
+
+/// Link or panic with the linker's message.
+pub fn link(inputs: &[Input], out: &Path) {
+    if let Err(e) = try_link(inputs, out) {
+        panic!("link failed: {e}");
+    }
+    assert!(
+        out.exists(),
+        "the linker reported success but wrote no {}",
+        out.display()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and running
+// ---------------------------------------------------------------------------------------------
+
+/// Open and load an object into the kernel (libbpf prints a verifier log to stderr on failure).
+pub fn load(path: &Path) -> Object {
+    let open = ObjectBuilder::default()
+        .open_file(path)
+        .unwrap_or_else(|e| panic!("libbpf cannot open {}: {e:#}", path.display()));
+    open.load()
+        .unwrap_or_else(|e| panic!("libbpf cannot load {}: {e:#}", path.display()))
+}
+
+pub fn find_prog<'a>(objs: &'a [Object], name: &str) -> libbpf_rs::ProgramMut<'a> {
+    objs.iter()
+        .flat_map(|o| o.progs_mut())
+        .find(|p| p.name() == name)
+        .unwrap_or_else(|| panic!("no program {name} in the loaded objects"))
+}
+
+pub fn find_map<'a>(objs: &'a [Object], name: &str) -> libbpf_rs::Map<'a> {
+    objs.iter()
+        .flat_map(|o| o.maps())
+        .find(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no map {name} in the loaded objects"))
+}
+
+/// Names of the programs of an object, sorted.
+pub fn prog_names(obj: &Object) -> Vec<String> {
+    let mut v: Vec<String> = obj
+        .progs()
+        .map(|p| p.name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Names of the `.maps` maps of an object (not the `.data`/`.rodata`/`.bss` maps libbpf makes
+/// for global variables, whose names contain a dot), sorted, duplicates kept.
+pub fn map_names(obj: &Object) -> Vec<String> {
+    let mut v: Vec<String> = obj
+        .maps()
+        .map(|m| m.name().to_string_lossy().into_owned())
+        .filter(|n| !n.contains('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A 64-byte Ethernet + IPv4 + UDP frame; programs see `data_end - data == 64`.
+pub fn packet() -> [u8; 64] {
+    let mut p = [0u8; 64];
+    p[..6].copy_from_slice(&[0xff; 6]); // destination MAC
+    p[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]); // source MAC
+    p[12..14].copy_from_slice(&[0x08, 0x00]); // IPv4
+    p[14] = 0x45; // version 4, IHL 5
+    p[16..18].copy_from_slice(&50u16.to_be_bytes()); // total length 64 - 14
+    p[22] = 64; // TTL
+    p[23] = 17; // UDP
+    p[26..30].copy_from_slice(&[10, 0, 0, 1]);
+    p[30..34].copy_from_slice(&[10, 0, 0, 2]);
+    p
+}
+
+/// Run an XDP or tc program once on [`packet`]; its return value.
+pub fn run_packet(prog: &libbpf_rs::ProgramMut<'_>) -> u32 {
+    let data = packet();
+    let input = ProgramInput {
+        data_in: Some(&data),
+        ..Default::default()
+    };
+    prog.test_run(input)
+        .unwrap_or_else(|e| panic!("test_run of {:?}: {e:#}", prog.name()))
+        .return_value
+}
+
+/// Run a raw tracepoint program once with `args` as its context (`ctx->args[i]`).
+pub fn run_raw_tp(prog: &libbpf_rs::ProgramMut<'_>, args: &[u64]) -> u32 {
+    let mut ctx: Vec<u8> = args.iter().flat_map(|a| a.to_ne_bytes()).collect();
+    let input = ProgramInput {
+        context_in: Some(&mut ctx),
+        ..Default::default()
+    };
+    prog.test_run(input)
+        .unwrap_or_else(|e| panic!("test_run of {:?}: {e:#}", prog.name()))
+        .return_value
+}
+
+fn u64_of(bytes: &[u8], what: &str) -> u64 {
+    let b: [u8; 8] = bytes
+        .try_into()
+        .unwrap_or_else(|_| panic!("{what}: value is {} bytes, expected 8", bytes.len()));
+    u64::from_ne_bytes(b)
+}
+
+/// `map[key]` for a map with u32 keys and u64 values; None when absent.
+pub fn read_u64(map: &dyn MapCore, key: u32) -> Option<u64> {
+    let name = map.name().to_string_lossy().into_owned();
+    map.lookup(&key.to_ne_bytes(), MapFlags::ANY)
+        .unwrap_or_else(|e| panic!("lookup {name}[{key}]: {e:#}"))
+        .map(|v| u64_of(&v, &name))
+}
+
+/// Sum over the CPUs of a per-CPU map's u64 values at `key`; None when absent.
+pub fn read_percpu_sum(map: &dyn MapCore, key: u32) -> Option<u64> {
+    let name = map.name().to_string_lossy().into_owned();
+    map.lookup_percpu(&key.to_ne_bytes(), MapFlags::ANY)
+        .unwrap_or_else(|e| panic!("lookup_percpu {name}[{key}]: {e:#}"))
+        .map(|per_cpu| per_cpu.iter().map(|v| u64_of(v, &name)).sum())
+}
+
+/// Drain a ring buffer whose records are single u64s, in order.
+pub fn drain_ringbuf_u64(map: &dyn MapCore) -> Vec<u64> {
+    let mut records = Vec::new();
+    {
+        let mut builder = RingBufferBuilder::new();
+        builder
+            .add(map, |d: &[u8]| {
+                records.push(u64_of(d, "ring buffer record"));
+                0
+            })
+            .expect("ring buffer add");
+        let rb = builder.build().expect("ring buffer build");
+        rb.consume().expect("ring buffer consume");
+    }
+    records
+}
+
+/// The inner map stored at `outer[slot]` of a map-in-map, opened by id; None when the slot is empty.
+pub fn inner_map(outer: &dyn MapCore, slot: u32) -> Option<MapHandle> {
+    let name = outer.name().to_string_lossy().into_owned();
+    let id = outer
+        .lookup(&slot.to_ne_bytes(), MapFlags::ANY)
+        .unwrap_or_else(|e| panic!("lookup {name}[{slot}]: {e:#}"))?;
+    let id = u32::from_ne_bytes(
+        id.as_slice()
+            .try_into()
+            .expect("map-in-map value is a u32 id"),
+    );
+    Some(
+        MapHandle::from_map_id(id)
+            .unwrap_or_else(|e| panic!("map id {id} in {name}[{slot}]: {e:#}")),
+    )
+}
+
+/// The id of the calling thread (`task->pid` in the kernel).
+pub fn thread_id() -> u64 {
+    let link = fs::read_link("/proc/thread-self").expect("readlink /proc/thread-self");
+    link.file_name()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected /proc/thread-self -> {}", link.display()))
+}
+
+/// The running kernel's version as libbpf computes LINUX_KERNEL_VERSION from the release
+/// string "a.b.c...": (a << 16) + (b << 8) + min(c, 255).
+pub fn kernel_version() -> u64 {
+    let release = fs::read_to_string("/proc/sys/kernel/osrelease").expect("read osrelease");
+    let nums: Vec<u64> = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|s| s.parse().unwrap_or(0))
+        .collect();
+    let at = |i: usize| nums.get(i).copied().unwrap_or(0);
+    (at(0) << 16) + (at(1) << 8) + at(2).min(255)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario execution
+// ---------------------------------------------------------------------------------------------
+
+/// What a probe saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Absent,
+    Value(u64),
+    Records(Vec<u64>),
+}
+
+/// Everything a scenario run observed: each run's return values, then each check's probe result,
+/// in the scenario's order. Two paths that behave the same give equal `Observed`s (except for
+/// thread ids when they run on different threads).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    pub returns: Vec<(String, Vec<u32>)>,
+    pub probes: Vec<(String, Seen)>,
+}
+
+/// Apply the scenario's setup, its runs and its probes to the loaded objects. Programs and maps
+/// are found by name in any of `objs` (one merged object, or several objects sharing maps).
+pub fn execute(objs: &[Object], sc: &Scenario) -> Observed {
+    for s in sc.setup {
+        match *s {
+            Setup::ProgArray { map, key, prog } => {
+                let m = find_map(objs, map);
+                let p = find_prog(objs, prog);
+                let fd = p.as_fd().as_raw_fd() as u32;
+                m.update(&key.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                    .unwrap_or_else(|e| panic!("{map}[{key}] = {prog}: {e:#}"));
+            }
+            Setup::NewInnerArray {
+                outer,
+                slot,
+                max_entries,
+            } => {
+                let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+                    sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+                    ..Default::default()
+                };
+                let inner =
+                    MapHandle::create(MapType::Array, Some("test_inner"), 4, 8, max_entries, &opts)
+                        .unwrap_or_else(|e| panic!("creating an inner array map: {e:#}"));
+                let fd = inner.as_fd().as_raw_fd() as u32;
+                find_map(objs, outer)
+                    .update(&slot.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                    .unwrap_or_else(|e| panic!("{outer}[{slot}] = new inner map: {e:#}"));
+                // The outer map holds its own reference; our fd may close now.
+            }
+        }
+    }
+    let mut returns = Vec::new();
+    for r in sc.runs {
+        let prog = find_prog(objs, r.prog);
+        let rets: Vec<u32> = (0..r.times)
+            .map(|_| match r.input {
+                RunInput::Packet => run_packet(&prog),
+                RunInput::RawTp(args) => run_raw_tp(&prog, args),
+            })
+            .collect();
+        returns.push((r.prog.to_string(), rets));
+    }
+    let probes = sc
+        .checks
+        .iter()
+        .map(|c| (c.probe.to_string(), probe(objs, &c.probe)))
+        .collect();
+    Observed { returns, probes }
+}
+
+pub fn probe(objs: &[Object], p: &Probe) -> Seen {
+    let opt = |v: Option<u64>| v.map_or(Seen::Absent, Seen::Value);
+    match *p {
+        Probe::U64 { map, key } => opt(read_u64(&find_map(objs, map), key)),
+        Probe::PerCpuSum { map, key } => opt(read_percpu_sum(&find_map(objs, map), key)),
+        Probe::Ringbuf { map } => Seen::Records(drain_ringbuf_u64(&find_map(objs, map))),
+        Probe::Inner { outer, slot, key } => match inner_map(&find_map(objs, outer), slot) {
+            None => Seen::Absent,
+            Some(inner) => opt(read_u64(&inner, key)),
+        },
+    }
+}
+
+impl Expect {
+    /// The value this expectation stands for, in this process and thread.
+    pub fn resolve(&self) -> Seen {
+        match *self {
+            Expect::Value(v) => Seen::Value(v),
+            Expect::Absent => Seen::Absent,
+            Expect::Records(r) => Seen::Records(r.to_vec()),
+            Expect::ProcessId => Seen::Value(std::process::id().into()),
+            Expect::ThreadId => Seen::Value(thread_id()),
+            Expect::KernelVersion => Seen::Value(kernel_version()),
+        }
+    }
+}
+
+/// Assert that `obs` is what the scenario's C sources say (see the `why` of each run and check).
+pub fn assert_expected(sc: &Scenario, obs: &Observed, path: &str) {
+    let mut errors = Vec::new();
+    for (r, (_, rets)) in sc.runs.iter().zip(&obs.returns) {
+        if rets.iter().any(|&x| x != r.ret) {
+            errors.push(format!(
+                "{} returned {rets:?}, expected {} each time: {}",
+                r.prog, r.ret, r.why
+            ));
+        }
+    }
+    for (c, (name, seen)) in sc.checks.iter().zip(&obs.probes) {
+        let want = c.expect.resolve();
+        if *seen != want {
+            errors.push(format!("{name} is {seen:?}, expected {want:?}: {}", c.why));
+        }
+    }
+    assert!(
+        errors.is_empty(),
+        "scenario {} ({path}) misbehaves:\n  {}",
+        sc.name,
+        errors.join("\n  ")
+    );
+}
+
+/// Load `obj_path`, check its programs and maps are the scenario's (each map once), run the
+/// scenario and assert the expected results. Returns what was observed.
+pub fn load_and_check(obj_path: &Path, sc: &Scenario, path: &str) -> Observed {
+    let obj = load(obj_path);
+    let mut progs: Vec<String> = sc.progs.iter().map(|s| s.to_string()).collect();
+    progs.sort();
+    assert_eq!(prog_names(&obj), progs, "{}: programs of {path}", sc.name);
+    let mut maps: Vec<String> = sc.maps.iter().map(|s| s.to_string()).collect();
+    maps.sort();
+    assert_eq!(
+        map_names(&obj),
+        maps,
+        "{}: maps of {path} (each exactly once)",
+        sc.name
+    );
+    let objs = [obj];
+    let obs = execute(&objs, sc);
+    assert_expected(sc, &obs, path);
+    obs
+}
+
+// ---------------------------------------------------------------------------------------------
+// Independent ELF checks (goblin)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+pub struct ElfSymbol {
+    pub name: String,
+    pub section: Option<String>,
+    pub bind: u8,
+    pub value: u64,
+    pub size: u64,
+}
+
+#[derive(Debug)]
+pub struct ElfSummary {
+    pub machine: u16,
+    pub e_type: u16,
+    pub little_endian: bool,
+    /// (name, size) of each section in order.
+    pub sections: Vec<(String, u64)>,
+    pub symbols: Vec<ElfSymbol>,
+    /// Relocations of each section that has them: (target section name, [(offset, symbol name)]).
+    pub relocs: Vec<(String, Vec<(u64, String)>)>,
+}
+
+impl ElfSummary {
+    pub fn section_size(&self, name: &str) -> Option<u64> {
+        self.sections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, s)| s)
+    }
+
+    pub fn relocs_of(&self, section: &str) -> &[(u64, String)] {
+        self.relocs
+            .iter()
+            .find(|(s, _)| s == section)
+            .map_or(&[], |(_, r)| r.as_slice())
+    }
+
+    pub fn symbols_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ElfSymbol> + 'a {
+        self.symbols.iter().filter(move |s| s.name == name)
+    }
+}
+
+pub fn elf_summary(path: &Path) -> ElfSummary {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let elf = goblin::elf::Elf::parse(&bytes)
+        .unwrap_or_else(|e| panic!("goblin cannot parse {}: {e}", path.display()));
+    let sec_name = |i: usize| -> Option<String> {
+        elf.section_headers
+            .get(i)
+            .and_then(|sh| elf.shdr_strtab.get_at(sh.sh_name))
+            .map(str::to_owned)
+    };
+    let sections = elf
+        .section_headers
+        .iter()
+        .map(|sh| {
+            (
+                elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("").to_owned(),
+                sh.sh_size,
+            )
+        })
+        .collect();
+    let symbols = elf
+        .syms
+        .iter()
+        .map(|s| ElfSymbol {
+            name: elf.strtab.get_at(s.st_name).unwrap_or("").to_owned(),
+            section: if s.st_shndx == 0 {
+                None
+            } else {
+                sec_name(s.st_shndx)
+            },
+            bind: s.st_bind(),
+            value: s.st_value,
+            size: s.st_size,
+        })
+        .collect();
+    let relocs = elf
+        .shdr_relocs
+        .iter()
+        .map(|(rel_idx, rs)| {
+            let target = elf
+                .section_headers
+                .get(*rel_idx)
+                .map_or(0, |sh| sh.sh_info as usize);
+            let entries = rs
+                .iter()
+                .map(|r| {
+                    let name = elf
+                        .syms
+                        .get(r.r_sym)
+                        .and_then(|s| elf.strtab.get_at(s.st_name))
+                        .unwrap_or("")
+                        .to_owned();
+                    (r.r_offset, name)
+                })
+                .collect();
+            (sec_name(target).unwrap_or_default(), entries)
+        })
+        .collect();
+    ElfSummary {
+        relocs,
+        machine: elf.header.e_machine,
+        e_type: elf.header.e_type,
+        little_endian: elf.little_endian,
+        sections,
+        symbols,
+    }
+}
