@@ -49,9 +49,9 @@ def log(*a):
 
 
 class Run:
-    def __init__(self, rc, wall, rss_kib, timed_out, stderr):
-        self.rc, self.wall, self.rss_kib, self.timed_out, self.stderr = (
-            rc, wall, rss_kib, timed_out, stderr)
+    def __init__(self, rc, wall, cpu, rss_kib, timed_out, stderr):
+        self.rc, self.wall, self.cpu, self.rss_kib, self.timed_out, self.stderr = (
+            rc, wall, cpu, rss_kib, timed_out, stderr)
 
     @property
     def ok(self):
@@ -79,9 +79,12 @@ def run_measured(argv, cwd, budget):
 
     timer = threading.Timer(budget, kill)
     timer.start()
-    proc.wait()
+    # rusage of /usr/bin/time includes its waited-for child: user + system CPU time of the tool
+    _, status, ru = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = ru.ru_utime + ru.ru_stime
     try:
         rss = int(rss_file.read_text().split()[-1])
     except (OSError, ValueError, IndexError):
@@ -89,7 +92,7 @@ def run_measured(argv, cwd, budget):
     errf.seek(0)
     err = errf.read().decode(errors="replace")
     errf.close()
-    return Run(proc.returncode, wall, rss, timed_out.is_set(), err)
+    return Run(proc.returncode, wall, cpu, rss, timed_out.is_set(), err)
 
 
 def argv_for(tool, bpfmerge, inputs, out):
@@ -150,7 +153,7 @@ def bench_case(label, kind, n, progs_per_obj, args):
     log(f"[bench] {label}: {n} objects from {d.relative_to(ROOT)}")
     active = []
     for tool in TOOLS:
-        res = case["tools"][tool] = {"runs": [], "rss_kib": [], "error": None}
+        res = case["tools"][tool] = {"runs": [], "cpu": [], "rss_kib": [], "error": None}
         if tool == "bpfmerge" and not args.bpfmerge_ok:
             res["error"] = args.bpfmerge_missing
             continue
@@ -199,15 +202,27 @@ def bench_case(label, kind, n, progs_per_obj, args):
                                 else f"exit {m.rc} on run {r}: {m.stderr.strip()[-300:]}")
                 continue
             res["runs"].append(m.wall)
+            res["cpu"].append(m.cpu)
             res["rss_kib"].append(m.rss_kib)
             out.unlink(missing_ok=True)
         log(f"[bench]   run {r + 1}/{runs}: " + ", ".join(
             f"{t} {case['tools'][t]['runs'][-1]:.3f} s" for t in order
             if case["tools"][t]["runs"] and len(case["tools"][t]["runs"]) == r + 1))
+    b = case["tools"]["bpfmerge"]
+    if args.instructions and not b["error"]:
+        cg = OUT / "callgrind.out"
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}",
+                            args.bpfmerge, *names, "-o", str(OUT / f"{label}.cg.o")],
+                           cwd=d, capture_output=True, text=True)
+        for line in r.stderr.splitlines():
+            if "Collected :" in line:
+                b["instructions"] = int(line.split(":")[-1].strip())
+        log(f"[bench]   bpfmerge: {b.get('instructions', 0) / n / 1e6:.3f} M instructions/object")
     for tool in TOOLS:
         res = case["tools"][tool]
         if res["runs"]:
             res["median"] = statistics.median(res["runs"])
+            res["cpu_median"] = statistics.median(res["cpu"])
             res["peak_kib"] = max(res["rss_kib"])
     return case
 
@@ -222,7 +237,7 @@ def fmt(v, spec):
 
 def table(cases):
     head = ("| corpus | N | bpfmerge s | libbpf s | ratio | ms/obj bpfmerge | ms/obj libbpf "
-            "| peak MiB bpfmerge | peak MiB libbpf | out KiB bpfmerge | out KiB libbpf "
+            "| CPU s bpfmerge | CPU s libbpf | peak MiB bpfmerge | peak MiB libbpf | out KiB bpfmerge | out KiB libbpf "
             "| BTF KiB bpfmerge | BTF KiB libbpf | runs | loads (bpfmerge / libbpf) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for c in cases:
@@ -252,6 +267,7 @@ def table(cases):
         lines.append("| " + " | ".join([
             c["kind"], str(n), med(b, bm), med(l, lm), fmt(ratio, ".2f"),
             fmt(bm and bm / n * 1000, ".2f"), fmt(lm and lm / n * 1000, ".2f"),
+            fmt(g(b, "cpu_median"), ".3f"), fmt(g(l, "cpu_median"), ".3f"),
             fmt(g(b, "peak_kib", 1 / 1024), ".1f"), fmt(g(l, "peak_kib", 1 / 1024), ".1f"),
             fmt(g(b, "out_bytes", 1 / 1024), ".1f"), fmt(g(l, "out_bytes", 1 / 1024), ".1f"),
             fmt(g(b, "btf_bytes", 1 / 1024), ".1f"), fmt(g(l, "btf_bytes", 1 / 1024), ".1f"),
@@ -274,14 +290,20 @@ def targets(cases):
     else:
         out.append(("N=1000 wall time <= 0.5x libbpf", None, "not measured"))
 
-    per = [(c["n"], bm(c, "median") / c["n"]) for c in xdp if bm(c, "median")]
-    if len(per) >= 2:
-        steps = [(a[0], b[0], b[1] / a[1]) for a, b in zip(per, per[1:])]
-        worst = max(steps, key=lambda s: s[2])
-        ok = all(s[2] <= 1.5 for s in steps)
-        out.append(("per-object time flat 10..5000 (no step > 1.5x)", ok,
-                    ", ".join(f"{a}->{b}: x{s:.2f}" for a, b, s in steps)
-                    + (f"; worst {worst[0]}->{worst[1]}" if not ok else "")))
+    def steps(key):
+        per = [(c["n"], bm(c, key) / c["n"]) for c in xdp if bm(c, key)]
+        return [(a[0], b[0], b[1] / a[1]) for a, b in zip(per, per[1:])]
+
+    def show(st):
+        return ", ".join(f"{a}->{b} x{s:.2f}" for a, b, s in st)
+
+    wall = steps("median")
+    if wall:
+        ok = all(s[2] <= 1.5 for s in wall)
+        detail = f"wall {show(wall)}; CPU {show(steps('cpu_median'))}"
+        if steps("instructions"):
+            detail += f"; instructions {show(steps('instructions'))}"
+        out.append(("per-object time flat 10..5000 (no step > 1.5x)", ok, detail))
     else:
         out.append(("per-object time flat 10..5000 (no step > 1.5x)", None, "not measured"))
 
@@ -356,12 +378,18 @@ def render(cases, mach, load_before, load_after, args):
             r = c["tools"][t_]
             msg = (r.get("error") or r.get("load_error")).replace("\n", " ")[:400]
             lines.append(f"- {c['kind']} {c['n']}, {t_}: {msg}")
-    lines += ["", "Individual runs (s):", ""]
+    ins = [c for c in cases if c["tools"]["bpfmerge"].get("instructions")]
+    if ins:
+        lines += ["", "bpfmerge instructions (callgrind, independent of machine load): " + ", ".join(
+            f"{c['kind']} {c['n']}: {c['tools']['bpfmerge']['instructions'] / c['n'] / 1e6:.3f} M/object"
+            for c in ins) + "."]
+    lines += ["", "Individual runs, wall s (CPU s):", ""]
     for c in cases:
         for t_ in TOOLS:
-            runs = c["tools"][t_]["runs"]
-            if runs:
-                lines.append(f"- {c['kind']} {c['n']} {t_}: " + ", ".join(f"{x:.3f}" for x in runs))
+            r = c["tools"][t_]
+            if r["runs"]:
+                lines.append(f"- {c['kind']} {c['n']} {t_}: " + ", ".join(
+                    f"{x:.3f} ({y:.3f})" for x, y in zip(r["runs"], r["cpu"])))
     return "\n".join(lines)
 
 
@@ -392,6 +420,8 @@ def main():
     ap.add_argument("--no-load-check", dest="load_check", action="store_false")
     ap.add_argument("--no-doc", dest="doc", action="store_false",
                     help="do not rewrite docs/bench.md")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count bpfmerge's instructions with callgrind (deterministic scaling)")
     ap.add_argument("--gen-only", action="store_true", help="build the corpus and stop")
     ap.add_argument("--bench", action="store_true", help=argparse.SUPPRESS)  # from cargo bench
     args = ap.parse_args()

@@ -28,16 +28,18 @@ out=$root/target/bench-out/profile
 mkdir -p "$out"
 cd "$dir"
 echo "== $bin: $n $kind objects from $dir ($tool)" >&2
+# the function table of callgrind_annotate's output, without its headers and the binary's path
+top_fns() { awk '/file:function/ {on=1; next} on && NF' | sed -e 's# \[/[^]]*\]$##' -e 's#???:##' | head -n "$1"; }
 case $tool in
 callgrind)
 	valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
 		"$bin" "${objs[@]}" -o "$out/merged.o" 2> "$out/valgrind.log" || { cat "$out/valgrind.log" >&2; exit 1; }
 	grep -E "Collected|summary" "$out/valgrind.log" >&2 || true
 	echo "== top functions, inclusive (Ir)"
-	callgrind_annotate --inclusive=yes "$out/callgrind.out" 2>/dev/null | grep -vE "^\s*$" | sed -n '1,/^-\+$/d;/Ir/,$p' | head -45
+	callgrind_annotate --inclusive=yes "$out/callgrind.out" 2>/dev/null | top_fns 45
 	echo
 	echo "== top functions, self (Ir)"
-	callgrind_annotate "$out/callgrind.out" 2>/dev/null | grep -vE "^\s*$" | sed -n '1,/^-\+$/d;/Ir/,$p' | head -35
+	callgrind_annotate "$out/callgrind.out" 2>/dev/null | top_fns 35
 	;;
 perf)
 	perf record -q -e cpu-clock -F 4000 -g -o "$out/perf.data" -- \
