@@ -394,12 +394,19 @@ def render(cases, mach, load_before, load_after, args):
 
 
 def write_doc(text):
-    doc = DOC.read_text() if DOC.exists() else f"# Benchmark\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in doc:
-        doc += f"\n{BEGIN}\n{END}\n"
-    pre, rest = doc.split(BEGIN, 1)
-    _, post = rest.split(END, 1)
-    DOC.write_text(f"{pre}{BEGIN}\n{text}\n{END}{post}")
+    """Replace the text between the markers in docs/bench.md, and in README.md if it has them."""
+    written = []
+    for path in (DOC, ROOT / "README.md"):
+        if path == DOC and not path.exists():
+            path.write_text(f"# Benchmark\n\n{BEGIN}\n{END}\n")
+        doc = path.read_text() if path.exists() else ""
+        if BEGIN not in doc or END not in doc:
+            continue
+        pre, rest = doc.split(BEGIN, 1)
+        _, post = rest.split(END, 1)
+        path.write_text(f"{pre}{BEGIN}\n{text}\n{END}{post}")
+        written.append(str(path.relative_to(ROOT)))
+    return written
 
 
 def loadavg():
@@ -461,8 +468,7 @@ def main():
     print(text)
     (OUT / "results.json").write_text(json.dumps({"machine": mach, "cases": cases}, indent=1))
     if args.doc:
-        write_doc(text)
-        log(f"[bench] table written to {DOC.relative_to(ROOT)}")
+        log(f"[bench] table written to {', '.join(write_doc(text))}")
     return 0
 
 
