@@ -151,7 +151,7 @@ fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::Io {
         path: path.to_path_buf(),
-        source: e,
+        err: e,
     })
 }
 

@@ -78,6 +78,8 @@ pub struct MergedMap {
     pub defs: Vec<MapDef>,
     /// Index into `defs` of the definition that is kept.
     pub survivor: usize,
+    /// No input defines it: it stays an extern declaration with no place in `.maps`.
+    pub is_extern: bool,
     /// Combined initialiser slots.
     pub slots: BTreeMap<u64, Slot>,
     /// Offset and size in the output `.maps` section.
@@ -373,6 +375,7 @@ pub fn plan(
                     name,
                     defs: Vec::new(),
                     survivor: 0,
+                    is_extern: false,
                     slots: BTreeMap::new(),
                     out_offset: 0,
                     out_size: 0,
@@ -413,18 +416,10 @@ pub fn plan(
             .position(|d| !d.is_extern && d.fields.values_offset.is_some());
         let first_global = map.defs.iter().position(|d| !d.is_extern && !d.is_static);
         let first_defined = map.defs.iter().position(|d| !d.is_extern);
-        map.survivor = match with_values.or(first_global).or(first_defined) {
-            Some(s) => s,
-            None => {
-                return Err(Error::BadObject {
-                    file: inputs[map.defs[0].input].name.clone(),
-                    reason: format!(
-                        "map `{}` is declared extern but no input defines it",
-                        map.name
-                    ),
-                })
-            }
-        };
+        // With no definition at all the map stays an extern (a partial link): the loader, or
+        // a later link, must find its definition.
+        map.is_extern = first_defined.is_none();
+        map.survivor = with_values.or(first_global).or(first_defined).unwrap_or(0);
     }
 
     // Initialiser slots.
@@ -502,9 +497,15 @@ pub fn plan(
         }
     }
 
-    // Output layout of `.maps`: survivors in order of first appearance, 8-byte aligned.
+    // Output layout of `.maps`: survivors in order of first appearance, 8-byte aligned, except
+    // that a map named in another map's `.values` comes first (libbpf creates maps in `.maps`
+    // order and fills a map-in-map's slots when it creates the outer map).
     let mut off = 0u64;
-    for map in &mut plan.maps {
+    for id in creation_order(&plan) {
+        let map = &mut plan.maps[id.0];
+        if map.is_extern {
+            continue;
+        }
         let s = map.survivor();
         let size = match (s.fields.values_offset, map.slots.keys().next_back()) {
             (Some(voff), Some(&last)) => voff + 8 * (last + 1),
@@ -516,6 +517,46 @@ pub fn plan(
     }
     plan.section_size = off;
     Ok(plan)
+}
+
+/// Maps in first-appearance order, moved so that every map comes after the maps its `.values`
+/// slots name (a stable topological order; a cycle keeps the remaining order).
+fn creation_order(plan: &MapPlan) -> Vec<MapId> {
+    let n = plan.maps.len();
+    let deps: Vec<Vec<usize>> = plan
+        .maps
+        .iter()
+        .map(|m| {
+            m.slots
+                .values()
+                .filter_map(|s| match &s.key {
+                    SlotKey::Map(name) => plan.by_name(name).map(|id| id.0),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let before = order.len();
+        for i in 0..n {
+            if !done[i] && deps[i].iter().all(|&d| done[d] || d == i) {
+                done[i] = true;
+                order.push(MapId(i));
+            }
+        }
+        if order.len() == before {
+            // A cycle: keep the rest as they are.
+            for (i, d) in done.iter_mut().enumerate() {
+                if !*d {
+                    *d = true;
+                    order.push(MapId(i));
+                }
+            }
+        }
+    }
+    order
 }
 
 fn def_name(btf: &Btf, def: &MapDef) -> String {
@@ -605,5 +646,7 @@ fn collect_input(
             });
         }
     }
+    // In section order (BTF lists them in declaration order; externs have no place).
+    out.sort_by_key(|d| (d.is_extern, d.offset));
     Ok(out)
 }

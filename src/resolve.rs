@@ -326,19 +326,32 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                 d.sym
                     .is_some_and(|s| inputs[d.input].symbols[s.0].is_weak())
             });
-            list.push(OutSymbol {
-                name: g.name.clone(),
-                section: layout.maps,
-                abs: false,
-                value: m.out_offset,
-                size: m.out_size,
-                bind: if all_weak {
-                    elf::STB_WEAK.0
-                } else {
-                    elf::STB_GLOBAL.0
-                },
-                typ: elf::STT_OBJECT.0,
-                other: 0,
+            list.push(if m.is_extern {
+                OutSymbol {
+                    name: g.name.clone(),
+                    section: None,
+                    abs: false,
+                    value: 0,
+                    size: 0,
+                    bind: elf::STB_GLOBAL.0,
+                    typ: elf::STT_NOTYPE.0,
+                    other: 0,
+                }
+            } else {
+                OutSymbol {
+                    name: g.name.clone(),
+                    section: layout.maps,
+                    abs: false,
+                    value: m.out_offset,
+                    size: m.out_size,
+                    bind: if all_weak {
+                        elf::STB_WEAK.0
+                    } else {
+                        elf::STB_GLOBAL.0
+                    },
+                    typ: elf::STT_OBJECT.0,
+                    other: 0,
+                }
             });
             continue;
         }

@@ -201,7 +201,7 @@ fn write_err(e: object::write::Error) -> Error {
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
-        source: e,
+        err: e,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
