@@ -141,18 +141,21 @@ pub fn finish(
                         continue;
                     };
                     let m = &maps.maps[m];
-                    let out = layout.maps.map(SecKey::Out);
+                    // Without an output `.maps` section (only extern maps) the DATASEC is
+                    // kept like the other section-less ones.
+                    let key = layout.maps.map(SecKey::Out).unwrap_or_else(|| {
+                        SecKey::Extern(extern_sec_index(&mut extern_secs, sec_name))
+                    });
                     if m.survivor().var == v.ty {
-                        if let Some(key) = out {
-                            secs.entry(key)
-                                .or_insert((sec_name, Vec::new()))
-                                .1
-                                .push(VarSecinfo {
-                                    ty: v.ty,
-                                    offset: m.out_offset as u32,
-                                    size: m.out_size as u32,
-                                });
-                        }
+                        // An extern map keeps a size-0 entry so that a later link knows it.
+                        secs.entry(key)
+                            .or_insert((sec_name, Vec::new()))
+                            .1
+                            .push(VarSecinfo {
+                                ty: v.ty,
+                                offset: m.out_offset as u32,
+                                size: m.out_size as u32,
+                            });
                     } else {
                         redirects
                             .entry(v.ty)
@@ -164,13 +167,7 @@ pub fn finish(
 
             let Some((out_id, piece)) = placed else {
                 // No ELF section: `.kconfig` / `.ksyms` externs, kept once per name.
-                let idx = match extern_secs.iter().position(|&n| n == sec_name) {
-                    Some(p) => p,
-                    None => {
-                        extern_secs.push(sec_name);
-                        extern_secs.len() - 1
-                    }
-                };
+                let idx = extern_sec_index(&mut extern_secs, sec_name);
                 let entry = secs
                     .entry(SecKey::Extern(idx))
                     .or_insert((sec_name, Vec::new()));
@@ -232,7 +229,7 @@ pub fn finish(
     }
 
     // A kept map definition is emitted as a global (libbpf refuses static maps).
-    for m in &maps.maps {
+    for m in maps.maps.iter().filter(|m| !m.is_extern) {
         if let Some(BtfType::Var { linkage, .. }) = btf.types.get_mut(m.survivor().var.0 as usize) {
             *linkage = VAR_GLOBAL;
         }
@@ -246,7 +243,7 @@ pub fn finish(
         let mut end = 0u32;
         let is_out = matches!(key, SecKey::Out(_));
         vars.retain(|v| {
-            let keep = !is_out || v.offset >= end;
+            let keep = !is_out || v.offset >= end || v.size == 0;
             if keep {
                 end = end.max(v.offset.saturating_add(v.size));
             }
@@ -296,7 +293,11 @@ pub fn finish(
         }
     }
 
-    let redirects: Vec<(TypeId, Redirect)> = redirects.into_iter().collect();
+    // A type never redirects to itself (an extern map that stays an extern is its own survivor).
+    let redirects: Vec<(TypeId, Redirect)> = redirects
+        .into_iter()
+        .filter(|(t, r)| *r != Redirect::To(*t))
+        .collect();
     let remap = btf.compact(eq, &redirects);
     let mut ext = BtfExt {
         sections: ext_out.into_values().collect(),
@@ -310,4 +311,15 @@ pub fn finish(
         btf: btf.encode(endian),
         btf_ext: has_ext.then(|| ext.encode(endian)),
     })
+}
+
+/// Position of a section-less DATASEC name in `list`, added when new.
+fn extern_sec_index(list: &mut Vec<StrOff>, name: StrOff) -> usize {
+    match list.iter().position(|&n| n == name) {
+        Some(p) => p,
+        None => {
+            list.push(name);
+            list.len() - 1
+        }
+    }
 }

@@ -9,12 +9,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// (The cause is part of the message, not a separate `source()`, so that printing the
+    /// error chain does not repeat it.)
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     /// An input is not a usable BPF object (bad ELF, wrong machine, broken table ...).
     #[error("{file}: {reason}")]
     BadObject { file: String, reason: String },
@@ -66,12 +64,8 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// An error with the file it came from.
-    #[error("{file}: {source}")]
-    InFile {
-        file: String,
-        #[source]
-        source: Box<Error>,
-    },
+    #[error("{file}: {inner}")]
+    InFile { file: String, inner: Box<Error> },
     /// Loader failures (libbpf, pins, kernel).
     #[error("{0}")]
     Load(String),
@@ -128,7 +122,7 @@ impl Error {
     pub fn in_file(self, file: &str) -> Error {
         Error::InFile {
             file: file.to_string(),
-            source: Box::new(self),
+            inner: Box::new(self),
         }
     }
 

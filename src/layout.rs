@@ -186,7 +186,7 @@ pub fn plan(inputs: &[Input<'_>], maps: &MapPlan) -> Result<Layout> {
         out.size = maps.section_size;
         out.data = vec![0; maps.section_size as usize];
         out.align = out.align.max(8);
-        for m in &maps.maps {
+        for m in maps.maps.iter().filter(|m| !m.is_extern) {
             let def = m.survivor();
             let input = &inputs[def.input];
             if let Some(sec) = maps.maps_section[def.input] {

@@ -123,7 +123,7 @@ pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
     for obj in objects {
         std::fs::metadata(obj).map_err(|source| Error::Io {
             path: obj.clone(),
-            source,
+            err: source,
         })?;
     }
     let dir = match &opts.pin_dir {

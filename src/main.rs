@@ -86,7 +86,15 @@ fn main() -> ExitCode {
     if let Some(first) = args.get(1) {
         let s = first.to_string_lossy();
         let known = [
-            "link", "load", "unload", "inspect", "help", "-h", "--help", "-V", "--version",
+            "link",
+            "load",
+            "unload",
+            "inspect",
+            "help",
+            "-h",
+            "--help",
+            "-V",
+            "--version",
         ];
         if !known.contains(&s.as_ref()) {
             args.insert(1, "link".into());

@@ -2,7 +2,7 @@
 //! definition read from BTF, compared field by field (naming the differing field), a survivor
 //! chosen and the `.values` initialiser slots of all definitions combined.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, VAR_EXTERN, VAR_STATIC};
 use crate::error::{Error, Result};
@@ -78,6 +78,8 @@ pub struct MergedMap {
     pub defs: Vec<MapDef>,
     /// Index into `defs` of the definition that is kept.
     pub survivor: usize,
+    /// No input defines it: it stays an extern declaration with no place in `.maps`.
+    pub is_extern: bool,
     /// Combined initialiser slots.
     pub slots: BTreeMap<u64, Slot>,
     /// Offset and size in the output `.maps` section.
@@ -296,7 +298,7 @@ pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Opt
         return Some(d);
     }
     if let (Some(x), Some(y)) = (a.key, b.key) {
-        if !eq.same(x, y) {
+        if !types_match(btf, eq, x, y) {
             return Some(type_difference(btf, "key type", x, y));
         }
     }
@@ -304,7 +306,7 @@ pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Opt
         return Some(d);
     }
     if let (Some(x), Some(y)) = (a.value, b.value) {
-        if !eq.same(x, y) {
+        if !types_match(btf, eq, x, y) {
             return Some(type_difference(btf, "value type", x, y));
         }
     }
@@ -325,6 +327,153 @@ pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Opt
         }
     }
     None
+}
+
+/// Whether two key/value types are the same type, looking through typedefs and modifiers at
+/// every level (`u32` from vmlinux.h and `__u32` from linux/types.h are one type), as libbpf's
+/// linker does. Struct, union and enum names, member names and offsets must agree.
+pub fn types_match(btf: &Btf, eq: &Equivalence, a: TypeId, b: TypeId) -> bool {
+    let mut assumed = HashSet::new();
+    match_rec(btf, eq, a, b, &mut assumed, 0)
+}
+
+fn match_rec(
+    btf: &Btf,
+    eq: &Equivalence,
+    a: TypeId,
+    b: TypeId,
+    assumed: &mut HashSet<(TypeId, TypeId)>,
+    depth: u32,
+) -> bool {
+    if eq.same(a, b) {
+        return true;
+    }
+    let (Ok(a), Ok(b)) = (btf.skip_mods(a), btf.skip_mods(b)) else {
+        return false;
+    };
+    if eq.same(a, b) || !assumed.insert((a, b)) {
+        // Equal, or already being compared further up (a cycle): equal unless shown otherwise.
+        return true;
+    }
+    if depth > 64 {
+        return false;
+    }
+    let (Ok(ta), Ok(tb)) = (btf.get(a), btf.get(b)) else {
+        return false;
+    };
+    let mut sub = |x: TypeId, y: TypeId| match_rec(btf, eq, x, y, assumed, depth + 1);
+    match (ta, tb) {
+        (BtfType::Void, BtfType::Void) => true,
+        (
+            BtfType::Int {
+                size: s1, data: d1, ..
+            },
+            BtfType::Int {
+                size: s2, data: d2, ..
+            },
+        ) => s1 == s2 && d1 == d2,
+        (BtfType::Float { size: s1, .. }, BtfType::Float { size: s2, .. }) => s1 == s2,
+        (BtfType::Ptr { ty: x }, BtfType::Ptr { ty: y }) => sub(*x, *y),
+        (
+            BtfType::Array {
+                elem: e1,
+                nelems: n1,
+                ..
+            },
+            BtfType::Array {
+                elem: e2,
+                nelems: n2,
+                ..
+            },
+        ) => n1 == n2 && sub(*e1, *e2),
+        (
+            BtfType::Struct {
+                name: n1,
+                size: s1,
+                members: m1,
+                ..
+            },
+            BtfType::Struct {
+                name: n2,
+                size: s2,
+                members: m2,
+                ..
+            },
+        )
+        | (
+            BtfType::Union {
+                name: n1,
+                size: s1,
+                members: m1,
+                ..
+            },
+            BtfType::Union {
+                name: n2,
+                size: s2,
+                members: m2,
+                ..
+            },
+        ) => {
+            btf.str(*n1) == btf.str(*n2)
+                && s1 == s2
+                && m1.len() == m2.len()
+                && m1.iter().zip(m2).all(|(x, y)| {
+                    btf.str(x.name) == btf.str(y.name) && x.offset == y.offset && sub(x.ty, y.ty)
+                })
+        }
+        (
+            BtfType::Enum {
+                name: n1,
+                size: s1,
+                values: v1,
+                ..
+            },
+            BtfType::Enum {
+                name: n2,
+                size: s2,
+                values: v2,
+                ..
+            },
+        )
+        | (
+            BtfType::Enum64 {
+                name: n1,
+                size: s1,
+                values: v1,
+                ..
+            },
+            BtfType::Enum64 {
+                name: n2,
+                size: s2,
+                values: v2,
+                ..
+            },
+        ) => btf.str(*n1) == btf.str(*n2) && s1 == s2 && v1 == v2,
+        (
+            BtfType::Fwd { name: n1, .. },
+            BtfType::Struct { name: n2, .. } | BtfType::Union { name: n2, .. },
+        )
+        | (
+            BtfType::Struct { name: n1, .. } | BtfType::Union { name: n1, .. },
+            BtfType::Fwd { name: n2, .. },
+        )
+        | (BtfType::Fwd { name: n1, .. }, BtfType::Fwd { name: n2, .. }) => {
+            btf.str(*n1) == btf.str(*n2)
+        }
+        (
+            BtfType::FuncProto {
+                ret: r1,
+                params: p1,
+            },
+            BtfType::FuncProto {
+                ret: r2,
+                params: p2,
+            },
+        ) => {
+            p1.len() == p2.len() && sub(*r1, *r2) && p1.iter().zip(p2).all(|(x, y)| sub(x.ty, y.ty))
+        }
+        _ => false,
+    }
 }
 
 fn type_difference(btf: &Btf, field: &str, x: TypeId, y: TypeId) -> Difference {
@@ -373,6 +522,7 @@ pub fn plan(
                     name,
                     defs: Vec::new(),
                     survivor: 0,
+                    is_extern: false,
                     slots: BTreeMap::new(),
                     out_offset: 0,
                     out_size: 0,
@@ -413,18 +563,10 @@ pub fn plan(
             .position(|d| !d.is_extern && d.fields.values_offset.is_some());
         let first_global = map.defs.iter().position(|d| !d.is_extern && !d.is_static);
         let first_defined = map.defs.iter().position(|d| !d.is_extern);
-        map.survivor = match with_values.or(first_global).or(first_defined) {
-            Some(s) => s,
-            None => {
-                return Err(Error::BadObject {
-                    file: inputs[map.defs[0].input].name.clone(),
-                    reason: format!(
-                        "map `{}` is declared extern but no input defines it",
-                        map.name
-                    ),
-                })
-            }
-        };
+        // With no definition at all the map stays an extern (a partial link): the loader, or
+        // a later link, must find its definition.
+        map.is_extern = first_defined.is_none();
+        map.survivor = with_values.or(first_global).or(first_defined).unwrap_or(0);
     }
 
     // Initialiser slots.
@@ -502,9 +644,15 @@ pub fn plan(
         }
     }
 
-    // Output layout of `.maps`: survivors in order of first appearance, 8-byte aligned.
+    // Output layout of `.maps`: survivors in order of first appearance, 8-byte aligned, except
+    // that a map named in another map's `.values` comes first (libbpf creates maps in `.maps`
+    // order and fills a map-in-map's slots when it creates the outer map).
     let mut off = 0u64;
-    for map in &mut plan.maps {
+    for id in creation_order(&plan) {
+        let map = &mut plan.maps[id.0];
+        if map.is_extern {
+            continue;
+        }
         let s = map.survivor();
         let size = match (s.fields.values_offset, map.slots.keys().next_back()) {
             (Some(voff), Some(&last)) => voff + 8 * (last + 1),
@@ -516,6 +664,46 @@ pub fn plan(
     }
     plan.section_size = off;
     Ok(plan)
+}
+
+/// Maps in first-appearance order, moved so that every map comes after the maps its `.values`
+/// slots name (a stable topological order; a cycle keeps the remaining order).
+fn creation_order(plan: &MapPlan) -> Vec<MapId> {
+    let n = plan.maps.len();
+    let deps: Vec<Vec<usize>> = plan
+        .maps
+        .iter()
+        .map(|m| {
+            m.slots
+                .values()
+                .filter_map(|s| match &s.key {
+                    SlotKey::Map(name) => plan.by_name(name).map(|id| id.0),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let before = order.len();
+        for i in 0..n {
+            if !done[i] && deps[i].iter().all(|&d| done[d] || d == i) {
+                done[i] = true;
+                order.push(MapId(i));
+            }
+        }
+        if order.len() == before {
+            // A cycle: keep the rest as they are.
+            for (i, d) in done.iter_mut().enumerate() {
+                if !*d {
+                    *d = true;
+                    order.push(MapId(i));
+                }
+            }
+        }
+    }
+    order
 }
 
 fn def_name(btf: &Btf, def: &MapDef) -> String {
@@ -605,5 +793,7 @@ fn collect_input(
             });
         }
     }
+    // In section order (BTF lists them in declaration order; externs have no place).
+    out.sort_by_key(|d| (d.is_extern, d.offset));
     Ok(out)
 }

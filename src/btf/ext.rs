@@ -361,9 +361,7 @@ fn parse_part(cx: &mut Ctx<'_, '_>, part: Part, bytes: &[u8], big: bool) -> Resu
         let sec = cx.string(name_off, &|| {
             format!("{pname} block at byte {pos} section name")
         })?;
-        let sec_name =
-            || String::from_utf8_lossy(cx.raw.str_at(name_off).unwrap_or(&[])).into_owned();
-        let sec_name = sec_name();
+        let sec_name = String::from_utf8_lossy(cx.btf.str_bytes(sec)).into_owned();
         for i in 0..num as usize {
             let r = |k: usize| u32_at(recs, i * rec as usize + 4 * k, big).unwrap_or(0);
             let what = || format!("{pname} record {i} of section {sec_name}");

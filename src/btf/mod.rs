@@ -11,10 +11,6 @@
 //! 4. `compact(&eq, &redirects)` -> `TypeRemap`; `BtfExt::remap_types(&remap)`.
 //! 5. `encode(endian)`; `BtfExt::encode(endian)`.
 
-// `Error` is large (its map-conflict variant holds six strings); boxing it is a crate-wide
-// decision for error.rs, so this module does not fight the lint on its own.
-#![allow(clippy::result_large_err)]
-
 mod dedup;
 mod encode;
 pub mod ext;

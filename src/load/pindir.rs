@@ -107,7 +107,7 @@ pub fn ensure_bpffs(dir: &Path) -> Result<()> {
 pub fn is_bpffs(path: &Path) -> Result<bool> {
     ffi::is_bpffs(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
-        source,
+        err: source,
     })
 }
 
@@ -135,7 +135,7 @@ pub fn io_error(path: &Path, source: io::Error) -> Error {
     } else {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            err: source,
         }
     }
 }
