@@ -366,7 +366,7 @@ def render(cases, mach, load_before, load_after, args):
         f"{mach['clang']}; {mach['bpftool'].replace(chr(10), ', ')}.",
         f"bpfmerge: `{mach['bpfmerge']}`. "
         f"Load average {load_before} before, {load_after} after "
-        "(the 2 CPUs were shared with other builds: expect noise, hence medians of alternating runs).",
+        "(the CPUs may be shared with other jobs: hence medians of alternating runs, and CPU time next to wall time).",
         "", t, "", "| target | verdict | detail |", "|---|---|---|",
     ]
     lines += [f"| {n} | {verdict[v]} | {d} |" for n, v, d in tg]
