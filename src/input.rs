@@ -484,3 +484,135 @@ fn machine_name(m: u16) -> &'static str {
         _ => "another machine",
     }
 }
+
+/// Object files read for linking: one buffer holding every file, one range per file.
+pub struct ObjectFiles {
+    buf: Vec<u8>,
+    ranges: Vec<std::ops::Range<usize>>,
+}
+
+impl ObjectFiles {
+    /// The bytes of file `i`.
+    pub fn get(&self, i: usize) -> &[u8] {
+        self.ranges.get(i).map_or(&[][..], |r| &self.buf[r.clone()])
+    }
+}
+
+/// Read object files for linking, leaving out the bytes the linker never looks at.
+///
+/// All files go into one zero-initialised buffer, each at a page-aligned place, with the file's
+/// own layout. Only the ELF header, the section header table and the sections the linker reads
+/// are filled in: `.debug_*` sections (and their relocations) — most of a `clang -g` object —
+/// are never read, and the pages they would occupy stay the allocator's untouched zero pages,
+/// which cost no memory. Anything unexpected (not ELF64, a table outside the file, ...) reads
+/// the whole file, so that `parse` reports the real problem.
+pub fn read_objects(
+    paths: &[std::path::PathBuf],
+) -> std::result::Result<ObjectFiles, (std::path::PathBuf, std::io::Error)> {
+    const PAGE: usize = 4096;
+    let mut files = Vec::with_capacity(paths.len());
+    let mut total = 0usize;
+    for p in paths {
+        let f = std::fs::File::open(p).map_err(|e| (p.clone(), e))?;
+        let len = f.metadata().map_err(|e| (p.clone(), e))?.len();
+        let len = usize::try_from(len).map_err(|_| {
+            (
+                p.clone(),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "file too large"),
+            )
+        })?;
+        let start = total;
+        total = total
+            .checked_add(len)
+            .and_then(|t| t.checked_next_multiple_of(PAGE))
+            .ok_or_else(|| {
+                (
+                    p.clone(),
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "inputs too large"),
+                )
+            })?;
+        files.push((f, start..start + len));
+    }
+    let mut buf = vec![0u8; total];
+    for ((f, r), p) in files.iter().zip(paths) {
+        fill_sparse(f, &mut buf[r.clone()]).map_err(|e| (p.clone(), e))?;
+    }
+    Ok(ObjectFiles {
+        buf,
+        ranges: files.into_iter().map(|(_, r)| r).collect(),
+    })
+}
+
+/// Fill `dst` (the file's size) with the parts of `file` the linker reads.
+fn fill_sparse(file: &std::fs::File, dst: &mut [u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+
+    let len = dst.len() as u64;
+    if len < 64 {
+        return file.read_exact_at(dst, 0);
+    }
+    file.read_exact_at(&mut dst[..64], 0)?;
+    if &dst[..4] != b"\x7fELF" || dst[4] != 2 {
+        return file.read_exact_at(dst, 0);
+    }
+    let big = match dst[5] {
+        1 => false,
+        2 => true,
+        _ => return file.read_exact_at(dst, 0),
+    };
+    let word = |b: &[u8], o: usize, n: usize| -> u64 {
+        let mut v = 0u64;
+        for k in 0..n {
+            let byte = u64::from(b[o + if big { k } else { n - 1 - k }]);
+            v = (v << 8) | byte;
+        }
+        v
+    };
+    let shoff = word(dst, 0x28, 8);
+    let shentsize = word(dst, 0x3a, 2);
+    let shnum = word(dst, 0x3c, 2);
+    let shstrndx = word(dst, 0x3e, 2);
+    let table_end = shnum
+        .checked_mul(shentsize)
+        .and_then(|s| s.checked_add(shoff));
+    if shentsize != 64 || shnum == 0 || shstrndx >= shnum || table_end.is_none_or(|e| e > len) {
+        return file.read_exact_at(dst, 0);
+    }
+    let table = shoff as usize;
+    file.read_exact_at(&mut dst[table..table + (shnum * 64) as usize], shoff)?;
+    // (name, type, offset, size) of section i.
+    let header = |b: &[u8], i: u64| {
+        let h = table + (i * 64) as usize;
+        (
+            word(b, h, 4),
+            word(b, h + 4, 4),
+            word(b, h + 0x18, 8),
+            word(b, h + 0x20, 8),
+        )
+    };
+    let in_file = |off: u64, size: u64| off.checked_add(size).is_some_and(|e| e <= len);
+    let (_, _, str_off, str_size) = header(dst, shstrndx);
+    if !in_file(str_off, str_size) {
+        return file.read_exact_at(dst, 0);
+    }
+    let (s0, s1) = (str_off as usize, (str_off + str_size) as usize);
+    file.read_exact_at(&mut dst[s0..s1], str_off)?;
+    for i in 1..shnum {
+        let (name_off, sh_type, off, size) = header(dst, i);
+        if sh_type == u64::from(elf::SHT_NOBITS.0) || size == 0 || i == shstrndx {
+            continue;
+        }
+        if !in_file(off, size) || name_off >= str_size {
+            return file.read_exact_at(dst, 0);
+        }
+        let name = &dst[s0 + name_off as usize..s1];
+        let skip = [&b".debug"[..], b".rel.debug", b".rela.debug"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        if !skip {
+            let (a, b) = (off as usize, (off + size) as usize);
+            file.read_exact_at(&mut dst[a..b], off)?;
+        }
+    }
+    Ok(())
+}

@@ -62,8 +62,32 @@ impl LinkReport {
     }
 }
 
+/// A finished link that owns everything the writer needs (it borrows no input bytes, so the
+/// inputs can be freed before the output is written).
+struct Linked {
+    endian: object::Endianness,
+    layout: layout::Layout,
+    symbols: resolve::Symbols,
+    btf: Option<Vec<u8>>,
+    btf_ext: Option<Vec<u8>>,
+    report: LinkReport,
+}
+
 /// Link objects given as (name for messages, bytes). Returns the ELF bytes and a report.
 pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> {
+    let l = plan(objects)?;
+    let bytes = write::elf_bytes(
+        l.endian,
+        &l.layout,
+        &l.symbols,
+        l.btf.as_deref(),
+        l.btf_ext.as_deref(),
+    )?;
+    Ok((bytes, l.report))
+}
+
+/// Run every stage but the writer.
+fn plan(objects: &[(String, &[u8])]) -> Result<Linked> {
     if objects.is_empty() {
         return Err(Error::Usage("no input objects".into()));
     }
@@ -104,12 +128,15 @@ pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> 
         &inputs, btf, &appended, &eq, &lay, &symbols, &map_plan, endian,
     )?;
     // Without BTF in any input there is none to write.
-    let btf = appended
-        .iter()
-        .any(Option::is_some)
-        .then_some(fin.btf.as_slice());
-    let bytes = write::elf_bytes(endian, &lay, &symbols, btf, fin.btf_ext.as_deref())?;
-    Ok((bytes, report(&inputs, &map_plan)))
+    let has_btf = appended.iter().any(Option::is_some);
+    Ok(Linked {
+        endian,
+        report: report(&inputs, &map_plan),
+        layout: lay,
+        symbols,
+        btf: has_btf.then_some(fin.btf),
+        btf_ext: fin.btf_ext,
+    })
 }
 
 fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
@@ -152,12 +179,9 @@ fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
     }
 }
 
-/// Read a file, naming it in the error.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        err: e,
-    })
+/// Read object files (see `input::read_objects`), naming the file in an error.
+pub(crate) fn read_files(paths: &[PathBuf]) -> Result<input::ObjectFiles> {
+    input::read_objects(paths).map_err(|(path, err)| Error::Io { path, err })
 }
 
 /// Link the objects at `inputs` into `output` (written atomically; nothing written on error).
@@ -172,14 +196,28 @@ pub fn link_files(inputs: &[PathBuf], output: &Path) -> Result<LinkReport> {
             }
         }
     }
-    let datas: Vec<Vec<u8>> = inputs.iter().map(|p| read_file(p)).collect::<Result<_>>()?;
-    let objects: Vec<(String, &[u8])> = inputs
-        .iter()
-        .zip(&datas)
-        .map(|(p, d)| (p.display().to_string(), d.as_slice()))
-        .collect();
-    let (bytes, mut report) = link_bytes(&objects)?;
-    write::atomic_write(output, &bytes)?;
+    let files = read_files(inputs)?;
+    let linked = {
+        let objects: Vec<(String, &[u8])> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.display().to_string(), files.get(i)))
+            .collect();
+        plan(&objects)?
+    };
+    // The inputs are no longer needed: free them before the output is written.
+    drop(files);
+    write::atomic_write_with(output, |w| {
+        write::elf_to(
+            w,
+            linked.endian,
+            &linked.layout,
+            &linked.symbols,
+            linked.btf.as_deref(),
+            linked.btf_ext.as_deref(),
+        )
+    })?;
+    let mut report = linked.report;
     report.output = Some(output.to_path_buf());
     Ok(report)
 }

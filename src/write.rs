@@ -1,7 +1,6 @@
 //! Takes the output sections, symbols and encoded BTF, gives the bytes of one relocatable ELF64
 //! BPF object (object's ELF writer), and writes files atomically (temp file + rename).
 
-use std::io::Write as _;
 use std::path::Path;
 
 use object::elf;
@@ -12,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::resolve::Symbols;
 
-/// Serialise the linked object.
+/// Serialise the linked object into memory.
 pub fn elf_bytes(
     endian: Endianness,
     layout: &Layout,
@@ -20,14 +19,42 @@ pub fn elf_bytes(
     btf: Option<&[u8]>,
     btf_ext: Option<&[u8]>,
 ) -> Result<Vec<u8>> {
+    let total: usize = layout.sections.iter().map(|s| s.data.len()).sum();
+    let mut buf = Vec::with_capacity(total + btf.map_or(0, <[u8]>::len) + 4096);
+    emit(&mut buf, endian, layout, symbols, btf, btf_ext)?;
+    Ok(buf)
+}
+
+/// Serialise the linked object into `out` (streamed: no second copy in memory).
+pub fn elf_to(
+    out: &mut dyn std::io::Write,
+    endian: Endianness,
+    layout: &Layout,
+    symbols: &Symbols,
+    btf: Option<&[u8]>,
+    btf_ext: Option<&[u8]>,
+) -> Result<()> {
+    let mut stream = object::write::StreamingBuffer::new(out);
+    emit(&mut stream, endian, layout, symbols, btf, btf_ext)?;
+    stream
+        .result()
+        .map_err(|e| Error::Usage(format!("cannot write the output object: {e}")))
+}
+
+fn emit(
+    buf: &mut dyn object::write::WritableBuffer,
+    endian: Endianness,
+    layout: &Layout,
+    symbols: &Symbols,
+    btf: Option<&[u8]>,
+    btf_ext: Option<&[u8]>,
+) -> Result<()> {
     let rel_names: Vec<Vec<u8>> = layout
         .sections
         .iter()
         .map(|s| format!(".rel{}", s.name).into_bytes())
         .collect();
-    let total: usize = layout.sections.iter().map(|s| s.data.len()).sum();
-    let mut buf = Vec::with_capacity(total + btf.map_or(0, <[u8]>::len) + 4096);
-    let mut w = Writer::new(endian, true, &mut buf);
+    let mut w = Writer::new(endian, true, buf);
 
     // Phase 1: reserve indices, names and ranges.
     w.reserve_file_header();
@@ -191,16 +218,20 @@ pub fn elf_bytes(
     w.write_symtab_section_header(symbols.num_local);
     w.write_strtab_section_header();
     w.write_shstrtab_section_header();
-    Ok(buf)
+    Ok(())
 }
 
 fn write_err(e: object::write::Error) -> Error {
     Error::Usage(format!("cannot encode the output object: {e}"))
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same directory, then rename.
-/// On error the previous file at `path` (if any) is untouched and no temporary is left.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Write `path` atomically: `fill` writes a temporary file in the same directory, which is then
+/// renamed over `path`. On error the previous file at `path` (if any) is untouched and no
+/// temporary is left.
+pub fn atomic_write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>,
+) -> Result<()> {
     let io = |e: std::io::Error| Error::Io {
         path: path.to_path_buf(),
         err: e,
@@ -217,18 +248,20 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         file_name.to_string_lossy(),
         std::process::id()
     ));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(io)?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let result = fill(&mut w).and_then(|()| {
+        let f = w.into_inner().map_err(|e| io(e.into_error()))?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    });
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
+        return Err(e);
     }
     Ok(())
 }
