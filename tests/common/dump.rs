@@ -50,7 +50,11 @@ fn fmt_bytes(b: &[u8]) -> String {
         (4, _) => u32::from_ne_bytes(b.try_into().expect("4 bytes")).to_string(),
         (8, Some(l)) => l[0].to_string(),
         (_, Some(l)) => format!("{l:?}"),
-        _ => b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" "),
+        _ => b
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -198,8 +202,16 @@ pub fn diff(
             (Some(x), Some(y)) => diff_one(name, (a_label, &x), (b_label, &y), &mut out),
             (x, y) => out.push(format!(
                 "map {name}: {a_label} {}, {b_label} {}",
-                if x.is_some() { "has it" } else { "has no such map" },
-                if y.is_some() { "has it" } else { "has no such map" },
+                if x.is_some() {
+                    "has it"
+                } else {
+                    "has no such map"
+                },
+                if y.is_some() {
+                    "has it"
+                } else {
+                    "has no such map"
+                },
             )),
         }
     }
@@ -232,7 +244,12 @@ fn diff_one(
         }
     }
     if a.records != b.records {
-        let show = |r: &[Vec<u8>]| r.iter().map(|r| fmt_bytes(r)).collect::<Vec<_>>().join(", ");
+        let show = |r: &[Vec<u8>]| {
+            r.iter()
+                .map(|r| fmt_bytes(r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         out.push(format!(
             "map {name} records: {al}=[{}] {bl}=[{}]",
             show(&a.records),

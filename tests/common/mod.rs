@@ -291,15 +291,34 @@ pub fn try_link_with(kind: LinkerKind, inputs: &[Input], out: &Path) -> Result<(
             }
         }
         LinkerKind::Libbpf => {
-            let mut l = libbpf_rs::Linker::new(out).map_err(|e| format!("{e:#}"))?;
-            for p in &paths {
-                l.add_file(p)
-                    .map_err(|e| format!("libbpf linker, adding {}: {e:#}", p.display()))?;
-            }
-            l.link()
-                .map_err(|e| format!("libbpf linker {paths:?}: {e:#}"))
+            let link = || -> Result<(), String> {
+                let mut l = libbpf_rs::Linker::new(out).map_err(|e| format!("{e:#}"))?;
+                for p in &paths {
+                    l.add_file(p)
+                        .map_err(|e| format!("libbpf linker, adding {}: {e:#}", p.display()))?;
+                }
+                l.link()
+                    .map_err(|e| format!("libbpf linker {paths:?}: {e:#}"))
+            };
+            // libbpf-rs 0.27 hands libbpf's negative error codes to a debug assertion that
+            // wants them positive: in a test build a refusal is a panic, not an Err.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(link)).unwrap_or_else(|p| {
+                Err(format!(
+                    "libbpf linker {paths:?} refused the inputs (libbpf's reason is in its \
+                     log; libbpf-rs panicked on the error code: {})",
+                    panic_message(p.as_ref())
+                ))
+            })
         }
     }
+}
+
+/// The message of a caught panic.
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "(no message)".to_string())
 }
 
 /// Link or panic with the linker's message.
@@ -425,7 +444,6 @@ pub fn test_run(prog: &ProgramHandle, input: &RunInput) -> u32 {
     opts.retval
 }
 
-
 /// The id of the calling thread (`task->pid` in the kernel).
 pub fn thread_id() -> u64 {
     let link = fs::read_link("/proc/thread-self").expect("readlink /proc/thread-self");
@@ -546,7 +564,10 @@ impl Pinned {
             OsStr::new("--maps"),
         ]);
         if r.code != Some(0) {
-            return Err(format!("bpfmerge unload exited with {:?}: {}", r.code, r.stderr));
+            return Err(format!(
+                "bpfmerge unload exited with {:?}: {}",
+                r.code, r.stderr
+            ));
         }
         if self.dir().exists() {
             return Err(format!("{} left after unload", self.dir().display()));
@@ -690,7 +711,9 @@ pub fn probe(maps: &[(String, MapDump)], p: &Probe) -> Seen {
         Probe::U64 { map, key } | Probe::PerCpuSum { map, key } => {
             lane(dump_of(map), key.to_ne_bytes().into(), 0)
         }
-        Probe::Field { map, key, lane: l, .. } => lane(dump_of(map), key.bytes(), l),
+        Probe::Field {
+            map, key, lane: l, ..
+        } => lane(dump_of(map), key.bytes(), l),
         Probe::Ringbuf { map } => {
             let recs: Option<Vec<u64>> = dump_of(map)
                 .records
@@ -702,11 +725,13 @@ pub fn probe(maps: &[(String, MapDump)], p: &Probe) -> Seen {
                 Seen::Records,
             )
         }
-        Probe::Inner { outer, slot, key } => match dump_of(outer).entries.get(&slot.to_ne_bytes()[..]) {
-            None => Seen::Absent,
-            Some(Val::Map(_, inner)) => lane(inner, key.to_ne_bytes().into(), 0),
-            Some(v) => Seen::Unreadable(v.to_string()),
-        },
+        Probe::Inner { outer, slot, key } => {
+            match dump_of(outer).entries.get(&slot.to_ne_bytes()[..]) {
+                None => Seen::Absent,
+                Some(Val::Map(_, inner)) => lane(inner, key.to_ne_bytes().into(), 0),
+                Some(v) => Seen::Unreadable(v.to_string()),
+            }
+        }
     }
 }
 
@@ -888,4 +913,108 @@ pub fn elf_summary(path: &Path) -> ElfSummary {
         sections,
         symbols,
     }
+}
+
+/// What goblin, parsing `path` on its own, finds wrong with a relocatable BPF object (empty
+/// when nothing): a header that is not ET_REL / EM_BPF, section contents outside the file,
+/// symbols in no section or outside theirs, relocations outside their section or naming no
+/// symbol, local symbols after the first global one (or `.symtab`'s sh_info not pointing at
+/// that first global).
+pub fn elf_problems(path: &Path) -> Vec<String> {
+    use goblin::elf::section_header::{SHT_NOBITS, SHT_SYMTAB};
+    use goblin::elf::sym::{STB_LOCAL, STT_SECTION};
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let elf = match goblin::elf::Elf::parse(&bytes) {
+        Ok(elf) => elf,
+        Err(e) => return vec![format!("goblin cannot parse it: {e}")],
+    };
+    let mut bad = Vec::new();
+    if elf.header.e_type != goblin::elf::header::ET_REL
+        || elf.header.e_machine != goblin::elf::header::EM_BPF
+    {
+        bad.push(format!(
+            "e_type {} / e_machine {}: not a relocatable BPF object",
+            elf.header.e_type, elf.header.e_machine
+        ));
+    }
+    let shdrs = &elf.section_headers;
+    let name = |i: usize| {
+        shdrs
+            .get(i)
+            .and_then(|sh| elf.shdr_strtab.get_at(sh.sh_name))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    for (i, sh) in shdrs.iter().enumerate() {
+        if sh.sh_type != SHT_NOBITS && sh.sh_offset.saturating_add(sh.sh_size) > bytes.len() as u64
+        {
+            bad.push(format!("section {} ends past the end of the file", name(i)));
+        }
+    }
+    let syms: Vec<_> = elf.syms.iter().collect();
+    for (i, s) in syms.iter().enumerate().skip(1) {
+        let sname = elf.strtab.get_at(s.st_name).unwrap_or("?");
+        let shndx = s.st_shndx;
+        if shndx == 0 || shndx >= 0xff00 {
+            continue; // undefined (extern) or absolute
+        }
+        match shdrs.get(shndx) {
+            None => bad.push(format!(
+                "symbol {i} ({sname}) in section {shndx}, which does not exist"
+            )),
+            Some(sh) if s.st_type() != STT_SECTION && s.st_value + s.st_size > sh.sh_size => bad
+                .push(format!(
+                    "symbol {sname} ({}+{}) extends past its section {} ({} bytes)",
+                    s.st_value,
+                    s.st_size,
+                    name(shndx),
+                    sh.sh_size
+                )),
+            Some(_) => {}
+        }
+    }
+    if let Some(first_global) = syms.iter().position(|s| s.st_bind() != STB_LOCAL) {
+        if let Some(late) = syms[first_global..]
+            .iter()
+            .position(|s| s.st_bind() == STB_LOCAL)
+        {
+            bad.push(format!(
+                "local symbol {} comes after the first global one ({first_global})",
+                first_global + late
+            ));
+        }
+        let info = shdrs
+            .iter()
+            .find(|sh| sh.sh_type == SHT_SYMTAB)
+            .map(|sh| sh.sh_info as usize);
+        if info != Some(first_global) {
+            bad.push(format!(
+                ".symtab sh_info is {info:?}, the first global symbol is {first_global}"
+            ));
+        }
+    }
+    for (rel_idx, relocs) in &elf.shdr_relocs {
+        let target = shdrs.get(*rel_idx).map_or(0, |sh| sh.sh_info as usize);
+        let size = shdrs.get(target).map_or(0, |sh| sh.sh_size);
+        for r in relocs.iter() {
+            // The smallest relocated field of a BPF object is 4 bytes (R_BPF_64_ABS32 and the
+            // immediate of an instruction); instructions are 8.
+            if r.r_offset + 4 > size {
+                bad.push(format!(
+                    "relocation at {} of section {} ({size} bytes) lies outside it",
+                    r.r_offset,
+                    name(target)
+                ));
+            }
+            if r.r_sym >= syms.len() {
+                bad.push(format!(
+                    "relocation at {} of section {} names symbol {}, which does not exist",
+                    r.r_offset,
+                    name(target),
+                    r.r_sym
+                ));
+            }
+        }
+    }
+    bad
 }

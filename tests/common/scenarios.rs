@@ -223,7 +223,13 @@ const fn packet_run(prog: &'static str, times: u32, ret: u32, why: &'static str)
     }
 }
 
-const fn frame_run(prog: &'static str, frame: Frame, times: u32, ret: u32, why: &'static str) -> Run {
+const fn frame_run(
+    prog: &'static str,
+    frame: Frame,
+    times: u32,
+    ret: u32,
+    why: &'static str,
+) -> Run {
     Run {
         prog,
         input: RunInput::Frame(frame),
@@ -233,12 +239,7 @@ const fn frame_run(prog: &'static str, frame: Frame, times: u32, ret: u32, why: 
     }
 }
 
-const fn raw_tp_run(
-    prog: &'static str,
-    args: &'static [u64],
-    ret: u32,
-    why: &'static str,
-) -> Run {
+const fn raw_tp_run(prog: &'static str, args: &'static [u64], ret: u32, why: &'static str) -> Run {
     Run {
         prog,
         input: RunInput::RawTp(args),
@@ -680,8 +681,18 @@ pub const LOADER_SHARE: Scenario = Scenario {
     values_relocs: 0,
     setup: &[],
     runs: &[
-        packet_run("xdp_reader", 1, XDP_DROP, "reader.c drops while mailbox[0] is 0"),
-        packet_run("xdp_writer", 1, XDP_PASS, "writer.c stores the length, passes"),
+        packet_run(
+            "xdp_reader",
+            1,
+            XDP_DROP,
+            "reader.c drops while mailbox[0] is 0",
+        ),
+        packet_run(
+            "xdp_writer",
+            1,
+            XDP_PASS,
+            "writer.c stores the length, passes",
+        ),
         packet_run(
             "xdp_reader",
             2,
@@ -811,7 +822,13 @@ pub const FIREWALL: Scenario = Scenario {
             3,
             "slot 0 (passed by policy): two packets of 10.0.0.1, one of 10.0.0.9",
         ),
-        field_at("fw_stats", Key::U32(0), BYTES, 3 * PKT_LEN, "three 64-byte packets"),
+        field_at(
+            "fw_stats",
+            Key::U32(0),
+            BYTES,
+            3 * PKT_LEN,
+            "three 64-byte packets",
+        ),
         field_at(
             "fw_stats",
             Key::U32(1),
@@ -819,10 +836,28 @@ pub const FIREWALL: Scenario = Scenario {
             3,
             "slot 1 (dropped): three packets of 10.0.0.66",
         ),
-        field_at("fw_stats", Key::U32(1), BYTES, 3 * PKT_LEN, "three 64-byte packets"),
-        field_at("fw_stats", Key::U32(2), PACKETS, 1, "slot 2 (not IPv4): the ARP frame"),
+        field_at(
+            "fw_stats",
+            Key::U32(1),
+            BYTES,
+            3 * PKT_LEN,
+            "three 64-byte packets",
+        ),
+        field_at(
+            "fw_stats",
+            Key::U32(2),
+            PACKETS,
+            1,
+            "slot 2 (not IPv4): the ARP frame",
+        ),
         field_at("fw_stats", Key::U32(2), BYTES, PKT_LEN, "one 64-byte frame"),
-        field_at("fw_stats", Key::U32(3), PACKETS, 0, "nobody counts into slot 3"),
+        field_at(
+            "fw_stats",
+            Key::U32(3),
+            PACKETS,
+            0,
+            "nobody counts into slot 3",
+        ),
     ],
 };
 
@@ -894,7 +929,12 @@ pub const TC_PAIR: Scenario = Scenario {
         ),
     ],
     checks: &[
-        u64_at("tc_hits", 0, 1, "classify.c counted one packet of class other"),
+        u64_at(
+            "tc_hits",
+            0,
+            1,
+            "classify.c counted one packet of class other",
+        ),
         u64_at("tc_hits", 1, 2, "classify.c counted two UDP packets"),
         u64_at("tc_hits", 2, 1, "classify.c counted one TCP packet"),
         u64_at(
@@ -961,15 +1001,16 @@ pub const TRACE: Scenario = Scenario {
             ret: 0,
             why: "enter.c creates a fresh state, then counts the second entry",
         },
-        raw_tp_run(
-            "trace_exit",
-            &[0, 3],
-            0,
-            "exit.c emits (1 << 32) | 3",
-        ),
+        raw_tp_run("trace_exit", &[0, 3], 0, "exit.c emits (1 << 32) | 3"),
     ],
     checks: &[
-        field_at("pid_states", Key::ProcessId, LAST_ID, 1, "the last entry was id 1"),
+        field_at(
+            "pid_states",
+            Key::ProcessId,
+            LAST_ID,
+            1,
+            "the last entry was id 1",
+        ),
         field_at(
             "pid_states",
             Key::ProcessId,
@@ -977,8 +1018,20 @@ pub const TRACE: Scenario = Scenario {
             2,
             "two entries since the state was recreated",
         ),
-        field_at("pid_states", Key::ProcessId, EXITS, 1, "one exit since then"),
-        field_at("pid_states", Key::ProcessId, RET_SUM, 3, "its return value 3"),
+        field_at(
+            "pid_states",
+            Key::ProcessId,
+            EXITS,
+            1,
+            "one exit since then",
+        ),
+        field_at(
+            "pid_states",
+            Key::ProcessId,
+            RET_SUM,
+            3,
+            "its return value 3",
+        ),
         Check {
             probe: Probe::Ringbuf { map: "events" },
             expect: Expect::Records(&[5, (1 << 32) | 3]),
