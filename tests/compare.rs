@@ -392,3 +392,53 @@ fn diff_names_map_key_and_both_values() {
     );
     assert!(dump::diff(("A", &a), ("A again", &a)).is_empty());
 }
+
+/// The goblin cross-check finds nothing in a good merged object, and notices a `.symtab` whose
+/// sh_info does not point at the first global symbol and a relocation outside its section.
+#[test]
+fn goblin_crosscheck_sees_broken_objects() {
+    let dir = TempDir::new("goblin_crosscheck");
+    let merged = dir.join("merged.o");
+    try_link_with(
+        LinkerKind::Bpfmerge,
+        &fixture_inputs(scenarios::SEED.objects),
+        &merged,
+    )
+    .expect("link seed");
+    assert_eq!(elf_problems(&merged), Vec::<String>::new());
+
+    let bytes = fs::read(&merged).unwrap();
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    let shdr_at = |i: usize| elf.header.e_shoff as usize + i * elf.header.e_shentsize as usize;
+    let symtab = elf
+        .section_headers
+        .iter()
+        .position(|sh| sh.sh_type == goblin::elf::section_header::SHT_SYMTAB)
+        .unwrap();
+    let rel = elf
+        .section_headers
+        .iter()
+        .position(|sh| sh.sh_type == goblin::elf::section_header::SHT_REL && sh.sh_size > 0)
+        .unwrap();
+    let rel_offset = elf.section_headers[rel].sh_offset as usize;
+
+    let mut bad = bytes.clone();
+    bad[shdr_at(symtab) + 44..shdr_at(symtab) + 48].copy_from_slice(&1u32.to_le_bytes());
+    let p = dir.join("bad_info.o");
+    fs::write(&p, &bad).unwrap();
+    let problems = elf_problems(&p);
+    assert!(
+        problems.iter().any(|e| e.contains(".symtab sh_info")),
+        "{problems:?}"
+    );
+
+    let mut bad = bytes;
+    bad[rel_offset..rel_offset + 8].copy_from_slice(&0x10_0000u64.to_le_bytes());
+    let p = dir.join("bad_reloc.o");
+    fs::write(&p, &bad).unwrap();
+    let problems = elf_problems(&p);
+    assert!(
+        problems.iter().any(|e| e.contains("lies outside it")),
+        "{problems:?}"
+    );
+}
