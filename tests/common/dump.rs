@@ -144,40 +144,36 @@ pub fn dump_map(map: &dyn MapCore) -> MapDump {
                     .collect();
                 Val::PerCpuSum(sums)
             }
-            MapType::Array | MapType::Hash | MapType::LruHash => {
+            MapType::Array
+            | MapType::Hash
+            | MapType::LruHash
+            | MapType::ProgArray
+            | MapType::ArrayOfMaps
+            | MapType::HashOfMaps => {
+                // Empty prog array and map-in-map slots are absent.
                 let Some(v) = map
                     .lookup(&key, MapFlags::ANY)
                     .unwrap_or_else(|e| panic!("lookup {name}: {e:#}"))
                 else {
                     continue;
                 };
-                Val::Bytes(v)
-            }
-            MapType::ProgArray => {
-                // Empty slots are absent; a filled one reads back as the program's id.
-                let Some(v) = map
-                    .lookup(&key, MapFlags::ANY)
-                    .unwrap_or_else(|e| panic!("lookup {name}: {e:#}"))
-                else {
-                    continue;
-                };
-                let id = id_of(&v);
-                let prog = ProgramHandle::from_prog_id(id)
-                    .unwrap_or_else(|e| panic!("program id {id} in {name}: {e:#}"));
-                Val::Prog(prog.name().to_string_lossy().into_owned())
-            }
-            MapType::ArrayOfMaps | MapType::HashOfMaps => {
-                let Some(v) = map
-                    .lookup(&key, MapFlags::ANY)
-                    .unwrap_or_else(|e| panic!("lookup {name}: {e:#}"))
-                else {
-                    continue;
-                };
-                let id = id_of(&v);
-                let inner = MapHandle::from_map_id(id)
-                    .unwrap_or_else(|e| panic!("map id {id} in {name}: {e:#}"));
-                let inner_name = inner.name().to_string_lossy().into_owned();
-                Val::Map(inner_name, Box::new(dump_map(&inner)))
+                // Prog arrays and maps of maps read back ids: name what they point at.
+                match ty {
+                    MapType::ProgArray => {
+                        let id = id_of(&v);
+                        let prog = ProgramHandle::from_prog_id(id)
+                            .unwrap_or_else(|e| panic!("program id {id} in {name}: {e:#}"));
+                        Val::Prog(prog.name().to_string_lossy().into_owned())
+                    }
+                    MapType::ArrayOfMaps | MapType::HashOfMaps => {
+                        let id = id_of(&v);
+                        let inner = MapHandle::from_map_id(id)
+                            .unwrap_or_else(|e| panic!("map id {id} in {name}: {e:#}"));
+                        let inner_name = inner.name().to_string_lossy().into_owned();
+                        Val::Map(inner_name, Box::new(dump_map(&inner)))
+                    }
+                    _ => Val::Bytes(v),
+                }
             }
             other => panic!("map {name}: cannot dump a {other:?} map yet (teach dump_map)"),
         };
