@@ -103,7 +103,12 @@ pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> 
     let fin = datasec::finish(
         &inputs, btf, &appended, &eq, &lay, &symbols, &map_plan, endian,
     )?;
-    let bytes = write::elf_bytes(endian, &lay, &symbols, &fin.btf, fin.btf_ext.as_deref())?;
+    // Without BTF in any input there is none to write.
+    let btf = appended
+        .iter()
+        .any(Option::is_some)
+        .then_some(fin.btf.as_slice());
+    let bytes = write::elf_bytes(endian, &lay, &symbols, btf, fin.btf_ext.as_deref())?;
     Ok((bytes, report(&inputs, &map_plan)))
 }
 

@@ -2,7 +2,7 @@
 //! definition read from BTF, compared field by field (naming the differing field), a survivor
 //! chosen and the `.values` initialiser slots of all definitions combined.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, VAR_EXTERN, VAR_STATIC};
 use crate::error::{Error, Result};
@@ -298,7 +298,7 @@ pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Opt
         return Some(d);
     }
     if let (Some(x), Some(y)) = (a.key, b.key) {
-        if !eq.same(x, y) {
+        if !types_match(btf, eq, x, y) {
             return Some(type_difference(btf, "key type", x, y));
         }
     }
@@ -306,7 +306,7 @@ pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Opt
         return Some(d);
     }
     if let (Some(x), Some(y)) = (a.value, b.value) {
-        if !eq.same(x, y) {
+        if !types_match(btf, eq, x, y) {
             return Some(type_difference(btf, "value type", x, y));
         }
     }
@@ -327,6 +327,153 @@ pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Opt
         }
     }
     None
+}
+
+/// Whether two key/value types are the same type, looking through typedefs and modifiers at
+/// every level (`u32` from vmlinux.h and `__u32` from linux/types.h are one type), as libbpf's
+/// linker does. Struct, union and enum names, member names and offsets must agree.
+pub fn types_match(btf: &Btf, eq: &Equivalence, a: TypeId, b: TypeId) -> bool {
+    let mut assumed = HashSet::new();
+    match_rec(btf, eq, a, b, &mut assumed, 0)
+}
+
+fn match_rec(
+    btf: &Btf,
+    eq: &Equivalence,
+    a: TypeId,
+    b: TypeId,
+    assumed: &mut HashSet<(TypeId, TypeId)>,
+    depth: u32,
+) -> bool {
+    if eq.same(a, b) {
+        return true;
+    }
+    let (Ok(a), Ok(b)) = (btf.skip_mods(a), btf.skip_mods(b)) else {
+        return false;
+    };
+    if eq.same(a, b) || !assumed.insert((a, b)) {
+        // Equal, or already being compared further up (a cycle): equal unless shown otherwise.
+        return true;
+    }
+    if depth > 64 {
+        return false;
+    }
+    let (Ok(ta), Ok(tb)) = (btf.get(a), btf.get(b)) else {
+        return false;
+    };
+    let mut sub = |x: TypeId, y: TypeId| match_rec(btf, eq, x, y, assumed, depth + 1);
+    match (ta, tb) {
+        (BtfType::Void, BtfType::Void) => true,
+        (
+            BtfType::Int {
+                size: s1, data: d1, ..
+            },
+            BtfType::Int {
+                size: s2, data: d2, ..
+            },
+        ) => s1 == s2 && d1 == d2,
+        (BtfType::Float { size: s1, .. }, BtfType::Float { size: s2, .. }) => s1 == s2,
+        (BtfType::Ptr { ty: x }, BtfType::Ptr { ty: y }) => sub(*x, *y),
+        (
+            BtfType::Array {
+                elem: e1,
+                nelems: n1,
+                ..
+            },
+            BtfType::Array {
+                elem: e2,
+                nelems: n2,
+                ..
+            },
+        ) => n1 == n2 && sub(*e1, *e2),
+        (
+            BtfType::Struct {
+                name: n1,
+                size: s1,
+                members: m1,
+                ..
+            },
+            BtfType::Struct {
+                name: n2,
+                size: s2,
+                members: m2,
+                ..
+            },
+        )
+        | (
+            BtfType::Union {
+                name: n1,
+                size: s1,
+                members: m1,
+                ..
+            },
+            BtfType::Union {
+                name: n2,
+                size: s2,
+                members: m2,
+                ..
+            },
+        ) => {
+            btf.str(*n1) == btf.str(*n2)
+                && s1 == s2
+                && m1.len() == m2.len()
+                && m1.iter().zip(m2).all(|(x, y)| {
+                    btf.str(x.name) == btf.str(y.name) && x.offset == y.offset && sub(x.ty, y.ty)
+                })
+        }
+        (
+            BtfType::Enum {
+                name: n1,
+                size: s1,
+                values: v1,
+                ..
+            },
+            BtfType::Enum {
+                name: n2,
+                size: s2,
+                values: v2,
+                ..
+            },
+        )
+        | (
+            BtfType::Enum64 {
+                name: n1,
+                size: s1,
+                values: v1,
+                ..
+            },
+            BtfType::Enum64 {
+                name: n2,
+                size: s2,
+                values: v2,
+                ..
+            },
+        ) => btf.str(*n1) == btf.str(*n2) && s1 == s2 && v1 == v2,
+        (
+            BtfType::Fwd { name: n1, .. },
+            BtfType::Struct { name: n2, .. } | BtfType::Union { name: n2, .. },
+        )
+        | (
+            BtfType::Struct { name: n1, .. } | BtfType::Union { name: n1, .. },
+            BtfType::Fwd { name: n2, .. },
+        )
+        | (BtfType::Fwd { name: n1, .. }, BtfType::Fwd { name: n2, .. }) => {
+            btf.str(*n1) == btf.str(*n2)
+        }
+        (
+            BtfType::FuncProto {
+                ret: r1,
+                params: p1,
+            },
+            BtfType::FuncProto {
+                ret: r2,
+                params: p2,
+            },
+        ) => {
+            p1.len() == p2.len() && sub(*r1, *r2) && p1.iter().zip(p2).all(|(x, y)| sub(x.ty, y.ty))
+        }
+        _ => false,
+    }
 }
 
 fn type_difference(btf: &Btf, field: &str, x: TypeId, y: TypeId) -> Difference {

@@ -53,6 +53,8 @@ struct Global {
     /// Symbol type and st_other of the first mention (used while it stays an extern).
     typ: u8,
     other: u8,
+    /// Every undefined reference so far was weak (an optional extern stays weak).
+    weak_refs: bool,
 }
 
 /// The output symbol table and the input-symbol mapping.
@@ -143,6 +145,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                         map: Some(mid),
                         typ: elf::STT_OBJECT.0,
                         other: 0,
+                        weak_refs: true,
                     });
                     globals.len() - 1
                 });
@@ -243,6 +246,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                         map: None,
                         typ: sym.typ,
                         other: sym.other,
+                        weak_refs: true,
                     });
                     by_name.insert(sym.name, globals.len() - 1);
                     globals.len() - 1
@@ -263,6 +267,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                 continue;
             }
             if !defined {
+                globals[g].weak_refs &= sym.is_weak();
                 continue;
             }
             let weak = sym.is_weak();
@@ -380,7 +385,11 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                     abs: false,
                     value: 0,
                     size: 0,
-                    bind: elf::STB_GLOBAL.0,
+                    bind: if g.weak_refs {
+                        elf::STB_WEAK.0
+                    } else {
+                        elf::STB_GLOBAL.0
+                    },
                     typ,
                     other,
                 });

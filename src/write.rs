@@ -17,7 +17,7 @@ pub fn elf_bytes(
     endian: Endianness,
     layout: &Layout,
     symbols: &Symbols,
-    btf: &[u8],
+    btf: Option<&[u8]>,
     btf_ext: Option<&[u8]>,
 ) -> Result<Vec<u8>> {
     let rel_names: Vec<Vec<u8>> = layout
@@ -26,7 +26,7 @@ pub fn elf_bytes(
         .map(|s| format!(".rel{}", s.name).into_bytes())
         .collect();
     let total: usize = layout.sections.iter().map(|s| s.data.len()).sum();
-    let mut buf = Vec::with_capacity(total + btf.len() + 4096);
+    let mut buf = Vec::with_capacity(total + btf.map_or(0, <[u8]>::len) + 4096);
     let mut w = Writer::new(endian, true, &mut buf);
 
     // Phase 1: reserve indices, names and ranges.
@@ -50,8 +50,7 @@ pub fn elf_bytes(
             (!s.relocs.is_empty()).then(|| (w.reserve_section_index(), w.add_section_name(n)))
         })
         .collect();
-    let btf_index = w.reserve_section_index();
-    let btf_name = w.add_section_name(b".BTF");
+    let btf_index = btf.map(|_| (w.reserve_section_index(), w.add_section_name(b".BTF")));
     let ext_index = btf_ext.map(|_| (w.reserve_section_index(), w.add_section_name(b".BTF.ext")));
     let symtab_index = w.reserve_symtab_section_index();
     w.reserve_strtab_section_index();
@@ -80,7 +79,7 @@ pub fn elf_bytes(
             }
         })
         .collect();
-    let btf_offset = w.reserve(btf.len() as u64, 8);
+    let btf_offset = btf.map(|b| w.reserve(b.len() as u64, 8));
     let ext_offset = btf_ext.map(|e| w.reserve(e.len() as u64, 8));
     w.reserve_symtab();
     w.reserve_strtab().map_err(write_err)?;
@@ -118,8 +117,10 @@ pub fn elf_bytes(
             );
         }
     }
-    w.write_align(8);
-    w.write(btf);
+    if let Some(b) = btf {
+        w.write_align(8);
+        w.write(b);
+    }
     if let Some(e) = btf_ext {
         w.write_align(8);
         w.write(e);
@@ -179,8 +180,10 @@ pub fn elf_bytes(
         sh_addralign: 8,
         sh_entsize: 0,
     };
-    let h = plain(&w, btf_name, btf_offset, btf.len() as u64);
-    w.write_section_header(&h);
+    if let (Some((_, name)), Some(off), Some(b)) = (btf_index, btf_offset, btf) {
+        let h = plain(&w, name, off, b.len() as u64);
+        w.write_section_header(&h);
+    }
     if let (Some((_, name)), Some(off), Some(e)) = (ext_index, ext_offset, btf_ext) {
         let h = plain(&w, name, off, e.len() as u64);
         w.write_section_header(&h);
@@ -188,7 +191,6 @@ pub fn elf_bytes(
     w.write_symtab_section_header(symbols.num_local);
     w.write_strtab_section_header();
     w.write_shstrtab_section_header();
-    let _ = btf_index;
     Ok(buf)
 }
 
