@@ -270,6 +270,7 @@ scenario_tests! {
     firewall => scenarios::FIREWALL,
     tc_pair => scenarios::TC_PAIR,
     trace => scenarios::TRACE,
+    typedef_keys => scenarios::TYPEDEF_KEYS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -287,6 +288,7 @@ fn all_scenarios_have_tests() {
         "firewall",
         "tc_pair",
         "trace",
+        "typedef_keys",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -405,6 +405,13 @@ pub fn packet() -> [u8; 64] {
     frame(&scenarios::UDP_FRAME)
 }
 
+/// Run an XDP or tc program of a loaded object once on [`packet`]; its return value.
+pub fn run_packet(prog: &libbpf_rs::ProgramMut<'_>) -> u32 {
+    let handle = ProgramHandle::try_from(prog)
+        .unwrap_or_else(|e| panic!("program {:?}: {e:#}", prog.name()));
+    test_run(&handle, &RunInput::Packet)
+}
+
 /// Run a program once with BPF_PROG_TEST_RUN: XDP / tc programs on a packet, raw tracepoint
 /// programs with `args` as their context (`ctx->args[i]`). Its return value.
 pub fn test_run(prog: &ProgramHandle, input: &RunInput) -> u32 {

@@ -1040,6 +1040,52 @@ pub const TRACE: Scenario = Scenario {
     ],
 };
 
+/// `struct flow { saddr = 1, daddr = 2 }`, the key both typedef_keys programs use.
+const FLOW_1_2: [u8; 8] = [1, 0, 0, 0, 2, 0, 0, 0];
+
+/// bpf/typedef_keys: one map whose key and value types are spelled through different typedefs
+/// in the two files (`u32` as in vmlinux.h, `__u32` as in linux/types.h).
+pub const TYPEDEF_KEYS: Scenario = Scenario {
+    name: "typedef_keys",
+    objects: &["typedef_keys/vmlinux_style", "typedef_keys/uapi_style"],
+    progs: &["xdp_uapi", "xdp_vm"],
+    maps: &["flows"],
+    libbpf: Applies::No(
+        "both files define `flows` strongly (no SHARED macro): libbpf's linker refuses two \
+         strong definitions",
+    ),
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_uapi",
+            1,
+            XDP_DROP,
+            "uapi_style.c finds no flow {1, 2} yet",
+        ),
+        packet_run(
+            "xdp_vm",
+            1,
+            XDP_PASS,
+            "vmlinux_style.c sets flows[{1, 2}] = 1",
+        ),
+        packet_run(
+            "xdp_uapi",
+            2,
+            XDP_PASS,
+            "uapi_style.c finds vmlinux_style.c's entry in the one map and adds 1",
+        ),
+    ],
+    checks: &[field_at(
+        "flows",
+        Key::Bytes(&FLOW_1_2),
+        (0, "value"),
+        3,
+        "1 from xdp_vm, plus 1 for each of the two later xdp_uapi runs",
+    )],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1091,4 +1137,5 @@ pub const ALL: &[&Scenario] = &[
     &FIREWALL,
     &TC_PAIR,
     &TRACE,
+    &TYPEDEF_KEYS,
 ];
