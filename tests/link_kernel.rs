@@ -21,7 +21,7 @@ use common::{
 
 /// Scenarios the selected linker cannot link are skipped (only ever for libbpf's linker).
 fn linkable(sc: &Scenario, test: &str) -> bool {
-    if linker() != LinkerKind::Bpfmerge && !sc.libbpf_linkable {
+    if linker() != LinkerKind::Bpfmerge && !sc.libbpf.yes() {
         eprintln!(
             "SKIP {test}: libbpf's linker cannot link scenario {}",
             sc.name
@@ -266,6 +266,11 @@ scenario_tests! {
     many => scenarios::MANY,
     init => scenarios::INIT,
     core => scenarios::CORE,
+    loader_share => scenarios::LOADER_SHARE,
+    firewall => scenarios::FIREWALL,
+    tc_pair => scenarios::TC_PAIR,
+    trace => scenarios::TRACE,
+    typedef_keys => scenarios::TYPEDEF_KEYS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -279,6 +284,11 @@ fn all_scenarios_have_tests() {
         "many",
         "init",
         "core",
+        "loader_share",
+        "firewall",
+        "tc_pair",
+        "trace",
+        "typedef_keys",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -7,6 +7,7 @@
 //! linker) can run [`execute`] on them and compare the [`Observed`] results.
 #![allow(dead_code)]
 
+pub mod dump;
 pub mod scenarios;
 
 use std::ffi::OsStr;
@@ -16,11 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use libbpf_rs::{
-    MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder, ProgramInput, RingBufferBuilder,
-};
+use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder, ProgramHandle};
 
-pub use scenarios::{Expect, Probe, RunInput, Scenario, Setup};
+pub use dump::{MapDump, Val};
+pub use scenarios::{Expect, Frame, Probe, RunInput, Scenario, Setup};
 
 // ---------------------------------------------------------------------------------------------
 // Paths and commands
@@ -254,7 +254,12 @@ pub fn fixture_inputs(stems: &[&'static str]) -> Vec<Input> {
 
 /// Link `inputs` into `out` with the selected linker; Err(message) when it fails.
 pub fn try_link(inputs: &[Input], out: &Path) -> Result<(), String> {
-    let kind = linker();
+    try_link_with(linker(), inputs, out)
+}
+
+/// Link `inputs` into `out` with linker `kind` (bpfmerge on the plain fixtures, libbpf's on the
+/// `weak/` ones); Err(message) when it fails.
+pub fn try_link_with(kind: LinkerKind, inputs: &[Input], out: &Path) -> Result<(), String> {
     let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path_for(kind)).collect();
     match kind {
         LinkerKind::Bpfmerge => {
@@ -286,15 +291,34 @@ pub fn try_link(inputs: &[Input], out: &Path) -> Result<(), String> {
             }
         }
         LinkerKind::Libbpf => {
-            let mut l = libbpf_rs::Linker::new(out).map_err(|e| format!("{e:#}"))?;
-            for p in &paths {
-                l.add_file(p)
-                    .map_err(|e| format!("libbpf linker, adding {}: {e:#}", p.display()))?;
-            }
-            l.link()
-                .map_err(|e| format!("libbpf linker {paths:?}: {e:#}"))
+            let link = || -> Result<(), String> {
+                let mut l = libbpf_rs::Linker::new(out).map_err(|e| format!("{e:#}"))?;
+                for p in &paths {
+                    l.add_file(p)
+                        .map_err(|e| format!("libbpf linker, adding {}: {e:#}", p.display()))?;
+                }
+                l.link()
+                    .map_err(|e| format!("libbpf linker {paths:?}: {e:#}"))
+            };
+            // libbpf-rs 0.27 hands libbpf's negative error codes to a debug assertion that
+            // wants them positive: in a test build a refusal is a panic, not an Err.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(link)).unwrap_or_else(|p| {
+                Err(format!(
+                    "libbpf linker {paths:?} refused the inputs (libbpf's reason is in its \
+                     log; libbpf-rs panicked on the error code: {})",
+                    panic_message(p.as_ref())
+                ))
+            })
         }
     }
+}
+
+/// The message of a caught panic.
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "(no message)".to_string())
 }
 
 /// Link or panic with the linker's message.
@@ -358,100 +382,73 @@ pub fn map_names(obj: &Object) -> Vec<String> {
     v
 }
 
-/// A 64-byte Ethernet + IPv4 + UDP frame; programs see `data_end - data == 64`.
-pub fn packet() -> [u8; 64] {
+/// A 64-byte frame with the headers of `f` (see [`scenarios::Frame`]); programs see
+/// `data_end - data == 64`.
+pub fn frame(f: &Frame) -> [u8; 64] {
     let mut p = [0u8; 64];
     p[..6].copy_from_slice(&[0xff; 6]); // destination MAC
     p[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]); // source MAC
-    p[12..14].copy_from_slice(&[0x08, 0x00]); // IPv4
-    p[14] = 0x45; // version 4, IHL 5
-    p[16..18].copy_from_slice(&50u16.to_be_bytes()); // total length 64 - 14
-    p[22] = 64; // TTL
-    p[23] = 17; // UDP
-    p[26..30].copy_from_slice(&[10, 0, 0, 1]);
-    p[30..34].copy_from_slice(&[10, 0, 0, 2]);
+    p[12..14].copy_from_slice(&f.ethertype.to_be_bytes());
+    if f.ethertype == scenarios::ETH_P_IP {
+        p[14] = 0x45; // version 4, IHL 5
+        p[16..18].copy_from_slice(&50u16.to_be_bytes()); // total length 64 - 14
+        p[22] = 64; // TTL
+        p[23] = f.proto;
+        p[26..30].copy_from_slice(&f.saddr);
+        p[30..34].copy_from_slice(&f.daddr);
+    }
     p
 }
 
-/// Run an XDP or tc program once on [`packet`]; its return value.
+/// A 64-byte Ethernet + IPv4 + UDP frame ([`scenarios::UDP_FRAME`]).
+pub fn packet() -> [u8; 64] {
+    frame(&scenarios::UDP_FRAME)
+}
+
+/// Run an XDP or tc program of a loaded object once on [`packet`]; its return value.
 pub fn run_packet(prog: &libbpf_rs::ProgramMut<'_>) -> u32 {
-    let data = packet();
-    let input = ProgramInput {
-        data_in: Some(&data),
-        ..Default::default()
+    let handle = ProgramHandle::try_from(prog)
+        .unwrap_or_else(|e| panic!("program {:?}: {e:#}", prog.name()));
+    test_run(&handle, &RunInput::Packet)
+}
+
+/// Run a program once with BPF_PROG_TEST_RUN: XDP / tc programs on a packet, raw tracepoint
+/// programs with `args` as their context (`ctx->args[i]`). Its return value.
+pub fn test_run(prog: &ProgramHandle, input: &RunInput) -> u32 {
+    let data = match input {
+        RunInput::Packet => Some(packet()),
+        RunInput::Frame(f) => Some(frame(f)),
+        RunInput::RawTp(_) => None,
     };
-    prog.test_run(input)
-        .unwrap_or_else(|e| panic!("test_run of {:?}: {e:#}", prog.name()))
-        .return_value
-}
-
-/// Run a raw tracepoint program once with `args` as its context (`ctx->args[i]`).
-pub fn run_raw_tp(prog: &libbpf_rs::ProgramMut<'_>, args: &[u64]) -> u32 {
-    let mut ctx: Vec<u8> = args.iter().flat_map(|a| a.to_ne_bytes()).collect();
-    let input = ProgramInput {
-        context_in: Some(&mut ctx),
-        ..Default::default()
+    let mut ctx: Vec<u8> = match input {
+        RunInput::RawTp(args) => args.iter().flat_map(|a| a.to_ne_bytes()).collect(),
+        _ => Vec::new(),
     };
-    prog.test_run(input)
-        .unwrap_or_else(|e| panic!("test_run of {:?}: {e:#}", prog.name()))
-        .return_value
-}
-
-fn u64_of(bytes: &[u8], what: &str) -> u64 {
-    let b: [u8; 8] = bytes
-        .try_into()
-        .unwrap_or_else(|_| panic!("{what}: value is {} bytes, expected 8", bytes.len()));
-    u64::from_ne_bytes(b)
-}
-
-/// `map[key]` for a map with u32 keys and u64 values; None when absent.
-pub fn read_u64(map: &dyn MapCore, key: u32) -> Option<u64> {
-    let name = map.name().to_string_lossy().into_owned();
-    map.lookup(&key.to_ne_bytes(), MapFlags::ANY)
-        .unwrap_or_else(|e| panic!("lookup {name}[{key}]: {e:#}"))
-        .map(|v| u64_of(&v, &name))
-}
-
-/// Sum over the CPUs of a per-CPU map's u64 values at `key`; None when absent.
-pub fn read_percpu_sum(map: &dyn MapCore, key: u32) -> Option<u64> {
-    let name = map.name().to_string_lossy().into_owned();
-    map.lookup_percpu(&key.to_ne_bytes(), MapFlags::ANY)
-        .unwrap_or_else(|e| panic!("lookup_percpu {name}[{key}]: {e:#}"))
-        .map(|per_cpu| per_cpu.iter().map(|v| u64_of(v, &name)).sum())
-}
-
-/// Drain a ring buffer whose records are single u64s, in order.
-pub fn drain_ringbuf_u64(map: &dyn MapCore) -> Vec<u64> {
-    let mut records = Vec::new();
-    {
-        let mut builder = RingBufferBuilder::new();
-        builder
-            .add(map, |d: &[u8]| {
-                records.push(u64_of(d, "ring buffer record"));
-                0
-            })
-            .expect("ring buffer add");
-        let rb = builder.build().expect("ring buffer build");
-        rb.consume().expect("ring buffer consume");
+    // SAFETY: an all-zero bpf_test_run_opts is its documented initial state (libbpf-rs does the
+    // same); the buffers outlive the call and their lengths are passed with them.
+    let mut opts: libbpf_rs::libbpf_sys::bpf_test_run_opts = unsafe { std::mem::zeroed() };
+    opts.sz = std::mem::size_of_val(&opts) as _;
+    // repeat stays 0 (one run): raw tracepoint test runs refuse any other value.
+    if let Some(d) = &data {
+        opts.data_in = d.as_ptr().cast();
+        opts.data_size_in = d.len() as _;
     }
-    records
-}
-
-/// The inner map stored at `outer[slot]` of a map-in-map, opened by id; None when the slot is empty.
-pub fn inner_map(outer: &dyn MapCore, slot: u32) -> Option<MapHandle> {
-    let name = outer.name().to_string_lossy().into_owned();
-    let id = outer
-        .lookup(&slot.to_ne_bytes(), MapFlags::ANY)
-        .unwrap_or_else(|e| panic!("lookup {name}[{slot}]: {e:#}"))?;
-    let id = u32::from_ne_bytes(
-        id.as_slice()
-            .try_into()
-            .expect("map-in-map value is a u32 id"),
+    if !ctx.is_empty() {
+        opts.ctx_in = ctx.as_mut_ptr().cast();
+        opts.ctx_size_in = ctx.len() as _;
+    }
+    // SAFETY: the fd is valid while `prog` lives, `opts` is initialised above.
+    let rc = unsafe {
+        libbpf_rs::libbpf_sys::bpf_prog_test_run_opts(prog.as_fd().as_raw_fd(), &mut opts)
+    };
+    assert_eq!(
+        rc,
+        0,
+        "test run of {:?}: {}",
+        prog.name(),
+        std::io::Error::last_os_error()
     );
-    Some(
-        MapHandle::from_map_id(id)
-            .unwrap_or_else(|e| panic!("map id {id} in {name}[{slot}]: {e:#}")),
-    )
+    opts.retval
 }
 
 /// The id of the calling thread (`task->pid` in the kernel).
@@ -478,6 +475,141 @@ pub fn kernel_version() -> u64 {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Loaded programs and maps, wherever they come from
+// ---------------------------------------------------------------------------------------------
+
+/// Programs and maps by name: objects loaded in this process, or pins of `bpfmerge load`.
+pub trait Target {
+    fn prog(&self, name: &str) -> ProgramHandle;
+    fn map(&self, name: &str) -> MapHandle;
+}
+
+/// Objects loaded through libbpf-rs (one merged object, or several sharing maps).
+impl Target for [Object] {
+    fn prog(&self, name: &str) -> ProgramHandle {
+        ProgramHandle::try_from(&find_prog(self, name))
+            .unwrap_or_else(|e| panic!("program {name}: {e:#}"))
+    }
+    fn map(&self, name: &str) -> MapHandle {
+        MapHandle::try_from(&find_map(self, name)).unwrap_or_else(|e| panic!("map {name}: {e:#}"))
+    }
+}
+
+/// What `bpfmerge load --pin-dir DIR --json` loaded: programs at `DIR/progs/<name>`, maps at
+/// `DIR/maps/<name>`. Dropping it runs `bpfmerge unload --pin-dir DIR --maps` (and removes DIR).
+pub struct Pinned {
+    dir: TempDir,
+    /// The `--json` report.
+    pub report: serde_json::Value,
+}
+
+impl Pinned {
+    /// `bpfmerge load <objs> --pin-dir <fresh dir on bpffs> --json`; Err(its message) when it
+    /// fails.
+    pub fn load(objs: &[PathBuf], tag: &str) -> Result<Pinned, String> {
+        let dir = TempDir::under(Path::new(BPFFS), tag);
+        let mut args: Vec<&OsStr> = vec![OsStr::new("load")];
+        args.extend(objs.iter().map(|p| p.as_os_str()));
+        args.extend([
+            OsStr::new("--pin-dir"),
+            dir.path().as_os_str(),
+            OsStr::new("--json"),
+        ]);
+        let r = bpfmerge(&args);
+        if r.code != Some(0) {
+            return Err(format!(
+                "bpfmerge load exited with {:?}: {}",
+                r.code,
+                r.stderr.trim()
+            ));
+        }
+        let report = serde_json::from_str(&r.stdout)
+            .map_err(|e| format!("load --json printed no JSON ({e}): {}", r.stdout))?;
+        Ok(Pinned { dir, report })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Names of the report's maps or programs (`what` = "maps" / "progs"), sorted.
+    pub fn names(&self, what: &str) -> Vec<String> {
+        let mut v: Vec<String> = self.report[what]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// The report lists exactly the scenario's programs and maps (each map once).
+    pub fn check_names(&self, sc: &Scenario) -> Result<(), String> {
+        let sorted = |v: &[&str]| {
+            let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+            v.sort();
+            v
+        };
+        for (what, want) in [("progs", sorted(sc.progs)), ("maps", sorted(sc.maps))] {
+            let got = self.names(what);
+            if got != want {
+                return Err(format!("load reported {what} {got:?}, expected {want:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// `bpfmerge unload --pin-dir DIR --maps`, which must leave nothing behind.
+    pub fn unload(self) -> Result<(), String> {
+        let r = bpfmerge(&[
+            OsStr::new("unload"),
+            OsStr::new("--pin-dir"),
+            self.dir().as_os_str(),
+            OsStr::new("--maps"),
+        ]);
+        if r.code != Some(0) {
+            return Err(format!(
+                "bpfmerge unload exited with {:?}: {}",
+                r.code, r.stderr
+            ));
+        }
+        if self.dir().exists() {
+            return Err(format!("{} left after unload", self.dir().display()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        if self.dir().exists() {
+            let _ = bpfmerge(&[
+                OsStr::new("unload"),
+                OsStr::new("--pin-dir"),
+                self.dir().as_os_str(),
+                OsStr::new("--maps"),
+            ]);
+        }
+    }
+}
+
+impl Target for Pinned {
+    fn prog(&self, name: &str) -> ProgramHandle {
+        let p = self.dir().join("progs").join(name);
+        ProgramHandle::from_pinned_path(&p)
+            .unwrap_or_else(|e| panic!("program pinned at {}: {e:#}", p.display()))
+    }
+    fn map(&self, name: &str) -> MapHandle {
+        let p = self.dir().join("maps").join(name);
+        MapHandle::from_pinned_path(&p)
+            .unwrap_or_else(|e| panic!("map pinned at {}: {e:#}", p.display()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Scenario execution
 // ---------------------------------------------------------------------------------------------
 
@@ -487,27 +619,37 @@ pub enum Seen {
     Absent,
     Value(u64),
     Records(Vec<u64>),
+    /// The map value is not what the probe reads (e.g. not 8 bytes).
+    Unreadable(String),
 }
 
-/// Everything a scenario run observed: each run's return values, then each check's probe result,
-/// in the scenario's order. Two paths that behave the same give equal `Observed`s (except for
-/// thread ids when they run on different threads).
+/// Everything a scenario run observed: each run's return values, the full contents of every
+/// map of the scenario (see [`dump`]), and each check's probe read from those contents. Two
+/// paths that behave the same give equal `Observed`s (thread ids aside, when they run on
+/// different threads).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Observed {
     pub returns: Vec<(String, Vec<u32>)>,
+    pub maps: Vec<(String, MapDump)>,
     pub probes: Vec<(String, Seen)>,
 }
 
-/// Apply the scenario's setup, its runs and its probes to the loaded objects. Programs and maps
-/// are found by name in any of `objs` (one merged object, or several objects sharing maps).
+/// [`execute_on`] objects loaded in this process.
 pub fn execute(objs: &[Object], sc: &Scenario) -> Observed {
+    execute_on(objs, sc)
+}
+
+/// Apply the scenario's setup and runs to the loaded programs and maps, then read every map of
+/// the scenario in full and the checks' probes from that.
+pub fn execute_on(target: &(impl Target + ?Sized), sc: &Scenario) -> Observed {
     for s in sc.setup {
         match *s {
             Setup::ProgArray { map, key, prog } => {
-                let m = find_map(objs, map);
-                let p = find_prog(objs, prog);
+                let p = target.prog(prog);
                 let fd = p.as_fd().as_raw_fd() as u32;
-                m.update(&key.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                target
+                    .map(map)
+                    .update(&key.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
                     .unwrap_or_else(|e| panic!("{map}[{key}] = {prog}: {e:#}"));
             }
             Setup::NewInnerArray {
@@ -523,42 +665,80 @@ pub fn execute(objs: &[Object], sc: &Scenario) -> Observed {
                     MapHandle::create(MapType::Array, Some("test_inner"), 4, 8, max_entries, &opts)
                         .unwrap_or_else(|e| panic!("creating an inner array map: {e:#}"));
                 let fd = inner.as_fd().as_raw_fd() as u32;
-                find_map(objs, outer)
+                target
+                    .map(outer)
                     .update(&slot.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
                     .unwrap_or_else(|e| panic!("{outer}[{slot}] = new inner map: {e:#}"));
                 // The outer map holds its own reference; our fd may close now.
             }
+            Setup::Update { map, key, value } => target
+                .map(map)
+                .update(key, value, MapFlags::ANY)
+                .unwrap_or_else(|e| panic!("{map}[{key:?}] = {value:?}: {e:#}")),
         }
     }
     let mut returns = Vec::new();
     for r in sc.runs {
-        let prog = find_prog(objs, r.prog);
-        let rets: Vec<u32> = (0..r.times)
-            .map(|_| match r.input {
-                RunInput::Packet => run_packet(&prog),
-                RunInput::RawTp(args) => run_raw_tp(&prog, args),
-            })
-            .collect();
+        let prog = target.prog(r.prog);
+        let rets: Vec<u32> = (0..r.times).map(|_| test_run(&prog, &r.input)).collect();
         returns.push((r.prog.to_string(), rets));
     }
+    let maps: Vec<(String, MapDump)> = sc
+        .maps
+        .iter()
+        .map(|m| (m.to_string(), dump::dump_map(&target.map(m))))
+        .collect();
     let probes = sc
         .checks
         .iter()
-        .map(|c| (c.probe.to_string(), probe(objs, &c.probe)))
+        .map(|c| (c.probe.to_string(), probe(&maps, &c.probe)))
         .collect();
-    Observed { returns, probes }
+    Observed {
+        returns,
+        maps,
+        probes,
+    }
 }
 
-pub fn probe(objs: &[Object], p: &Probe) -> Seen {
-    let opt = |v: Option<u64>| v.map_or(Seen::Absent, Seen::Value);
+/// Read a probe from the full map contents.
+pub fn probe(maps: &[(String, MapDump)], p: &Probe) -> Seen {
+    let dump_of = |name: &str| -> &MapDump {
+        maps.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("probe {p}: {name} is not a map of the scenario"))
+    };
+    let lane = |d: &MapDump, key: Vec<u8>, lane: usize| match d.entries.get(&key) {
+        None => Seen::Absent,
+        Some(v) => v
+            .lane(lane)
+            .map_or_else(|| Seen::Unreadable(v.to_string()), Seen::Value),
+    };
     match *p {
-        Probe::U64 { map, key } => opt(read_u64(&find_map(objs, map), key)),
-        Probe::PerCpuSum { map, key } => opt(read_percpu_sum(&find_map(objs, map), key)),
-        Probe::Ringbuf { map } => Seen::Records(drain_ringbuf_u64(&find_map(objs, map))),
-        Probe::Inner { outer, slot, key } => match inner_map(&find_map(objs, outer), slot) {
-            None => Seen::Absent,
-            Some(inner) => opt(read_u64(&inner, key)),
-        },
+        Probe::U64 { map, key } | Probe::PerCpuSum { map, key } => {
+            lane(dump_of(map), key.to_ne_bytes().into(), 0)
+        }
+        Probe::Field {
+            map, key, lane: l, ..
+        } => lane(dump_of(map), key.bytes(), l),
+        Probe::Ringbuf { map } => {
+            let recs: Option<Vec<u64>> = dump_of(map)
+                .records
+                .iter()
+                .map(|r| Some(u64::from_ne_bytes(r.as_slice().try_into().ok()?)))
+                .collect();
+            recs.map_or_else(
+                || Seen::Unreadable(format!("records of {map} are not u64s")),
+                Seen::Records,
+            )
+        }
+        Probe::Inner { outer, slot, key } => {
+            match dump_of(outer).entries.get(&slot.to_ne_bytes()[..]) {
+                None => Seen::Absent,
+                Some(Val::Map(_, inner)) => lane(inner, key.to_ne_bytes().into(), 0),
+                Some(v) => Seen::Unreadable(v.to_string()),
+            }
+        }
     }
 }
 
@@ -576,8 +756,9 @@ impl Expect {
     }
 }
 
-/// Assert that `obs` is what the scenario's C sources say (see the `why` of each run and check).
-pub fn assert_expected(sc: &Scenario, obs: &Observed, path: &str) {
+/// Where `obs` is not what the scenario's C sources say (see the `why` of each run and check),
+/// one line each.
+pub fn unexpected(sc: &Scenario, obs: &Observed) -> Vec<String> {
     let mut errors = Vec::new();
     for (r, (_, rets)) in sc.runs.iter().zip(&obs.returns) {
         if rets.iter().any(|&x| x != r.ret) {
@@ -593,6 +774,12 @@ pub fn assert_expected(sc: &Scenario, obs: &Observed, path: &str) {
             errors.push(format!("{name} is {seen:?}, expected {want:?}: {}", c.why));
         }
     }
+    errors
+}
+
+/// Assert that `obs` is what the scenario's C sources say.
+pub fn assert_expected(sc: &Scenario, obs: &Observed, path: &str) {
+    let errors = unexpected(sc, obs);
     assert!(
         errors.is_empty(),
         "scenario {} ({path}) misbehaves:\n  {}",
@@ -733,4 +920,108 @@ pub fn elf_summary(path: &Path) -> ElfSummary {
         sections,
         symbols,
     }
+}
+
+/// What goblin, parsing `path` on its own, finds wrong with a relocatable BPF object (empty
+/// when nothing): a header that is not ET_REL / EM_BPF, section contents outside the file,
+/// symbols in no section or outside theirs, relocations outside their section or naming no
+/// symbol, local symbols after the first global one (or `.symtab`'s sh_info not pointing at
+/// that first global).
+pub fn elf_problems(path: &Path) -> Vec<String> {
+    use goblin::elf::section_header::{SHT_NOBITS, SHT_SYMTAB};
+    use goblin::elf::sym::{STB_LOCAL, STT_SECTION};
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let elf = match goblin::elf::Elf::parse(&bytes) {
+        Ok(elf) => elf,
+        Err(e) => return vec![format!("goblin cannot parse it: {e}")],
+    };
+    let mut bad = Vec::new();
+    if elf.header.e_type != goblin::elf::header::ET_REL
+        || elf.header.e_machine != goblin::elf::header::EM_BPF
+    {
+        bad.push(format!(
+            "e_type {} / e_machine {}: not a relocatable BPF object",
+            elf.header.e_type, elf.header.e_machine
+        ));
+    }
+    let shdrs = &elf.section_headers;
+    let name = |i: usize| {
+        shdrs
+            .get(i)
+            .and_then(|sh| elf.shdr_strtab.get_at(sh.sh_name))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    for (i, sh) in shdrs.iter().enumerate() {
+        if sh.sh_type != SHT_NOBITS && sh.sh_offset.saturating_add(sh.sh_size) > bytes.len() as u64
+        {
+            bad.push(format!("section {} ends past the end of the file", name(i)));
+        }
+    }
+    let syms: Vec<_> = elf.syms.iter().collect();
+    for (i, s) in syms.iter().enumerate().skip(1) {
+        let sname = elf.strtab.get_at(s.st_name).unwrap_or("?");
+        let shndx = s.st_shndx;
+        if shndx == 0 || shndx >= 0xff00 {
+            continue; // undefined (extern) or absolute
+        }
+        match shdrs.get(shndx) {
+            None => bad.push(format!(
+                "symbol {i} ({sname}) in section {shndx}, which does not exist"
+            )),
+            Some(sh) if s.st_type() != STT_SECTION && s.st_value + s.st_size > sh.sh_size => bad
+                .push(format!(
+                    "symbol {sname} ({}+{}) extends past its section {} ({} bytes)",
+                    s.st_value,
+                    s.st_size,
+                    name(shndx),
+                    sh.sh_size
+                )),
+            Some(_) => {}
+        }
+    }
+    if let Some(first_global) = syms.iter().position(|s| s.st_bind() != STB_LOCAL) {
+        if let Some(late) = syms[first_global..]
+            .iter()
+            .position(|s| s.st_bind() == STB_LOCAL)
+        {
+            bad.push(format!(
+                "local symbol {} comes after the first global one ({first_global})",
+                first_global + late
+            ));
+        }
+        let info = shdrs
+            .iter()
+            .find(|sh| sh.sh_type == SHT_SYMTAB)
+            .map(|sh| sh.sh_info as usize);
+        if info != Some(first_global) {
+            bad.push(format!(
+                ".symtab sh_info is {info:?}, the first global symbol is {first_global}"
+            ));
+        }
+    }
+    for (rel_idx, relocs) in &elf.shdr_relocs {
+        let target = shdrs.get(*rel_idx).map_or(0, |sh| sh.sh_info as usize);
+        let size = shdrs.get(target).map_or(0, |sh| sh.sh_size);
+        for r in relocs.iter() {
+            // The smallest relocated field of a BPF object is 4 bytes (R_BPF_64_ABS32 and the
+            // immediate of an instruction); instructions are 8.
+            if r.r_offset + 4 > size {
+                bad.push(format!(
+                    "relocation at {} of section {} ({size} bytes) lies outside it",
+                    r.r_offset,
+                    name(target)
+                ));
+            }
+            if r.r_sym >= syms.len() {
+                bad.push(format!(
+                    "relocation at {} of section {} names symbol {}, which does not exist",
+                    r.r_offset,
+                    name(target),
+                    r.r_sym
+                ));
+            }
+        }
+    }
+    bad
 }

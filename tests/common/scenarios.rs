@@ -10,6 +10,8 @@ pub const XDP_DROP: u32 = 1;
 pub const XDP_PASS: u32 = 2;
 pub const XDP_TX: u32 = 3;
 pub const TC_ACT_OK: u32 = 0;
+pub const TC_ACT_SHOT: u32 = 2;
+pub const TC_ACT_PIPE: u32 = 3;
 
 /// Length of the packet the tests run XDP/tc programs on (see `common::packet`).
 pub const PKT_LEN: u64 = 64;
@@ -22,8 +24,14 @@ pub struct Scenario {
     pub progs: &'static [&'static str],
     /// All `.maps` maps of the linked object (each must appear exactly once).
     pub maps: &'static [&'static str],
-    /// False when libbpf's linker cannot link the `weak/` variants into a loadable object.
-    pub libbpf_linkable: bool,
+    /// Path C: whether libbpf's own linker links the `weak/` variants into an object that
+    /// loads; `No(reason)` when it does not (the comparison harness then checks that it indeed
+    /// fails, and prints the reason).
+    pub libbpf: Applies,
+    /// Path B: whether `bpfmerge load` of the separate objects (maps shared through pins) is
+    /// meant to behave like the linked object; `No(reason)` when the objects only work linked
+    /// (e.g. one calls a function another defines). The harness checks that it indeed fails.
+    pub separately: Applies,
     /// Relocations the linked `.maps` must have: one per initialised `.values` slot.
     pub values_relocs: usize,
     pub setup: &'static [Setup],
@@ -31,8 +39,28 @@ pub struct Scenario {
     pub checks: &'static [Check],
 }
 
+/// Whether a path applies to a scenario.
+#[derive(Clone, Copy, Debug)]
+pub enum Applies {
+    Yes,
+    /// Not applicable, and why.
+    No(&'static str),
+}
+
+impl Applies {
+    pub fn yes(&self) -> bool {
+        matches!(self, Applies::Yes)
+    }
+}
+
 /// Done from user space after loading, before the runs.
 pub enum Setup {
+    /// `map[key] = value`, raw bytes in the target's byte order (little-endian fixtures).
+    Update {
+        map: &'static str,
+        key: &'static [u8],
+        value: &'static [u8],
+    },
     /// `map[key] = fd of prog` (a prog array).
     ProgArray {
         map: &'static str,
@@ -48,11 +76,36 @@ pub enum Setup {
 }
 
 pub enum RunInput {
-    /// XDP / tc: the 64-byte packet.
+    /// XDP / tc: the 64-byte packet ([`UDP_FRAME`]).
     Packet,
+    /// XDP / tc: a 64-byte frame with these headers.
+    Frame(Frame),
     /// Raw tracepoint: these u64 arguments as the context.
     RawTp(&'static [u64]),
 }
+
+/// The headers of a 64-byte test frame (see `common::frame`): Ethernet with `ethertype`, then
+/// (for IPv4) an IPv4 header with `proto`, `saddr`, `daddr`; everything else fixed.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub ethertype: u16,
+    pub proto: u8,
+    pub saddr: [u8; 4],
+    pub daddr: [u8; 4],
+}
+
+pub const ETH_P_IP: u16 = 0x0800;
+pub const ETH_P_ARP: u16 = 0x0806;
+pub const IPPROTO_TCP: u8 = 6;
+pub const IPPROTO_UDP: u8 = 17;
+
+/// The default test packet: UDP from 10.0.0.1 to 10.0.0.2.
+pub const UDP_FRAME: Frame = Frame {
+    ethertype: ETH_P_IP,
+    proto: IPPROTO_UDP,
+    saddr: [10, 0, 0, 1],
+    daddr: [10, 0, 0, 2],
+};
 
 pub struct Run {
     pub prog: &'static str,
@@ -76,6 +129,44 @@ pub enum Probe {
         slot: u32,
         key: u32,
     },
+    /// The `lane`-th u64 of the value `map[key]` (named `field` in the C struct); for per-CPU
+    /// maps the sum over CPUs.
+    Field {
+        map: &'static str,
+        key: Key,
+        lane: usize,
+        field: &'static str,
+    },
+}
+
+/// A map key, resolved when the scenario runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Key {
+    U32(u32),
+    /// Raw bytes, e.g. an IPv4 address as it is in the packet.
+    Bytes(&'static [u8]),
+    /// The test process id as a u32 (`bpf_get_current_pid_tgid() >> 32`).
+    ProcessId,
+}
+
+impl Key {
+    pub fn bytes(&self) -> Vec<u8> {
+        match *self {
+            Key::U32(k) => k.to_ne_bytes().to_vec(),
+            Key::Bytes(b) => b.to_vec(),
+            Key::ProcessId => std::process::id().to_ne_bytes().to_vec(),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::U32(k) => write!(f, "{k}"),
+            Key::Bytes(b) => write!(f, "{b:?}"),
+            Key::ProcessId => write!(f, "<process id>"),
+        }
+    }
 }
 
 impl fmt::Display for Probe {
@@ -85,6 +176,12 @@ impl fmt::Display for Probe {
             Probe::PerCpuSum { map, key } => write!(f, "sum over CPUs of {map}[{key}]"),
             Probe::Ringbuf { map } => write!(f, "records of {map}"),
             Probe::Inner { outer, slot, key } => write!(f, "({outer}[{slot}])[{key}]"),
+            Probe::Field {
+                map,
+                key,
+                lane: _,
+                field,
+            } => write!(f, "{map}[{key}].{field}"),
         }
     }
 }
@@ -126,13 +223,69 @@ const fn packet_run(prog: &'static str, times: u32, ret: u32, why: &'static str)
     }
 }
 
+const fn frame_run(
+    prog: &'static str,
+    frame: Frame,
+    times: u32,
+    ret: u32,
+    why: &'static str,
+) -> Run {
+    Run {
+        prog,
+        input: RunInput::Frame(frame),
+        times,
+        ret,
+        why,
+    }
+}
+
+const fn raw_tp_run(prog: &'static str, args: &'static [u64], ret: u32, why: &'static str) -> Run {
+    Run {
+        prog,
+        input: RunInput::RawTp(args),
+        times: 1,
+        ret,
+        why,
+    }
+}
+
+const fn field_at(
+    map: &'static str,
+    key: Key,
+    (lane, field): (usize, &'static str),
+    value: u64,
+    why: &'static str,
+) -> Check {
+    Check {
+        probe: Probe::Field {
+            map,
+            key,
+            lane,
+            field,
+        },
+        expect: Expect::Value(value),
+        why,
+    }
+}
+
+/// Two little-endian u32s then a u64 (the layout of `struct fw_rule` and `struct tc_config`'s
+/// first half).
+const fn u32_u32_u64(a: u32, b: u32, c: u64) -> [u8; 16] {
+    let (a, b, c) = (a.to_le_bytes(), b.to_le_bytes(), c.to_le_bytes());
+    [
+        a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], c[0], c[1], c[2], c[3], c[4], c[5], c[6],
+        c[7],
+    ]
+}
+
 /// bpf/seed: a tail call across files through the shared prog array, counters shared.
 pub const SEED: Scenario = Scenario {
     name: "seed",
     objects: &["seed/entry", "seed/handler"],
     progs: &["xdp_entry", "xdp_handler"],
     maps: &["counters", "xdp_actions"],
-    libbpf_linkable: true,
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
     values_relocs: 0,
     setup: &[Setup::ProgArray {
         map: "xdp_actions",
@@ -172,7 +325,8 @@ pub const STATICS: Scenario = Scenario {
     objects: &["statics/a", "statics/b"],
     progs: &["xdp_a", "xdp_b"],
     maps: &["results", "static_hits"],
-    libbpf_linkable: true,
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
     values_relocs: 0,
     setup: &[],
     runs: &[
@@ -286,7 +440,11 @@ pub const GLOBALS: Scenario = Scenario {
     objects: &["globals/main", "globals/lib"],
     progs: &["xdp_lib", "xdp_main"],
     maps: &["stats"],
-    libbpf_linkable: true,
+    libbpf: Applies::Yes,
+    separately: Applies::No(
+        "main.c calls scale(), a global function defined in lib.c, and reads lib.c's strong \
+         `mode`: only a link resolves them, main.o alone does not load",
+    ),
     values_relocs: 0,
     setup: &[],
     runs: GLOBALS_RUNS,
@@ -306,7 +464,8 @@ pub const MANY: Scenario = Scenario {
     objects: &["many/a", "many/b", "many/c"],
     progs: &["tc_c", "xdp_a", "xdp_b"],
     maps: &["arr", "hmap", "lru", "outer", "pcpu", "rb"],
-    libbpf_linkable: true,
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
     values_relocs: 0,
     setup: &[Setup::NewInnerArray {
         outer: "outer",
@@ -386,9 +545,11 @@ pub const INIT: Scenario = Scenario {
         "xdp_target",
     ],
     maps: &["chain", "hits", "inner_map", "jmp", "outer"],
-    // libbpf's linker keeps only one of the weak definitions and its .values relocations point
-    // at the dropped one: libbpf cannot open the result ("cannot find map 'xdp_stage_a'").
-    libbpf_linkable: false,
+    libbpf: Applies::No(
+        "libbpf's linker keeps only one of the weak definitions and its .values relocations \
+         point at the dropped one: libbpf cannot open the result",
+    ),
+    separately: Applies::Yes,
     // jmp[1] and outer[0] (vals.c), chain[0] (decl.c) and chain[1] (vals.c).
     values_relocs: 4,
     setup: &[],
@@ -445,7 +606,8 @@ pub const CORE: Scenario = Scenario {
     objects: &["core/enter", "core/switch"],
     progs: &["rawtp_enter", "rawtp_exit", "tp_switch"],
     maps: &["core_stats"],
-    libbpf_linkable: true,
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
     values_relocs: 0,
     setup: &[],
     runs: &[
@@ -505,6 +667,463 @@ pub const CORE: Scenario = Scenario {
     ],
 };
 
+/// bpf/loader_share: one file writes the shared `mailbox`, the other reads it.
+pub const LOADER_SHARE: Scenario = Scenario {
+    name: "loader_share",
+    objects: &["loader_share/writer", "loader_share/reader"],
+    progs: &["xdp_reader", "xdp_writer"],
+    maps: &["mailbox"],
+    libbpf: Applies::No(
+        "writer.c and reader.c both define `mailbox` strongly (no SHARED macro, as in the \
+         loader tests): libbpf's linker refuses two strong definitions",
+    ),
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_reader",
+            1,
+            XDP_DROP,
+            "reader.c drops while mailbox[0] is 0",
+        ),
+        packet_run(
+            "xdp_writer",
+            1,
+            XDP_PASS,
+            "writer.c stores the length, passes",
+        ),
+        packet_run(
+            "xdp_reader",
+            2,
+            XDP_PASS,
+            "reader.c finds writer.c's mailbox[0] = 64 in the one shared map",
+        ),
+    ],
+    checks: &[
+        u64_at("mailbox", 0, PKT_LEN, "writer.c stores the packet length"),
+        u64_at("mailbox", 1, 2 * PKT_LEN, "reader.c added mailbox[0] twice"),
+    ],
+};
+
+const FW_ALLOWED: [u8; 4] = [10, 0, 0, 1];
+const FW_BLOCKED: [u8; 4] = [10, 0, 0, 66];
+const FW_UNKNOWN: [u8; 4] = [10, 0, 0, 9];
+/// `struct fw_rule { action, rule_id, hits }`.
+const FW_RULE_ALLOW: [u8; 16] = u32_u32_u64(XDP_PASS, 1, 0);
+const FW_RULE_BLOCK: [u8; 16] = u32_u32_u64(XDP_DROP, 7, 0);
+const HITS: (usize, &str) = (1, "hits");
+const PACKETS: (usize, &str) = (0, "packets");
+const BYTES: (usize, &str) = (1, "bytes");
+
+/// bpf/firewall: an XDP firewall split into parser.c, policy.c and stats.c, chained by tail
+/// calls through `fw_progs`, sharing the policy hash `fw_policy`, the per-CPU `fw_stats` and a
+/// per-CPU scratch. Rules and prog array slots are written from user space.
+pub const FIREWALL: Scenario = Scenario {
+    name: "firewall",
+    objects: &["firewall/parser", "firewall/policy", "firewall/stats"],
+    progs: &["xdp_fw", "xdp_fw_policy", "xdp_fw_stats"],
+    maps: &["fw_policy", "fw_progs", "fw_scratch", "fw_stats"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[
+        Setup::ProgArray {
+            map: "fw_progs",
+            key: 0,
+            prog: "xdp_fw_policy",
+        },
+        Setup::ProgArray {
+            map: "fw_progs",
+            key: 1,
+            prog: "xdp_fw_stats",
+        },
+        Setup::Update {
+            map: "fw_policy",
+            key: &FW_ALLOWED,
+            value: &FW_RULE_ALLOW,
+        },
+        Setup::Update {
+            map: "fw_policy",
+            key: &FW_BLOCKED,
+            value: &FW_RULE_BLOCK,
+        },
+    ],
+    runs: &[
+        frame_run(
+            "xdp_fw",
+            UDP_FRAME,
+            2,
+            XDP_PASS,
+            "10.0.0.1 has rule 1 (XDP_PASS): parser.c -> policy.c -> stats.c, which returns it \
+             (XDP_ABORTED would mean a tail call found an empty fw_progs slot)",
+        ),
+        frame_run(
+            "xdp_fw",
+            Frame {
+                saddr: FW_BLOCKED,
+                ..UDP_FRAME
+            },
+            3,
+            XDP_DROP,
+            "rule 7 drops 10.0.0.66",
+        ),
+        frame_run(
+            "xdp_fw",
+            Frame {
+                saddr: FW_UNKNOWN,
+                proto: IPPROTO_TCP,
+                ..UDP_FRAME
+            },
+            1,
+            XDP_PASS,
+            "no rule for 10.0.0.9: policy.c passes it",
+        ),
+        frame_run(
+            "xdp_fw",
+            Frame {
+                ethertype: ETH_P_ARP,
+                ..UDP_FRAME
+            },
+            1,
+            XDP_PASS,
+            "not IPv4: parser.c jumps straight to stats.c with XDP_PASS",
+        ),
+    ],
+    checks: &[
+        field_at(
+            "fw_policy",
+            Key::Bytes(&FW_ALLOWED),
+            HITS,
+            2,
+            "policy.c counted the two packets of 10.0.0.1 in the rule user space wrote",
+        ),
+        field_at(
+            "fw_policy",
+            Key::Bytes(&FW_BLOCKED),
+            HITS,
+            3,
+            "policy.c counted the three packets of 10.0.0.66",
+        ),
+        Check {
+            probe: Probe::Field {
+                map: "fw_policy",
+                key: Key::Bytes(&FW_UNKNOWN),
+                lane: 1,
+                field: "hits",
+            },
+            expect: Expect::Absent,
+            why: "policy.c never inserts rules",
+        },
+        field_at(
+            "fw_stats",
+            Key::U32(0),
+            PACKETS,
+            3,
+            "slot 0 (passed by policy): two packets of 10.0.0.1, one of 10.0.0.9",
+        ),
+        field_at(
+            "fw_stats",
+            Key::U32(0),
+            BYTES,
+            3 * PKT_LEN,
+            "three 64-byte packets",
+        ),
+        field_at(
+            "fw_stats",
+            Key::U32(1),
+            PACKETS,
+            3,
+            "slot 1 (dropped): three packets of 10.0.0.66",
+        ),
+        field_at(
+            "fw_stats",
+            Key::U32(1),
+            BYTES,
+            3 * PKT_LEN,
+            "three 64-byte packets",
+        ),
+        field_at(
+            "fw_stats",
+            Key::U32(2),
+            PACKETS,
+            1,
+            "slot 2 (not IPv4): the ARP frame",
+        ),
+        field_at("fw_stats", Key::U32(2), BYTES, PKT_LEN, "one 64-byte frame"),
+        field_at(
+            "fw_stats",
+            Key::U32(3),
+            PACKETS,
+            0,
+            "nobody counts into slot 3",
+        ),
+    ],
+};
+
+/// `struct tc_config { enabled, udp_action, tcp_action, pad }`.
+const TC_CONFIG: [u8; 16] = u32_u32_u64(1, TC_ACT_SHOT, TC_ACT_PIPE as u64);
+
+/// bpf/tc_pair: a tc classifier (classify.c) and its per-class actions (actions.c), sharing
+/// the configuration array `tc_config` (written from user space), the prog array `tc_jmp` for
+/// the tail calls (filled from user space) and the counters `tc_hits`.
+pub const TC_PAIR: Scenario = Scenario {
+    name: "tc_pair",
+    objects: &["tc_pair/classify", "tc_pair/actions"],
+    progs: &["tc_classify", "tc_tcp", "tc_udp"],
+    maps: &["tc_config", "tc_hits", "tc_jmp"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[
+        Setup::Update {
+            map: "tc_config",
+            key: &[0; 4],
+            value: &TC_CONFIG,
+        },
+        Setup::ProgArray {
+            map: "tc_jmp",
+            key: 1,
+            prog: "tc_udp",
+        },
+        Setup::ProgArray {
+            map: "tc_jmp",
+            key: 2,
+            prog: "tc_tcp",
+        },
+    ],
+    runs: &[
+        frame_run(
+            "tc_classify",
+            UDP_FRAME,
+            2,
+            TC_ACT_SHOT,
+            "UDP: classify.c tail-calls tc_jmp[1] = actions.c's tc_udp, which returns the \
+             configured udp_action (TC_ACT_SHOT)",
+        ),
+        frame_run(
+            "tc_classify",
+            Frame {
+                proto: IPPROTO_TCP,
+                ..UDP_FRAME
+            },
+            1,
+            TC_ACT_PIPE,
+            "TCP: tc_jmp[2] = tc_tcp returns the configured tcp_action (TC_ACT_PIPE)",
+        ),
+        frame_run(
+            "tc_classify",
+            Frame {
+                ethertype: ETH_P_ARP,
+                ..UDP_FRAME
+            },
+            1,
+            TC_ACT_OK,
+            "other: tc_jmp[0] is empty, classify.c falls through to TC_ACT_OK",
+        ),
+        packet_run(
+            "tc_tcp",
+            1,
+            TC_ACT_PIPE,
+            "tc_tcp run directly reads the same configuration",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "tc_hits",
+            0,
+            1,
+            "classify.c counted one packet of class other",
+        ),
+        u64_at("tc_hits", 1, 2, "classify.c counted two UDP packets"),
+        u64_at("tc_hits", 2, 1, "classify.c counted one TCP packet"),
+        u64_at(
+            "tc_hits",
+            3,
+            2 * PKT_LEN,
+            "actions.c's tc_tcp added skb->len twice (tail call, direct run)",
+        ),
+    ],
+};
+
+const SYS_EXIT_GROUP: u64 = 231;
+const LAST_ID: (usize, &str) = (0, "last_id");
+const ENTERS: (usize, &str) = (1, "enters");
+const EXITS: (usize, &str) = (2, "exits");
+const RET_SUM: (usize, &str) = (3, "ret_sum");
+
+/// bpf/trace: two raw tracepoint programs (syscall entry in enter.c, exit in exit.c) sharing
+/// the per-process state hash `pid_states` and the ring buffer `events`.
+pub const TRACE: Scenario = Scenario {
+    name: "trace",
+    objects: &["trace/enter", "trace/exit"],
+    progs: &["trace_enter", "trace_exit"],
+    maps: &["events", "pid_states"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        raw_tp_run(
+            "trace_exit",
+            &[0, 7],
+            1,
+            "no state for this process yet: exit.c returns 1",
+        ),
+        raw_tp_run(
+            "trace_enter",
+            &[0, 0],
+            0,
+            "enter.c creates the state (last_id 0)",
+        ),
+        raw_tp_run(
+            "trace_exit",
+            &[0, 5],
+            0,
+            "exit.c finds enter.c's state, emits (0 << 32) | 5",
+        ),
+        raw_tp_run(
+            "trace_enter",
+            &[0, SYS_EXIT_GROUP],
+            0,
+            "exit_group: enter.c deletes the state",
+        ),
+        raw_tp_run(
+            "trace_exit",
+            &[0, 9],
+            1,
+            "the state is gone: exit.c returns 1, emits nothing",
+        ),
+        Run {
+            prog: "trace_enter",
+            input: RunInput::RawTp(&[0, 1]),
+            times: 2,
+            ret: 0,
+            why: "enter.c creates a fresh state, then counts the second entry",
+        },
+        raw_tp_run("trace_exit", &[0, 3], 0, "exit.c emits (1 << 32) | 3"),
+    ],
+    checks: &[
+        field_at(
+            "pid_states",
+            Key::ProcessId,
+            LAST_ID,
+            1,
+            "the last entry was id 1",
+        ),
+        field_at(
+            "pid_states",
+            Key::ProcessId,
+            ENTERS,
+            2,
+            "two entries since the state was recreated",
+        ),
+        field_at(
+            "pid_states",
+            Key::ProcessId,
+            EXITS,
+            1,
+            "one exit since then",
+        ),
+        field_at(
+            "pid_states",
+            Key::ProcessId,
+            RET_SUM,
+            3,
+            "its return value 3",
+        ),
+        Check {
+            probe: Probe::Ringbuf { map: "events" },
+            expect: Expect::Records(&[5, (1 << 32) | 3]),
+            why: "exit.c emitted one event per exit that found enter.c's state",
+        },
+    ],
+};
+
+/// `struct flow { saddr = 1, daddr = 2 }`, the key both typedef_keys programs use.
+const FLOW_1_2: [u8; 8] = [1, 0, 0, 0, 2, 0, 0, 0];
+
+/// bpf/typedef_keys: one map whose key and value types are spelled through different typedefs
+/// in the two files (`u32` as in vmlinux.h, `__u32` as in linux/types.h).
+pub const TYPEDEF_KEYS: Scenario = Scenario {
+    name: "typedef_keys",
+    objects: &["typedef_keys/vmlinux_style", "typedef_keys/uapi_style"],
+    progs: &["xdp_uapi", "xdp_vm"],
+    maps: &["flows"],
+    libbpf: Applies::No(
+        "both files define `flows` strongly (no SHARED macro): libbpf's linker refuses two \
+         strong definitions",
+    ),
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_uapi",
+            1,
+            XDP_DROP,
+            "uapi_style.c finds no flow {1, 2} yet",
+        ),
+        packet_run(
+            "xdp_vm",
+            1,
+            XDP_PASS,
+            "vmlinux_style.c sets flows[{1, 2}] = 1",
+        ),
+        packet_run(
+            "xdp_uapi",
+            2,
+            XDP_PASS,
+            "uapi_style.c finds vmlinux_style.c's entry in the one map and adds 1",
+        ),
+    ],
+    checks: &[field_at(
+        "flows",
+        Key::Bytes(&FLOW_1_2),
+        (0, "value"),
+        3,
+        "1 from xdp_vm, plus 1 for each of the two later xdp_uapi runs",
+    )],
+};
+
+/// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
+/// scenario of [`ALL`]; the comparison harness checks that).
+pub const NOT_COMPARED: &[(&str, &str)] = &[
+    ("conflict_endian", CONFLICT),
+    ("conflict_func", CONFLICT),
+    ("conflict_key_type", CONFLICT),
+    ("conflict_license", CONFLICT),
+    ("conflict_map_type", CONFLICT),
+    ("conflict_max_entries", CONFLICT),
+    ("conflict_pinning", CONFLICT),
+    ("conflict_values", CONFLICT),
+    (
+        "loader_adjust",
+        "definitions that differ on purpose (ring buffer sizes, perf event array entries, devmap \
+         flags) which only the loader tolerates as kernel adjustments; linking them is a \
+         conflict (tests/load.rs)",
+    ),
+    (
+        "loader_badname",
+        "names the loader must refuse (tests/load.rs)",
+    ),
+    (
+        "loader_byname",
+        "one object, nothing shared between files (tests/load.rs checks where its pin goes)",
+    ),
+    (
+        "loader_mismatch",
+        "conflicts with seed's `counters` on purpose (tests/load.rs)",
+    ),
+    (
+        "loader_reject",
+        "rejected by the verifier on purpose (tests/load.rs)",
+    ),
+];
+
+const CONFLICT: &str =
+    "conflicting definitions on purpose: linking must fail (tests/link_errors.rs)";
+
 /// The scenarios whose linked object must load and behave.
 pub const ALL: &[&Scenario] = &[
     &SEED,
@@ -514,4 +1133,9 @@ pub const ALL: &[&Scenario] = &[
     &MANY,
     &INIT,
     &CORE,
+    &LOADER_SHARE,
+    &FIREWALL,
+    &TC_PAIR,
+    &TRACE,
+    &TYPEDEF_KEYS,
 ];
