@@ -39,6 +39,7 @@ pub fn finish(
     inputs: &[Input<'_>],
     mut btf: Btf,
     appended: &[Option<Appended>],
+    exts: Vec<Option<BtfExt>>,
     eq: &Equivalence,
     layout: &Layout,
     symbols: &Symbols,
@@ -107,7 +108,7 @@ pub fn finish(
         for (k, s) in input.symbols.iter().enumerate() {
             if let SymPlace::Section(sec) = s.place {
                 if !s.is_section() {
-                    sym_at.entry((sec.0, s.name)).or_insert(k);
+                    sym_at.entry((sec.0, s.name.as_str())).or_insert(k);
                 }
             }
         }
@@ -235,7 +236,9 @@ pub fn finish(
         }
     }
 
-    // New DATASECs, in output-section order then extern sections.
+    // New DATASECs, in output-section order then extern sections (room made once: the type
+    // table can be large and must not double for a handful of pushes).
+    btf.types.reserve_exact(secs.len());
     for (key, (name, mut vars)) in secs {
         vars.sort_by_key(|v| v.offset);
         // Overlapping entries (two names for one `license` string) are not valid BTF: the
@@ -258,17 +261,13 @@ pub fn finish(
 
     // `.BTF.ext`: records moved to their output sections.
     let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
-    for (i, input) in inputs.iter().enumerate() {
-        let (Some(app), Some(raw_ext), Some(raw_btf)) = (appended[i], input.btf_ext, input.btf)
-        else {
-            continue;
-        };
-        let ext = BtfExt::parse(raw_ext, raw_btf, app.base, &mut btf)
-            .map_err(|e| e.in_file(&input.name))?;
+    for (i, ext) in exts.into_iter().enumerate() {
+        let Some(ext) = ext else { continue };
+        let input = &inputs[i];
         for sec in ext.sections {
-            let name = btf.str(sec.name).to_string();
+            let name = btf.str(sec.name);
             let Some((out_id, piece)) = input
-                .section_by_name(&name)
+                .section_by_name(name)
                 .and_then(|s| layout.placed(i, s))
             else {
                 continue;

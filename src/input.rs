@@ -66,7 +66,7 @@ pub struct Reloc {
 /// One section of an input object.
 #[derive(Clone, Debug)]
 pub struct Section<'d> {
-    pub name: &'d str,
+    pub name: String,
     pub kind: SecKind,
     pub sh_type: u32,
     pub flags: u64,
@@ -90,8 +90,8 @@ pub enum SymPlace {
 
 /// One symbol of an input object.
 #[derive(Clone, Debug)]
-pub struct Symbol<'d> {
-    pub name: &'d str,
+pub struct Symbol {
+    pub name: String,
     pub place: SymPlace,
     pub value: u64,
     pub size: u64,
@@ -103,7 +103,7 @@ pub struct Symbol<'d> {
     pub other: u8,
 }
 
-impl Symbol<'_> {
+impl Symbol {
     pub fn is_local(&self) -> bool {
         self.bind == elf::STB_LOCAL.0
     }
@@ -130,7 +130,7 @@ pub struct Input<'d> {
     /// Indexed by `SecIdx` (index 0 is the null section).
     pub sections: Vec<Section<'d>>,
     /// Indexed by `SymIdx` (index 0 is the null symbol).
-    pub symbols: Vec<Symbol<'d>>,
+    pub symbols: Vec<Symbol>,
     pub btf: Option<&'d [u8]>,
     pub btf_ext: Option<&'d [u8]>,
 }
@@ -138,6 +138,32 @@ pub struct Input<'d> {
 impl<'d> Input<'d> {
     pub fn section(&self, idx: SecIdx) -> &Section<'d> {
         &self.sections[idx.0]
+    }
+
+    /// The same object without its bytes (section contents, `.BTF`, `.BTF.ext`): what the
+    /// stages after the streaming one need. Lets the file's buffer be freed.
+    pub fn detach(self) -> Input<'static> {
+        Input {
+            name: self.name,
+            endian: self.endian,
+            sections: self
+                .sections
+                .into_iter()
+                .map(|s| Section {
+                    name: s.name,
+                    kind: s.kind,
+                    sh_type: s.sh_type,
+                    flags: s.flags,
+                    align: s.align,
+                    size: s.size,
+                    data: &[],
+                    relocs: s.relocs,
+                })
+                .collect(),
+            symbols: self.symbols,
+            btf: None,
+            btf_ext: None,
+        }
     }
 
     /// Index of the first section with this name.
@@ -275,7 +301,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             ));
         }
         sections.push(Section {
-            name: sec_name,
+            name: sec_name.to_string(),
             kind,
             sh_type,
             flags,
@@ -339,7 +365,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             }
         }
         symbols.push(Symbol {
-            name: sym_name,
+            name: sym_name.to_string(),
             place,
             value,
             size,
@@ -372,7 +398,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             continue;
         }
         let target = sh.sh_info(endian) as usize;
-        let rel_name = sections[i].name;
+        let rel_name = sections[i].name.clone();
         let Some(tsec) = sections.get(target) else {
             return Err(bad(
                 name,
@@ -395,7 +421,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             .data_as_array(endian, data)
             .map_err(|_| bad(name, format!("relocation section {rel_name}: truncated")))?;
         let tsize = tsec.size;
-        let tname = tsec.name;
+        let tname = tsec.name.clone();
         let is_nobits = tsec.sh_type == elf::SHT_NOBITS.0;
         let mut relocs = Vec::with_capacity(rels.len());
         for (n, r) in rels.iter().enumerate() {
@@ -485,62 +511,20 @@ fn machine_name(m: u16) -> &'static str {
     }
 }
 
-/// Object files read for linking: one buffer holding every file, one range per file.
-pub struct ObjectFiles {
-    buf: Vec<u8>,
-    ranges: Vec<std::ops::Range<usize>>,
-}
-
-impl ObjectFiles {
-    /// The bytes of file `i`.
-    pub fn get(&self, i: usize) -> &[u8] {
-        self.ranges.get(i).map_or(&[][..], |r| &self.buf[r.clone()])
-    }
-}
-
-/// Read object files for linking, leaving out the bytes the linker never looks at.
+/// Read an object file for linking, leaving out the bytes the linker never looks at.
 ///
-/// All files go into one zero-initialised buffer, each at a page-aligned place, with the file's
-/// own layout. Only the ELF header, the section header table and the sections the linker reads
-/// are filled in: `.debug_*` sections (and their relocations) — most of a `clang -g` object —
-/// are never read, and the pages they would occupy stay the allocator's untouched zero pages,
-/// which cost no memory. Anything unexpected (not ELF64, a table outside the file, ...) reads
-/// the whole file, so that `parse` reports the real problem.
-pub fn read_objects(
-    paths: &[std::path::PathBuf],
-) -> std::result::Result<ObjectFiles, (std::path::PathBuf, std::io::Error)> {
-    const PAGE: usize = 4096;
-    let mut files = Vec::with_capacity(paths.len());
-    let mut total = 0usize;
-    for p in paths {
-        let f = std::fs::File::open(p).map_err(|e| (p.clone(), e))?;
-        let len = f.metadata().map_err(|e| (p.clone(), e))?.len();
-        let len = usize::try_from(len).map_err(|_| {
-            (
-                p.clone(),
-                std::io::Error::new(std::io::ErrorKind::InvalidData, "file too large"),
-            )
-        })?;
-        let start = total;
-        total = total
-            .checked_add(len)
-            .and_then(|t| t.checked_next_multiple_of(PAGE))
-            .ok_or_else(|| {
-                (
-                    p.clone(),
-                    std::io::Error::new(std::io::ErrorKind::InvalidData, "inputs too large"),
-                )
-            })?;
-        files.push((f, start..start + len));
-    }
-    let mut buf = vec![0u8; total];
-    for ((f, r), p) in files.iter().zip(paths) {
-        fill_sparse(f, &mut buf[r.clone()]).map_err(|e| (p.clone(), e))?;
-    }
-    Ok(ObjectFiles {
-        buf,
-        ranges: files.into_iter().map(|(_, r)| r).collect(),
-    })
+/// The buffer has the file's size and layout, but only the ELF header, the section header
+/// table and the sections the linker reads are filled in: `.debug_*` sections (and their
+/// relocations) — most of a `clang -g` object — are left zero and never read. Anything
+/// unexpected (not ELF64, a table outside the file, ...) reads the whole file, so that `parse`
+/// reports the real problem.
+pub fn read_object(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len())
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "file too large"))?;
+    let mut buf = vec![0u8; len];
+    fill_sparse(&file, &mut buf)?;
+    Ok(buf)
 }
 
 /// Fill `dst` (the file's size) with the parts of `file` the linker reads.

@@ -186,7 +186,7 @@ pub fn inspect_bytes(name: &str, data: &[u8]) -> Result<ObjectInfo> {
                     section: sec.name.to_string(),
                     instructions: sym.size / 8,
                     binding: binding(sym.bind),
-                    source: source_of(sec.name, sym.value),
+                    source: source_of(&sec.name, sym.value),
                 };
                 if sec.name == ".text" {
                     functions.push(p);
@@ -265,10 +265,10 @@ pub fn inspect_bytes(name: &str, data: &[u8]) -> Result<ObjectInfo> {
 
 /// Describe the objects at `paths`.
 pub fn inspect_files(paths: &[std::path::PathBuf]) -> Result<InspectReport> {
-    let files = crate::link::read_files(paths)?;
     let mut objects = Vec::with_capacity(paths.len());
-    for (i, p) in paths.iter().enumerate() {
-        objects.push(inspect_bytes(&p.display().to_string(), files.get(i))?);
+    for p in paths {
+        let data = crate::link::read_file(p)?;
+        objects.push(inspect_bytes(&p.display().to_string(), &data)?);
     }
     Ok(InspectReport { objects })
 }

@@ -69,27 +69,43 @@ fn license_text(data: &[u8]) -> &[u8] {
     &data[..end]
 }
 
-/// Plan the output sections.
-pub fn plan(inputs: &[Input<'_>], maps: &MapPlan) -> Result<Layout> {
-    let mut sections: Vec<OutSection> = Vec::new();
-    let mut by_name: HashMap<&str, OutSecId> = HashMap::new();
-    let mut first_of: Vec<usize> = Vec::new(); // input that created each output section
-    let mut place = Vec::with_capacity(inputs.len());
-    let mut maps_out = None;
+/// Builds the layout one input at a time (inputs are streamed: each one's bytes are copied
+/// here, then freed).
+#[derive(Default)]
+pub struct LayoutBuilder {
+    sections: Vec<OutSection>,
+    by_name: HashMap<String, OutSecId>,
+    /// Input that created each output section (for messages).
+    first_of: Vec<usize>,
+    place: Vec<Vec<Option<(OutSecId, u64)>>>,
+    maps_out: Option<OutSecId>,
+    /// Per input: the bytes of its `.maps` section (the kept definitions are copied from it).
+    maps_bytes: Vec<Vec<u8>>,
+    /// Input names, for messages.
+    names: Vec<String>,
+}
 
-    for (i, input) in inputs.iter().enumerate() {
+impl LayoutBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append the kept sections of the next input.
+    pub fn add(&mut self, input: &Input<'_>) -> Result<()> {
+        let i = self.place.len();
         let mut here = vec![None; input.sections.len()];
+        let mut maps_bytes = Vec::new();
         for (s, sec) in input.sections.iter().enumerate() {
             if !is_kept(sec.kind) {
                 continue;
             }
-            let id = match by_name.get(sec.name) {
+            let id = match self.by_name.get(sec.name.as_str()) {
                 Some(&id) => id,
                 None => {
-                    let id = OutSecId(sections.len());
-                    by_name.insert(sec.name, id);
-                    sections.push(OutSection {
-                        name: sec.name.to_string(),
+                    let id = OutSecId(self.sections.len());
+                    self.by_name.insert(sec.name.clone(), id);
+                    self.sections.push(OutSection {
+                        name: sec.name.clone(),
                         kind: sec.kind,
                         sh_type: sec.sh_type,
                         flags: sec.flags,
@@ -98,18 +114,19 @@ pub fn plan(inputs: &[Input<'_>], maps: &MapPlan) -> Result<Layout> {
                         data: Vec::new(),
                         relocs: Vec::new(),
                     });
-                    first_of.push(i);
+                    self.first_of.push(i);
                     if sec.kind == SecKind::Maps {
-                        maps_out = Some(id);
+                        self.maps_out = Some(id);
                     }
                     id
                 }
             };
-            let out = &mut sections[id.0];
-            let first = first_of[id.0];
+            let out = &mut self.sections[id.0];
+            let first = self.first_of[id.0];
             match sec.kind {
                 SecKind::Maps => {
-                    // Rebuilt below from the map plan.
+                    // Rebuilt in `finish` from the map plan.
+                    maps_bytes = sec.data.to_vec();
                     here[s] = Some((id, 0));
                 }
                 SecKind::License | SecKind::Version => {
@@ -131,8 +148,8 @@ pub fn plan(inputs: &[Input<'_>], maps: &MapPlan) -> Result<Layout> {
                                 }
                             };
                             return Err(Error::SectionConflict {
-                                section: sec.name.to_string(),
-                                file_a: inputs[first].name.clone(),
+                                section: sec.name.clone(),
+                                file_a: self.names[first].clone(),
                                 value_a: show(a),
                                 file_b: input.name.clone(),
                                 value_b: show(b),
@@ -147,7 +164,7 @@ pub fn plan(inputs: &[Input<'_>], maps: &MapPlan) -> Result<Layout> {
                             file: input.name.clone(),
                             reason: format!(
                                 "section {} is {:?} here but {:?} in {}",
-                                sec.name, sec.kind, out.kind, inputs[first].name
+                                sec.name, sec.kind, out.kind, self.names[first]
                             ),
                         });
                     }
@@ -178,35 +195,44 @@ pub fn plan(inputs: &[Input<'_>], maps: &MapPlan) -> Result<Layout> {
                 }
             }
         }
-        place.push(here);
+        self.place.push(here);
+        self.maps_bytes.push(maps_bytes);
+        self.names.push(input.name.clone());
+        Ok(())
     }
 
-    if let Some(id) = maps_out {
-        let out = &mut sections[id.0];
-        out.size = maps.section_size;
-        out.data = vec![0; maps.section_size as usize];
-        out.align = out.align.max(8);
-        for m in maps.maps.iter().filter(|m| !m.is_extern) {
-            let def = m.survivor();
-            let input = &inputs[def.input];
-            if let Some(sec) = maps.maps_section[def.input] {
-                let src = input.section(sec).data;
-                let len = def.fields.struct_size.min(def.size).min(m.out_size);
+    /// Give back the growth slack of the section buffers (called once all inputs are in).
+    pub fn shrink_to_fit(&mut self) {
+        for s in &mut self.sections {
+            s.data.shrink_to_fit();
+        }
+        self.place.shrink_to_fit();
+    }
+
+    /// The layout, with `.maps` rebuilt from the map plan.
+    pub fn finish(mut self, maps: &MapPlan) -> Layout {
+        if let Some(id) = self.maps_out {
+            let out = &mut self.sections[id.0];
+            out.size = maps.section_size;
+            out.data = vec![0; maps.section_size as usize];
+            out.align = out.align.max(8);
+            for m in maps.maps.iter().filter(|m| !m.is_extern) {
+                let def = m.survivor();
+                let src = &self.maps_bytes[def.input];
+                let len = def.fields.struct_size.min(def.size).min(m.out_size) as usize;
                 let from = def.offset as usize;
-                if let (Some(bytes), Some(dst)) = (
-                    src.get(from..from + len as usize),
-                    out.data
-                        .get_mut(m.out_offset as usize..(m.out_offset + len) as usize),
-                ) {
+                let to = m.out_offset as usize;
+                if let (Some(bytes), Some(dst)) =
+                    (src.get(from..from + len), out.data.get_mut(to..to + len))
+                {
                     dst.copy_from_slice(bytes);
                 }
             }
         }
+        Layout {
+            sections: self.sections,
+            place: self.place,
+            maps: self.maps_out,
+        }
     }
-
-    Ok(Layout {
-        sections,
-        place,
-        maps: maps_out,
-    })
 }

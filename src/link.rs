@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::btf::ext::BtfExt;
 use crate::btf::{Appended, Btf};
 use crate::error::{Error, Result};
 use crate::input::{self, Input, SecKind};
@@ -75,7 +76,12 @@ struct Linked {
 
 /// Link objects given as (name for messages, bytes). Returns the ELF bytes and a report.
 pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> {
-    let l = plan(objects)?;
+    let l = plan(
+        objects.len(),
+        objects
+            .iter()
+            .map(|(name, data)| Ok((name.clone(), Bytes::Borrowed(data)))),
+    )?;
     let bytes = write::elf_bytes(
         l.endian,
         &l.layout,
@@ -86,49 +92,86 @@ pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> 
     Ok((bytes, l.report))
 }
 
-/// Run every stage but the writer.
-fn plan(objects: &[(String, &[u8])]) -> Result<Linked> {
-    if objects.is_empty() {
-        return Err(Error::Usage("no input objects".into()));
-    }
-    let inputs: Vec<Input<'_>> = objects
-        .iter()
-        .map(|(name, data)| input::parse(name, data))
-        .collect::<Result<_>>()?;
-    let endian = inputs[0].endian;
-    for inp in &inputs[1..] {
-        if inp.endian != endian {
-            let n = |e| match e {
-                object::Endianness::Little => "little-endian",
-                object::Endianness::Big => "big-endian",
-            };
-            return Err(Error::MixedEndian {
-                file: inp.name.clone(),
-                found: n(inp.endian),
-                first_file: inputs[0].name.clone(),
-                expected: n(endian),
-            });
+/// An input's bytes: borrowed from the caller, or read from a file (and freed once used).
+enum Bytes<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Bytes<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Borrowed(b) => b,
+            Bytes::Owned(v) => v,
         }
     }
+}
 
+fn endian_name(e: object::Endianness) -> &'static str {
+    match e {
+        object::Endianness::Little => "little-endian",
+        object::Endianness::Big => "big-endian",
+    }
+}
+
+/// Run every stage but the writer. Inputs are streamed: each one is parsed, its BTF appended,
+/// its `.BTF.ext` parsed and its sections copied into the layout, and then its bytes are freed;
+/// the later stages work on what was kept (symbols, relocations, section headers).
+fn plan<'a>(
+    count: usize,
+    objects: impl Iterator<Item = Result<(String, Bytes<'a>)>>,
+) -> Result<Linked> {
+    if count == 0 {
+        return Err(Error::Usage("no input objects".into()));
+    }
+    let mut inputs: Vec<Input<'static>> = Vec::with_capacity(count);
     let mut btf = Btf::new();
-    let mut appended: Vec<Option<Appended>> = Vec::with_capacity(inputs.len());
-    for inp in &inputs {
-        appended.push(match inp.btf {
+    let mut appended: Vec<Option<Appended>> = Vec::with_capacity(count);
+    let mut exts: Vec<Option<BtfExt>> = Vec::with_capacity(count);
+    let mut builder = layout::LayoutBuilder::new();
+    for object in objects {
+        let (name, bytes) = object?;
+        let inp = input::parse(&name, bytes.as_slice())?;
+        if let Some(first) = inputs.first() {
+            if inp.endian != first.endian {
+                return Err(Error::MixedEndian {
+                    file: inp.name.clone(),
+                    found: endian_name(inp.endian),
+                    first_file: first.name.clone(),
+                    expected: endian_name(first.endian),
+                });
+            }
+        }
+        let app = match inp.btf {
             Some(raw) => Some(btf.append(raw).map_err(|e| e.in_file(&inp.name))?),
             None => None,
-        });
+        };
+        let ext = match (app, inp.btf_ext, inp.btf) {
+            (Some(app), Some(raw_ext), Some(raw_btf)) => Some(
+                BtfExt::parse(raw_ext, raw_btf, app.base, &mut btf)
+                    .map_err(|e| e.in_file(&inp.name))?,
+            ),
+            _ => None,
+        };
+        builder.add(&inp)?;
+        appended.push(app);
+        exts.push(ext);
+        inputs.push(inp.detach());
     }
+    let endian = inputs[0].endian;
+    // Growth slack of the streamed collections is not needed any more.
+    btf.types.shrink_to_fit();
+    builder.shrink_to_fit();
     let eq = btf.equivalence();
     let map_plan = maps::plan(&inputs, &btf, &appended, &eq)?;
-    let mut lay = layout::plan(&inputs, &map_plan)?;
+    let mut lay = builder.finish(&map_plan);
     let symbols = resolve::resolve(&inputs, &lay, &map_plan)?;
     relocate::relocate(&inputs, &mut lay, &symbols, &map_plan)?;
+    let has_btf = appended.iter().any(Option::is_some);
     let fin = datasec::finish(
-        &inputs, btf, &appended, &eq, &lay, &symbols, &map_plan, endian,
+        &inputs, btf, &appended, exts, &eq, &lay, &symbols, &map_plan, endian,
     )?;
     // Without BTF in any input there is none to write.
-    let has_btf = appended.iter().any(Option::is_some);
     Ok(Linked {
         endian,
         report: report(&inputs, &map_plan),
@@ -179,9 +222,12 @@ fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
     }
 }
 
-/// Read object files (see `input::read_objects`), naming the file in an error.
-pub(crate) fn read_files(paths: &[PathBuf]) -> Result<input::ObjectFiles> {
-    input::read_objects(paths).map_err(|(path, err)| Error::Io { path, err })
+/// Read an object file (see `input::read_object`), naming the file in an error.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    input::read_object(path).map_err(|err| Error::Io {
+        path: path.to_path_buf(),
+        err,
+    })
 }
 
 /// Link the objects at `inputs` into `output` (written atomically; nothing written on error).
@@ -196,17 +242,14 @@ pub fn link_files(inputs: &[PathBuf], output: &Path) -> Result<LinkReport> {
             }
         }
     }
-    let files = read_files(inputs)?;
-    let linked = {
-        let objects: Vec<(String, &[u8])> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.display().to_string(), files.get(i)))
-            .collect();
-        plan(&objects)?
-    };
-    // The inputs are no longer needed: free them before the output is written.
-    drop(files);
+    // Each file is read when its turn comes and freed once used.
+    let linked = plan(
+        inputs.len(),
+        inputs.iter().map(|p| {
+            let bytes = read_file(p)?;
+            Ok((p.display().to_string(), Bytes::Owned(bytes)))
+        }),
+    )?;
     write::atomic_write_with(output, |w| {
         write::elf_to(
             w,

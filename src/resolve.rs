@@ -92,7 +92,13 @@ impl Symbols {
 
 /// Resolve the symbols of all inputs.
 pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<Symbols> {
-    let mut list = vec![OutSymbol {
+    // Every input symbol yields at most one output symbol: reserve once, no regrowth.
+    let total: usize = inputs.iter().map(|i| i.symbols.len()).sum::<usize>()
+        + layout.sections.len()
+        + maps.maps.len()
+        + 1;
+    let mut list = Vec::with_capacity(total);
+    list.push(OutSymbol {
         name: String::new(),
         section: None,
         abs: false,
@@ -101,7 +107,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
         bind: 0,
         typ: 0,
         other: 0,
-    }];
+    });
     // Section symbols first, one per output section.
     let mut section_sym = Vec::with_capacity(layout.sections.len());
     for (s, _) in layout.sections.iter().enumerate() {
@@ -149,7 +155,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                     });
                     globals.len() - 1
                 });
-                by_name.entry(input.symbols[k].name).or_insert(g);
+                by_name.entry(input.symbols[k].name.as_str()).or_insert(g);
                 here.push(Pending::Global(g));
                 continue;
             }
@@ -236,7 +242,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                 here.push(Pending::Ref(SymRef::Dropped));
                 continue;
             }
-            let g = match by_name.get(sym.name) {
+            let g = match by_name.get(sym.name.as_str()) {
                 Some(&g) => g,
                 None => {
                     globals.push(Global {
@@ -248,7 +254,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                         other: sym.other,
                         weak_refs: true,
                     });
-                    by_name.insert(sym.name, globals.len() - 1);
+                    by_name.insert(sym.name.as_str(), globals.len() - 1);
                     globals.len() - 1
                 }
             };
@@ -412,6 +418,7 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
         })
         .collect();
 
+    list.shrink_to_fit();
     Ok(Symbols {
         list,
         num_local,
