@@ -14,6 +14,7 @@ mod libbpf_log;
 mod objects;
 mod pindir;
 mod pins;
+mod prepare;
 
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
@@ -161,7 +162,7 @@ fn load_locked(
     let capture = libbpf_log::Capture::start();
     let mut loaded = objects::load_all(objects, maps_dir, progs_dir, &capture)?;
     if let Err(e) = pins::commit(&mut loaded, progs_dir) {
-        objects::restore_prog_arrays(&loaded.maps);
+        objects::restore_slots(&loaded.maps);
         return Err(e);
     }
     Ok(LoadReport {
