@@ -38,63 +38,92 @@ pub struct InnerInit {
 pub struct Prepared {
     /// The copy to open instead of the file (it has static map definitions), if any.
     pub patched: Option<Vec<u8>>,
-    /// The names of the maps made global in `patched`.
-    pub made_global: Vec<String>,
     /// Every map-in-map `.values` slot of the object.
     pub inner_inits: Vec<InnerInit>,
 }
 
 /// Read `data` (the object `file`) and prepare it for libbpf.
 pub fn prepare(file: &str, data: &[u8]) -> Result<Prepared> {
-    let inp = input::parse(file, data)?;
-    let mut btf = Btf::new();
-    let appended = match inp.btf {
-        Some(raw) => Some(btf.append(raw).map_err(|e| e.in_file(file))?),
-        None => None,
-    };
-    let eq = btf.equivalence();
-    let plan = maps::plan(std::slice::from_ref(&inp), &btf, &[appended], &eq)?;
-
-    let mut out = Prepared::default();
-    for map in &plan.maps {
-        for (&slot, s) in &map.slots {
-            if let SlotKey::Map(inner) = &s.key {
-                out.inner_inits.push(InnerInit {
-                    outer: map.name.clone(),
-                    slot: u32::try_from(slot)
-                        .map_err(|_| bad(file, "`.values` slot beyond 2^32"))?,
-                    inner: inner.clone(),
-                });
+    // First the relocations (so that every `.values` slot names its map's symbol, as the
+    // library's map reader wants), then the definitions, read from that copy.
+    let mut copy = data.to_vec();
+    let retargeted = retarget_relocations(file, data, &mut copy)?;
+    let (inner_inits, statics, patches) = {
+        let inp = input::parse(file, &copy)?;
+        let mut btf = Btf::new();
+        let appended = match inp.btf {
+            Some(raw) => Some(btf.append(raw).map_err(|e| e.in_file(file))?),
+            None => None,
+        };
+        let eq = btf.equivalence();
+        let plan = maps::plan(std::slice::from_ref(&inp), &btf, &[appended], &eq)?;
+        let mut inner_inits = Vec::new();
+        for map in &plan.maps {
+            for (&slot, s) in &map.slots {
+                if let SlotKey::Map(inner) = &s.key {
+                    inner_inits.push(InnerInit {
+                        outer: map.name.clone(),
+                        slot: u32::try_from(slot)
+                            .map_err(|_| bad(file, "`.values` slot beyond 2^32"))?,
+                        inner: inner.clone(),
+                    });
+                }
             }
         }
-    }
-
-    let statics: Vec<(String, TypeId, SymIdx)> = plan
-        .maps
-        .iter()
-        .flat_map(|m| m.defs.iter().map(move |d| (m, d)))
-        .filter(|(_, d)| d.is_static && !d.is_extern)
-        .filter_map(|(m, d)| d.sym.map(|s| (m.name.clone(), d.var, s)))
-        .collect();
-    if statics.is_empty() {
-        return Ok(out);
-    }
-    let (Some(app), Some(raw_btf)) = (appended, inp.btf) else {
-        return Ok(out);
+        let statics: Vec<(String, TypeId, SymIdx)> = plan
+            .maps
+            .iter()
+            .flat_map(|m| m.defs.iter().map(move |d| (m, d)))
+            .filter(|(_, d)| d.is_static && !d.is_extern)
+            .filter_map(|(m, d)| d.sym.map(|s| (m.name.clone(), d.var, s)))
+            .collect();
+        let patches = match (appended, inp.btf) {
+            (Some(app), Some(raw_btf)) if !statics.is_empty() => {
+                static_patches(file, &copy, inp.endian, &btf, app.base, raw_btf, &statics)?
+            }
+            _ => Vec::new(),
+        };
+        (inner_inits, statics, patches)
     };
-    let file_bytes = FileBytes {
-        file,
-        data,
-        endian: inp.endian,
-    };
-    let mut copy = data.to_vec();
+    for (at, bytes) in patches {
+        copy.get_mut(at..at + bytes.len())
+            .ok_or_else(|| bad(file, "patch outside the file"))?
+            .copy_from_slice(&bytes);
+    }
+    Ok(Prepared {
+        patched: (retargeted || !statics.is_empty()).then_some(copy),
+        inner_inits,
+    })
+}
 
-    // BTF: the linkage word of each static VAR.
+/// The bytes to write (file offset, bytes) that make each of `statics` (map name, BTF VAR,
+/// ELF symbol) global: its VAR's linkage word and its symbol's `st_info`.
+fn static_patches(
+    file: &str,
+    data: &[u8],
+    endian: Endianness,
+    btf: &Btf,
+    base: u32,
+    raw_btf: &[u8],
+    statics: &[(String, TypeId, SymIdx)],
+) -> Result<Vec<(usize, Vec<u8>)>> {
+    let file_bytes = FileBytes { file, data, endian };
+    let big = endian == Endianness::Big;
+    let word = |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+        .to_vec()
+    };
+    let mut out = Vec::new();
+
+    // BTF: the linkage word (the u32 after the VAR's header) of each static VAR.
     let btf_at = file_bytes.section_offset(".BTF")?;
-    let big = inp.endian == Endianness::Big;
     let offsets = type_offsets(raw_btf, big).ok_or_else(|| bad(file, "cannot walk .BTF types"))?;
-    for (name, var, _) in &statics {
-        let raw_id = var.0.saturating_sub(app.base) as usize;
+    for (name, var, _) in statics {
+        let raw_id = var.0.saturating_sub(base) as usize;
         let (Some(&at), Ok(BtfType::Var { linkage, .. })) = (offsets.get(raw_id), btf.get(*var))
         else {
             return Err(bad(
@@ -102,49 +131,65 @@ pub fn prepare(file: &str, data: &[u8]) -> Result<Prepared> {
                 format!("map `{name}`: its BTF VAR is not where expected"),
             ));
         };
-        let word = btf_at + at + 12;
-        if *linkage != VAR_STATIC || get_u32(&copy, word, big) != Some(VAR_STATIC) {
+        let at = btf_at + at + 12;
+        if *linkage != VAR_STATIC || get_u32(data, at, big) != Some(VAR_STATIC) {
             return Err(bad(
                 file,
                 format!("map `{name}`: its BTF VAR linkage is not static"),
             ));
         }
-        put_u32(&mut copy, word, VAR_GLOBAL, big)
-            .ok_or_else(|| bad(file, format!("map `{name}`: BTF VAR outside the file")))?;
+        out.push((at, word(VAR_GLOBAL)));
     }
 
-    // ELF: the symbol binding of each static map definition.
+    // ELF: the binding (high nibble of st_info) of each static map definition's symbol.
     let symtab_at = file_bytes.symtab_offset()?;
-    for (name, _, sym) in &statics {
+    for (name, _, sym) in statics {
         let at = sym
             .0
             .checked_mul(SYM_SIZE)
             .and_then(|o| o.checked_add(symtab_at + 4))
             .ok_or_else(|| bad(file, format!("map `{name}`: symbol outside the file")))?;
-        let info = copy
-            .get_mut(at)
+        let info = *data
+            .get(at)
             .ok_or_else(|| bad(file, format!("map `{name}`: symbol outside the file")))?;
-        if *info >> 4 != elf::STB_LOCAL.0 {
+        if info >> 4 != elf::STB_LOCAL.0 {
             return Err(bad(file, format!("map `{name}`: its symbol is not local")));
         }
-        *info = (elf::STB_GLOBAL.0 << 4) | (*info & 0xf);
+        out.push((at, vec![(elf::STB_GLOBAL.0 << 4) | (info & 0xf)]));
     }
+    Ok(out)
+}
 
-    // Relocations through the `.maps` section symbol: to the map's own symbol.
-    let maps_sec = plan.maps_section.first().copied().flatten();
-    let map_at = |offset: u64| -> Option<SymIdx> {
-        plan.maps
-            .iter()
-            .flat_map(|m| &m.defs)
-            .filter(|d| !d.is_extern && d.offset == offset)
-            .find_map(|d| d.sym)
+/// In `copy` (of `data`): make each relocation against the `.maps` section symbol plus an
+/// addend (an `ld_imm64` in code, a `.values` slot in `.maps`) name the symbol of the map
+/// definition at that offset instead, addend 0. True when one was changed.
+fn retarget_relocations(file: &str, data: &[u8], copy: &mut [u8]) -> Result<bool> {
+    let inp = input::parse(file, data)?;
+    let Some(maps_sec) = inp.section_by_name(".maps") else {
+        return Ok(false);
     };
+    let big = inp.endian == Endianness::Big;
+    let file_bytes = FileBytes {
+        file,
+        data,
+        endian: inp.endian,
+    };
+    // Map definitions: named OBJECT symbols in `.maps`, by offset.
+    let map_at = |offset: u64| -> Option<usize> {
+        inp.symbols.iter().position(|s| {
+            s.place == SymPlace::Section(maps_sec)
+                && s.typ == elf::STT_OBJECT.0
+                && !s.name.is_empty()
+                && s.value == offset
+        })
+    };
+    let mut changed = false;
     for rel in file_bytes.rel_sections()? {
         let target_kind = inp.sections.get(rel.target).map(|s| s.kind);
         for n in 0..rel.count {
             let entry = rel.offset + n * 16;
             let (Some(r_offset), Some(r_info)) =
-                (get_u64(&copy, entry, big), get_u64(&copy, entry + 8, big))
+                (get_u64(data, entry, big), get_u64(data, entry + 8, big))
             else {
                 return Err(bad(file, "relocation outside the file"));
             };
@@ -153,43 +198,43 @@ pub fn prepare(file: &str, data: &[u8]) -> Result<Prepared> {
             let Some(s) = inp.symbols.get(sym) else {
                 continue;
             };
-            if !s.is_section() || maps_sec.map(SymPlace::Section) != Some(s.place) {
+            if !s.is_section() || s.place != SymPlace::Section(maps_sec) {
                 continue;
             }
-            let r_offset = usize::try_from(r_offset).unwrap_or(usize::MAX);
-            // Where the addend is: the ld_imm64 immediate, or the 8 bytes of a `.values` slot.
-            let addend_at = match (target_kind, r_type) {
-                (Some(SecKind::Code), reloc::R64_64) => rel.target_offset.checked_add(r_offset),
-                (Some(SecKind::Maps), reloc::ABS64) => rel.target_offset.checked_add(r_offset),
+            let Some(at) = usize::try_from(r_offset)
+                .ok()
+                .and_then(|o| rel.target_offset.checked_add(o))
+            else {
+                continue;
+            };
+            // The addend: the ld_imm64 immediate, or the 8 bytes of a `.values` slot.
+            let (addend, code) = match (target_kind, r_type) {
+                (Some(SecKind::Code), reloc::R64_64) => (
+                    get_u32(data, at + 4, big)
+                        .and_then(|imm| u64::try_from(i64::from(imm as i32)).ok()),
+                    true,
+                ),
+                (Some(SecKind::Maps), reloc::ABS64) => (get_u64(data, at, big), false),
                 _ => continue,
             };
-            let addend = match (target_kind, addend_at) {
-                (Some(SecKind::Code), Some(at)) => get_u32(&copy, at + 4, big)
-                    .map(|imm| i64::from(imm as i32))
-                    .and_then(|imm| u64::try_from(imm).ok()),
-                (_, Some(at)) => get_u64(&copy, at, big),
-                _ => None,
-            };
-            let Some(addend) = addend else {
-                return Err(bad(file, "relocation addend outside the file"));
-            };
-            let Some(target) = s.value.checked_add(addend).and_then(map_at) else {
+            let Some(target) = addend.and_then(|a| s.value.checked_add(a)).and_then(map_at) else {
                 continue;
             };
-            let info = ((target.0 as u64) << 32) | u64::from(r_type);
-            put_u64(&mut copy, entry + 8, info, big);
-            if let Some(at) = addend_at {
-                match target_kind {
-                    Some(SecKind::Code) => put_u32(&mut copy, at + 4, 0, big),
-                    _ => put_u64(&mut copy, at, 0, big),
-                };
+            let info = ((target as u64) << 32) | u64::from(r_type);
+            let done = put_u64(copy, entry + 8, info, big).and_then(|()| {
+                if code {
+                    put_u32(copy, at + 4, 0, big)
+                } else {
+                    put_u64(copy, at, 0, big)
+                }
+            });
+            if done.is_none() {
+                return Err(bad(file, "relocation outside the file"));
             }
+            changed = true;
         }
     }
-
-    out.made_global = statics.into_iter().map(|(n, _, _)| n).collect();
-    out.patched = Some(copy);
-    Ok(out)
+    Ok(changed)
 }
 
 /// The name libbpf gives an object opened from `path`: its file name up to the first `.`
@@ -211,10 +256,7 @@ const SYM_SIZE: usize = 24;
 fn bad(file: &str, reason: impl Into<String>) -> Error {
     Error::BadObject {
         file: file.to_string(),
-        reason: format!(
-            "preparing its static map definitions for libbpf: {}",
-            reason.into()
-        ),
+        reason: format!("reading its map definitions for libbpf: {}", reason.into()),
     }
 }
 
