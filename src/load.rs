@@ -6,7 +6,9 @@
 //! `pinning` attribute says (libbpf's own pinning is switched off so that nothing is pinned
 //! before every object loaded); global-data maps are per object and never pinned; a pinned map
 //! is reused only when type, key/value size, max_entries, flags and map_extra match, allowing
-//! for the adjustments in [`compat`].
+//! for the adjustments in [`compat`]. Objects with `static` map definitions are opened from a copy
+//! in which they are global, and map-in-map `.values` initialisers are written into reused outer
+//! maps by bpfmerge (libbpf does it only for maps it creates); see `prepare`.
 
 pub mod compat;
 mod ffi;
@@ -14,6 +16,7 @@ mod libbpf_log;
 mod objects;
 mod pindir;
 mod pins;
+mod prepare;
 
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
@@ -161,7 +164,7 @@ fn load_locked(
     let capture = libbpf_log::Capture::start();
     let mut loaded = objects::load_all(objects, maps_dir, progs_dir, &capture)?;
     if let Err(e) = pins::commit(&mut loaded, progs_dir) {
-        objects::restore_prog_arrays(&loaded.maps);
+        objects::restore_slots(&loaded.maps);
         return Err(e);
     }
     Ok(LoadReport {

@@ -690,3 +690,183 @@ fn failed_load_restores_prog_array_slots_filled_from_values() {
     load_ok(&dir.path, &["loader_reject/fill_slot.o"]);
     assert_eq!(run_xdp(&dir.progs("xdp_entry"), 64), 3);
 }
+
+const DECL: &str = "init/decl.o";
+const VALS: &str = "init/vals.o";
+const XDP_TX: u32 = 3;
+
+/// vals.o initialises `outer` with `.values = { [0] = &inner_map }`; decl.o declares `outer`
+/// plainly and its `xdp_lookup` goes through `outer[0]`. libbpf writes map-in-map slots only
+/// into maps it creates, so when vals.o *reuses* `outer` bpfmerge writes the slot itself:
+/// within one load (decl.o first creates it), across loads (the pinned `outer` of an earlier
+/// invocation), and in the other order (libbpf's own path, vals.o creates it).
+#[test]
+fn map_in_map_initialiser_reaches_a_reused_outer_map() {
+    if !kernel_ready("map_in_map_initialiser_reaches_a_reused_outer_map") {
+        return;
+    }
+    let check = |dir: &PinDir| {
+        assert_eq!(
+            slot_id(&dir.maps("outer"), 0),
+            Some(map_id(&dir.maps("inner_map"))),
+            "outer[0] is inner_map"
+        );
+        assert_eq!(run_xdp(&dir.progs("xdp_lookup"), 64), XDP_PASS);
+        assert_eq!(all_u64(&dir.maps("inner_map")), [5, 0, 0, 0]);
+        assert_eq!(slot_id(&dir.maps("outer"), 1), None, "slot 1 stays empty");
+        // The prog-array initialisers (libbpf's part) work alongside.
+        assert_eq!(run_xdp(&dir.progs("xdp_start"), 64), XDP_TX);
+    };
+
+    // One load, decl.o first: vals.o reuses the `outer` decl.o created.
+    let dir = PinDir::new("mim-oneload");
+    let report = load_ok(&dir.path, &[DECL, VALS]);
+    let outer = report_map(&report, "outer");
+    assert_eq!(outer["reused"], false);
+    assert_eq!(outer["objects"].as_array().unwrap().len(), 2);
+    check(&dir);
+
+    // Two loads: vals.o reuses the `outer` pinned (empty) by the first.
+    let dir = PinDir::new("mim-twoloads");
+    load_ok(&dir.path, &[DECL]);
+    assert_eq!(slot_id(&dir.maps("outer"), 0), None);
+    assert_eq!(
+        run_xdp(&dir.progs("xdp_lookup"), 64),
+        XDP_DROP,
+        "outer[0] is empty"
+    );
+    let report = load_ok(&dir.path, &[VALS]);
+    assert_eq!(report_map(&report, "outer")["reused"], true);
+    check(&dir);
+    // Loading vals.o again writes the slot again: the new inner_map is the pinned one (reused).
+    load_ok(&dir.path, &[VALS]);
+    assert_eq!(all_u64(&dir.maps("inner_map")), [5, 0, 0, 0], "kept");
+    assert_eq!(run_xdp(&dir.progs("xdp_lookup"), 64), XDP_PASS);
+    assert_eq!(all_u64(&dir.maps("inner_map")), [10, 0, 0, 0]);
+
+    // The other order: vals.o creates `outer`, libbpf fills it.
+    let dir = PinDir::new("mim-valsfirst");
+    load_ok(&dir.path, &[VALS, DECL]);
+    check(&dir);
+}
+
+/// A map-in-map slot bpfmerge wrote into a pinned outer map is put back when the load fails
+/// later (here: a verifier rejection of the next object), like prog-array slots: an empty
+/// slot is emptied again, a slot that held another map holds it again.
+#[test]
+fn failed_load_restores_map_in_map_slots() {
+    if !kernel_ready("failed_load_restores_map_in_map_slots") {
+        return;
+    }
+    let dir = PinDir::new("mim-restore");
+    load_ok(&dir.path, &[DECL]);
+    let outer = dir.maps("outer");
+
+    // Empty before: empty after.
+    let before = snapshot(&dir.path);
+    let out = load_cmd(&dir.path, &[VALS, "loader_reject/reject.o"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("xdp_reject"), "{}", stderr(&out));
+    assert_eq!(snapshot(&dir.path), before);
+    assert_eq!(slot_id(&outer, 0), None);
+    assert_eq!(run_xdp(&dir.progs("xdp_lookup"), 64), XDP_DROP);
+    assert_eq!(
+        slot_id(&dir.maps("chain"), 1),
+        None,
+        "chain[1] restored too"
+    );
+
+    // Another map before: that map after.
+    let spare = new_array("spare", 4);
+    let spare_id = spare.info().expect("map info").info.id;
+    set_inner(&outer, 0, &spare);
+    let out = load_cmd(&dir.path, &[VALS, "loader_reject/reject.o"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(snapshot(&dir.path), before);
+    assert_eq!(slot_id(&outer, 0), Some(spare_id));
+    assert_eq!(run_xdp(&dir.progs("xdp_lookup"), 64), XDP_PASS);
+    let v = spare
+        .lookup(&0u32.to_ne_bytes(), libbpf_rs::MapFlags::ANY)
+        .unwrap()
+        .unwrap();
+    assert_eq!(v, 5u64.to_ne_bytes(), "xdp_lookup wrote into spare");
+
+    // A load that succeeds replaces it with vals.o's inner_map.
+    load_ok(&dir.path, &[VALS]);
+    assert_eq!(slot_id(&outer, 0), Some(map_id(&dir.maps("inner_map"))));
+}
+
+/// `static` map definitions (libbpf refuses them) load: `static_hits`, static in both
+/// statics/a.o and statics/b.o, is one shared, pinned map, within one load and across loads;
+/// the objects keep their names (global-data maps `a.bss`, ... as when opened from the file).
+#[test]
+fn static_map_definitions_load_and_are_shared() {
+    if !kernel_ready("static_map_definitions_load_and_are_shared") {
+        return;
+    }
+    let run = |dir: &PinDir| {
+        assert_eq!(run_xdp(&dir.progs("xdp_a"), 64), XDP_PASS);
+        assert_eq!(run_xdp(&dir.progs("xdp_a"), 64), XDP_PASS);
+        assert_eq!(run_xdp(&dir.progs("xdp_b"), 64), XDP_TX);
+        // a.c adds 1 per run, b.c adds 10.
+        assert_eq!(all_u64(&dir.maps("static_hits")), [12]);
+        let results = all_u64(&dir.maps("results"));
+        assert_eq!(results[0], 10 + 64, "a.c's own static pick()");
+        assert_eq!(results[4], 20 + 64, "b.c's own static pick()");
+        assert_eq!((results[1], results[5]), (0xA0, 0xB0), "own .rodata");
+    };
+
+    let dir = PinDir::new("statics-oneload");
+    let report = load_ok(&dir.path, &["statics/a.o", "statics/b.o"]);
+    let hits = report_map(&report, "static_hits");
+    assert_eq!(hits["reused"], false);
+    assert_eq!(hits["objects"].as_array().unwrap().len(), 2);
+    assert_eq!(report["maps"].as_array().unwrap().len(), 2, "{report}");
+    run(&dir);
+    for (prog, obj) in [("xdp_a", "a"), ("xdp_b", "b")] {
+        let names = prog_map_names(&dir.progs(prog));
+        for sec in ["bss", "data", "rodata"] {
+            assert!(names.contains(&format!("{obj}.{sec}")), "{prog}: {names:?}");
+        }
+        assert!(names.contains("static_hits"), "{prog}: {names:?}");
+    }
+
+    let dir = PinDir::new("statics-twoloads");
+    let first = load_ok(&dir.path, &["statics/a.o"]);
+    let second = load_ok(&dir.path, &["statics/b.o"]);
+    let (a, b) = (
+        report_map(&first, "static_hits"),
+        report_map(&second, "static_hits"),
+    );
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(b["reused"], true);
+    run(&dir);
+}
+
+/// Static map definitions that clang reaches through the `.maps` section symbol plus an
+/// offset (in code and in a `.values` initialiser), next to a global one, and a static
+/// map-in-map initialised with a static inner map (tests/load_support/static_offsets.c).
+#[test]
+fn static_maps_at_any_offset_load() {
+    if !kernel_ready("static_maps_at_any_offset_load") {
+        return;
+    }
+    let obj = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/load_support/static_offsets.o"
+    );
+    let dir = PinDir::new("static-offsets");
+    load_ok(&dir.path, &[obj]);
+    assert_eq!(
+        slot_id(&dir.maps("nest"), 1),
+        Some(map_id(&dir.maps("second")))
+    );
+    assert_eq!(run_xdp(&dir.progs("xdp_offsets"), 64), XDP_PASS);
+    assert_eq!(all_u64(&dir.maps("glob")), [1]);
+    assert_eq!(all_u64(&dir.maps("first")), [2, 0]);
+    assert_eq!(
+        all_u64(&dir.maps("second")),
+        [3 + 4, 0, 0],
+        "direct and via nest[1]"
+    );
+}

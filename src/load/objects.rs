@@ -1,6 +1,12 @@
 //! Loading objects one after another: takes object paths and `DIR/maps`, gives every object
 //! loaded into the kernel with same-named `.maps` maps shared (pinned ones reused after a
 //! compatibility check, new ones created by the first object that has them). Pins nothing.
+//!
+//! Each object is first read by [`prepare`]: an object with `static` map definitions is opened
+//! from a copy in which they are global (libbpf refuses static maps), and its map-in-map
+//! `.values` initialisers are written here into the outer maps it reuses (libbpf writes them
+//! only into maps it creates). Slots changed in maps pinned before this load are remembered
+//! and put back when the load fails, for prog arrays (which libbpf fills) and map-in-maps alike.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -14,6 +20,7 @@ use libbpf_rs::{
 
 use super::compat::{self, Host, MapParams};
 use super::libbpf_log::{self, Capture};
+use super::prepare::{self, InnerInit, Prepared};
 use super::{ffi, pindir};
 use crate::error::{Error, MapIncompatible, Result};
 
@@ -33,6 +40,10 @@ pub struct SharedMap {
     /// For a reused pinned prog array: its slots before this load, each holding a reference
     /// to the program that was there (so it can be put back if the load fails).
     pub slots_before: Option<Vec<Option<OwnedFd>>>,
+    /// For a reused pinned map-in-map: each slot this load wrote from a `.values` initialiser,
+    /// with the inner map it held before (its id and a reference keeping it alive), so it can
+    /// be put back if the load fails.
+    pub inner_before: Vec<(u32, Option<(u32, MapHandle)>)>,
 }
 
 /// One loaded program, not yet pinned.
@@ -67,7 +78,7 @@ pub fn load_all(
             _objects: loaded,
         }),
         Err(e) => {
-            restore_prog_arrays(&shared);
+            restore_slots(&shared);
             Err(e)
         }
     }
@@ -93,17 +104,44 @@ fn load_each(
     let mut loaded = Vec::new();
     for path in objects {
         let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|err| Error::Io {
+            path: path.clone(),
+            err,
+        })?;
+        // When bpfmerge cannot read the object, libbpf has its say (it opens the file as is);
+        // the reason matters only if the object turns out to need what `prepare` finds.
+        let prepared = prepare::prepare(&file, &bytes);
         let _ = log.take();
-        let mut open = ObjectBuilder::default()
-            .open_file(path)
-            .map_err(|e| Error::BadObject {
-                file: file.clone(),
-                reason: format!("libbpf cannot open it: {e}{}", libbpf_tail(log)),
-            })?;
+        let mut builder = ObjectBuilder::default();
+        let opened = match &prepared {
+            Ok(Prepared {
+                patched: Some(copy),
+                ..
+            }) => builder
+                .name(prepare::libbpf_object_name(path))
+                .and_then(|b| b.open_memory(copy)),
+            _ => builder.open_file(path),
+        };
+        let mut open = opened.map_err(|e| Error::BadObject {
+            file: file.clone(),
+            reason: format!("libbpf cannot open it: {e}{}", libbpf_tail(log)),
+        })?;
         check_programs(&open, &file, progs_dir, &mut prog_owner)?;
         let pending = prepare_maps(&mut open, &file, maps_dir, &host, shared, &mut by_name)?;
+        let inner_inits = match prepared {
+            Ok(p) => p.inner_inits,
+            Err(e) => {
+                if let Some(outer) = reused_map_in_map(&open, &pending) {
+                    return Err(Error::Load(format!(
+                        "{file}: map `{outer}` is reused, so its `.values` initialisers (if any) \
+                         must be written by bpfmerge, which cannot read the object: {e}"
+                    )));
+                }
+                Vec::new()
+            }
+        };
         let obj = open.load().map_err(|e| load_error(&file, &e, log))?;
-        for name in pending {
+        for name in pending.iter().cloned() {
             let map = obj
                 .maps()
                 .find(|m| m.name().to_str() == Some(name.as_str()))
@@ -124,8 +162,10 @@ fn load_each(
                 origin: format!("the map created by {file}"),
                 objects: vec![file.clone()],
                 slots_before: None,
+                inner_before: Vec::new(),
             });
         }
+        init_reused_map_in_maps(&obj, &file, &inner_inits, &pending, shared, &by_name)?;
         for prog in obj.progs_mut() {
             if !prog.autoload() {
                 continue;
@@ -238,6 +278,7 @@ fn prepare_maps(
                     params,
                     reused: true,
                     objects: Vec::new(),
+                    inner_before: Vec::new(),
                 });
                 shared.len() - 1
             }
@@ -368,9 +409,106 @@ fn prog_array_slots(map: &MapHandle, name: &str) -> Result<Vec<Option<OwnedFd>>>
     Ok(slots)
 }
 
+fn is_map_in_map(t: MapType) -> bool {
+    matches!(t, MapType::ArrayOfMaps | MapType::HashOfMaps)
+}
+
+/// The first map-in-map of `open` that it reuses (not among the maps it creates), if any.
+fn reused_map_in_map(open: &OpenObject, pending: &[String]) -> Option<String> {
+    open.maps()
+        .filter(|m| !ffi::is_internal(m) && m.autocreate() && is_map_in_map(m.map_type()))
+        .map(|m| m.name().to_string_lossy().into_owned())
+        .find(|name| !pending.contains(name))
+}
+
+/// The id of the map (inner map of a map-in-map) or program (prog array) in slot `key` of
+/// `map`; None when the slot is empty.
+fn slot_id(map: &MapHandle, key: u32) -> libbpf_rs::Result<Option<u32>> {
+    Ok(map
+        .lookup(&key.to_ne_bytes(), MapFlags::ANY)?
+        .as_deref()
+        .and_then(|v| <[u8; 4]>::try_from(v).ok())
+        .map(u32::from_ne_bytes))
+}
+
+/// Write the map-in-map initialisers of the object just loaded (`obj`, from `file`) into the
+/// outer maps it reused: libbpf writes them only into the outer maps it creates (those in
+/// `pending`). For an outer map pinned before this load, the slot's old inner map is
+/// remembered first (once per slot), so that [`restore_slots`] can put it back.
+fn init_reused_map_in_maps(
+    obj: &Object,
+    file: &str,
+    inits: &[InnerInit],
+    pending: &[String],
+    shared: &mut [SharedMap],
+    by_name: &BTreeMap<String, usize>,
+) -> Result<()> {
+    for init in inits {
+        if pending.contains(&init.outer) {
+            continue;
+        }
+        // Not shared: switched off (autocreate false) or not a `.maps` map; libbpf's business.
+        let Some(outer) = by_name.get(&init.outer).and_then(|&i| shared.get_mut(i)) else {
+            continue;
+        };
+        let what = || {
+            format!(
+                "{file}: map `{}`: setting slot {} to map `{}` (its `.values` initialiser)",
+                init.outer, init.slot, init.inner
+            )
+        };
+        let inner = obj
+            .maps()
+            .find(|m| m.name().to_str() == Some(init.inner.as_str()))
+            .ok_or_else(|| Error::Load(format!("{}: the object has no such map", what())))?;
+        let key = init.slot.to_ne_bytes();
+        if outer.reused && !outer.inner_before.iter().any(|(k, _)| *k == init.slot) {
+            let old = slot_id(&outer.handle, init.slot)
+                .map_err(|e| Error::Load(format!("{}: reading the slot: {e}", what())))?
+                .map(|id| {
+                    MapHandle::from_map_id(id)
+                        .map(|h| (id, h))
+                        .map_err(|e| Error::Load(format!("{}: holding map id {id}: {e}", what())))
+                })
+                .transpose()?;
+            outer.inner_before.push((init.slot, old));
+        }
+        let fd = u32::try_from(inner.as_fd().as_raw_fd()).unwrap_or(u32::MAX);
+        outer
+            .handle
+            .update(&key, &fd.to_ne_bytes(), MapFlags::ANY)
+            .map_err(|e| Error::Load(format!("{}: {e}", what())))?;
+    }
+    Ok(())
+}
+
+/// Put back the slots of reused pinned maps that changed during a failed load: prog arrays
+/// (libbpf writes `.values` initialisers into them right after an object's programs load) and
+/// map-in-maps (bpfmerge writes them, [`init_reused_map_in_maps`]).
+pub fn restore_slots(maps: &[SharedMap]) {
+    restore_prog_arrays(maps);
+    for map in maps {
+        for (key, old) in &map.inner_before {
+            let now = slot_id(&map.handle, *key).ok().flatten();
+            if now == old.as_ref().map(|(id, _)| *id) {
+                continue;
+            }
+            let key_bytes = key.to_ne_bytes();
+            let _ = match old {
+                Some((_, inner)) => {
+                    let raw = u32::try_from(inner.as_fd().as_raw_fd()).unwrap_or(u32::MAX);
+                    map.handle
+                        .update(&key_bytes, &raw.to_ne_bytes(), MapFlags::ANY)
+                }
+                None => map.handle.delete(&key_bytes),
+            };
+        }
+    }
+}
+
 /// Put back the slots of reused pinned prog arrays that changed during a failed load (libbpf
 /// writes `.values` initialisers into them right after an object's programs load).
-pub fn restore_prog_arrays(maps: &[SharedMap]) {
+fn restore_prog_arrays(maps: &[SharedMap]) {
     for map in maps {
         let Some(before) = &map.slots_before else {
             continue;

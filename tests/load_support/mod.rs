@@ -279,3 +279,62 @@ pub fn hold_lock(dir: &Path) -> std::fs::File {
     assert_eq!(rc, 0, "flock {}", dir.display());
     f
 }
+
+/// Id of the map (map-in-map) or program (prog array) in slot `key` of the map pinned at
+/// `pin`; None when the slot is empty.
+pub fn slot_id(pin: &Path, key: u32) -> Option<u32> {
+    open_map(pin)
+        .lookup(&key.to_ne_bytes(), MapFlags::ANY)
+        .expect("lookup")
+        .map(|v| u32::from_ne_bytes(v.try_into().expect("4-byte id")))
+}
+
+/// Put the map `inner` into slot `key` of the map-in-map pinned at `outer_pin`.
+pub fn set_inner(outer_pin: &Path, key: u32, inner: &MapHandle) {
+    let fd = inner.as_fd().as_raw_fd() as u32;
+    open_map(outer_pin)
+        .update(&key.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+        .expect("set map-in-map slot");
+}
+
+/// A new ARRAY map (u32 -> u64) of `max_entries`, not pinned.
+pub fn new_array(name: &str, max_entries: u32) -> MapHandle {
+    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+        ..Default::default()
+    };
+    MapHandle::create(
+        libbpf_rs::MapType::Array,
+        Some(name),
+        4,
+        8,
+        max_entries,
+        &opts,
+    )
+    .unwrap_or_else(|e| panic!("creating map {name}: {e}"))
+}
+
+/// Names of the maps the program pinned at `pin` uses (global-data maps included).
+pub fn prog_map_names(pin: &Path) -> BTreeSet<String> {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = Command::new("bpftool")
+            .args(args)
+            .output()
+            .expect("run bpftool");
+        assert!(out.status.success(), "bpftool {args:?}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("bpftool -j prints JSON")
+    };
+    let prog = json(&["-j", "prog", "show", "pinned", &pin.to_string_lossy()]);
+    prog["map_ids"]
+        .as_array()
+        .expect("map_ids")
+        .iter()
+        .map(|id| {
+            let id = id.as_u64().expect("map id").to_string();
+            json(&["-j", "map", "show", "id", &id])["name"]
+                .as_str()
+                .expect("map name")
+                .to_string()
+        })
+        .collect()
+}
