@@ -61,6 +61,9 @@ pub struct Reloc {
     pub offset: u64,
     pub sym: SymIdx,
     pub r_type: u32,
+    /// The implicit addend of a data relocation (`R_BPF_64_ABS64`/`ABS32`: the value stored at
+    /// the place); 0 for instruction relocations, whose immediates are read where they land.
+    pub addend: i64,
 }
 
 /// One section of an input object.
@@ -460,10 +463,30 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
                     format!("section {tname}: relocation {n} at offset {offset} is not on an instruction"),
                 ));
             }
+            let at = &tsec.data[offset as usize..(offset + width) as usize];
+            let addend = match r_type {
+                reloc::ABS64 => {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(at);
+                    match endian {
+                        Endianness::Little => i64::from_le_bytes(a),
+                        Endianness::Big => i64::from_be_bytes(a),
+                    }
+                }
+                reloc::ABS32 => {
+                    let a = [at[0], at[1], at[2], at[3]];
+                    i64::from(match endian {
+                        Endianness::Little => u32::from_le_bytes(a),
+                        Endianness::Big => u32::from_be_bytes(a),
+                    })
+                }
+                _ => 0,
+            };
             relocs.push(Reloc {
                 offset,
                 sym: SymIdx(sym),
                 r_type,
+                addend,
             });
         }
         relocs.sort_by_key(|r| r.offset);

@@ -68,7 +68,11 @@ pub enum SlotKey {
 pub struct Slot {
     pub key: SlotKey,
     pub input: usize,
+    /// The symbol the slot names (for a section-relative initialiser: the symbol found at
+    /// that place).
     pub sym: SymIdx,
+    /// The map it names, for a map-in-map slot.
+    pub map: Option<MapId>,
 }
 
 /// All definitions of one map name, merged.
@@ -608,24 +612,54 @@ pub fn plan(
                 )));
             }
             let slot = (rel - voff) / 8;
-            let target = &input.symbols[r.sym.0];
-            let key = if let Some(&mid) = plan.by_symbol.get(&(i, r.sym)) {
+            // A section-relative initialiser (clang's form for a static inner map or program)
+            // names whatever is defined at that place.
+            let mut sym = r.sym;
+            let mut inner = plan.by_symbol.get(&(i, r.sym)).copied();
+            let first = &input.symbols[r.sym.0];
+            if first.is_section() && inner.is_none() {
+                let sec = first.section();
+                let place = u64::try_from(r.addend).ok();
+                if sec.is_some() && sec == plan.maps_section[i] {
+                    inner = place.and_then(|p| plan.at_offset(i, p));
+                } else if let Some(k) = input.symbols.iter().position(|s| {
+                    !s.is_section()
+                        && s.section() == sec
+                        && Some(s.value) == place
+                        && s.typ == object::elf::STT_FUNC.0
+                }) {
+                    sym = SymIdx(k);
+                }
+                if inner.is_none() && sym == r.sym {
+                    let sec_name = sec.map_or("?", |s| input.section(s).name.as_str());
+                    return Err(bad(format!(
+                        "`.values` slot {slot} points at offset {} of section {sec_name}, where no map or function is defined",
+                        r.addend
+                    )));
+                }
+            }
+            let target = &input.symbols[sym.0];
+            let key = if let Some(mid) = inner {
                 SlotKey::Map(plan.maps[mid.0].name.clone())
-            } else if target.is_section() {
-                return Err(bad(format!(
-                    "`.values` slot {slot} points into section {} without a symbol",
-                    target.name
-                )));
             } else if target.is_local() {
-                SlotKey::Local(i, r.sym.0)
+                SlotKey::Local(i, sym.0)
             } else {
                 SlotKey::Global(target.name.to_string())
+            };
+            let target_name = match inner {
+                Some(mid) => plan.maps[mid.0].name.clone(),
+                None => target.name.clone(),
             };
             let new = Slot {
                 key,
                 input: i,
-                sym: r.sym,
+                sym,
+                map: inner,
             };
+            let old_name = plan.maps[id.0]
+                .slots
+                .get(&slot)
+                .map(|old| slot_name(&plan.maps, inputs, old));
             let map = &mut plan.maps[id.0];
             if let Some(old) = map.slots.get(&slot) {
                 if old.key != new.key {
@@ -633,9 +667,9 @@ pub fn plan(
                         map: map.name.clone(),
                         field: format!("initial value of slot {slot}"),
                         file_a: inputs[old.input].name.clone(),
-                        value_a: format!("`{}`", inputs[old.input].symbols[old.sym.0].name),
+                        value_a: format!("`{}`", old_name.unwrap_or_default()),
                         file_b: input.name.clone(),
-                        value_b: format!("`{}`", target.name),
+                        value_b: format!("`{target_name}`"),
                     })));
                 }
             } else {
@@ -664,6 +698,14 @@ pub fn plan(
     }
     plan.section_size = off;
     Ok(plan)
+}
+
+/// What a slot names, for messages.
+fn slot_name(maps: &[MergedMap], inputs: &[Input<'_>], slot: &Slot) -> String {
+    match slot.map {
+        Some(m) => maps[m.0].name.clone(),
+        None => inputs[slot.input].symbols[slot.sym.0].name.clone(),
+    }
 }
 
 /// Maps in first-appearance order, moved so that every map comes after the maps its `.values`

@@ -177,9 +177,12 @@ pub fn relocate(
                 continue;
             };
             for (&slot, target) in &m.slots {
-                let sym = symbols
-                    .index_of(symbols.refs[target.input][target.sym.0])
-                    .unwrap_or(0);
+                let sym = match target.map {
+                    Some(mid) => symbols.map_sym[mid.0],
+                    None => symbols
+                        .index_of(symbols.refs[target.input][target.sym.0])
+                        .unwrap_or(0),
+                };
                 out.relocs.push(OutReloc {
                     offset: m.out_offset + voff + 8 * slot,
                     sym,
