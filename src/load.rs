@@ -14,6 +14,7 @@ mod libbpf_log;
 mod objects;
 mod pindir;
 mod pins;
+pub mod status;
 
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
