@@ -22,7 +22,11 @@ fn main() {
 
     let mut linker = bpfmerge::Linker::new();
     for src in &sources {
-        let stem = src.file_name().unwrap().to_string_lossy().replace(".bpf.c", "");
+        let stem = src
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".bpf.c", "");
         let obj = out.join(format!("{stem}.bpf.o"));
         let status = Command::new(&clang)
             .args(["-O2", "-g", "-target", "bpf", "-c"])

@@ -38,8 +38,10 @@ fn both_programs_share_one_map() {
     let short = [0u8; 20];
     let long = [0u8; 64];
     let run = |prog: &libbpf_rs::ProgramMut, data: &[u8]| {
-        let mut input = ProgramInput::default();
-        input.data_in = Some(data);
+        let input = ProgramInput {
+            data_in: Some(data),
+            ..Default::default()
+        };
         prog.test_run(input).expect("test_run").return_value
     };
     const XDP_DROP: u32 = 1;
