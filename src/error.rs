@@ -44,7 +44,10 @@ pub enum Error {
         file_b: String,
     },
     /// `license` or `version` sections that disagree.
-    #[error("section `{section}` differs: {file_a} has {value_a}, {file_b} has {value_b}")]
+    #[error(
+        "section `{section}` differs: {file_a} has {value_a}, {file_b} has {value_b}; \
+         give `{section}` the same value in every file (change it in {file_b})"
+    )]
     SectionConflict {
         section: String,
         file_a: String,
@@ -53,7 +56,10 @@ pub enum Error {
         value_b: String,
     },
     /// Inputs of different byte orders.
-    #[error("{file}: byte order {found} differs from {first_file} ({expected})")]
+    #[error(
+        "{file}: byte order {found} differs from {first_file} ({expected}); compile every \
+         file with the same clang target (-target bpf for the host's order, or bpfel/bpfeb)"
+    )]
     MixedEndian {
         file: String,
         found: &'static str,
@@ -106,7 +112,8 @@ pub enum Error {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "map `{map}`: {field} differs: {file_a} has {value_a}, {file_b} has {value_b}; \
-     make the two definitions agree (or rename one of the maps)"
+     change {field} of `{map}` in {file_b} to {value_a} as in {file_a} (or rename one of the \
+     two maps if they are meant to be different maps)"
 )]
 pub struct MapConflict {
     pub map: String,

@@ -83,6 +83,9 @@ pub struct LayoutBuilder {
     maps_bytes: Vec<Vec<u8>>,
     /// Input names, for messages.
     names: Vec<String>,
+    /// For `bpfmerge check`: when set, `license`/`version` disagreements are collected here
+    /// (the first input's section is kept) instead of ending the link.
+    pub section_conflicts: Option<Vec<Error>>,
 }
 
 impl LayoutBuilder {
@@ -147,13 +150,17 @@ impl LayoutBuilder {
                                     format!("{d:02x?}")
                                 }
                             };
-                            return Err(Error::SectionConflict {
+                            let e = Error::SectionConflict {
                                 section: sec.name.clone(),
                                 file_a: self.names[first].clone(),
                                 value_a: show(a),
                                 file_b: input.name.clone(),
                                 value_b: show(b),
-                            });
+                            };
+                            match &mut self.section_conflicts {
+                                Some(list) => list.push(e),
+                                None => return Err(e),
+                            }
                         }
                     }
                     here[s] = Some((id, 0));

@@ -13,6 +13,8 @@ use crate::{datasec, layout, maps, relocate, resolve, write};
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MapReport {
     pub name: String,
+    /// Map type of the kept definition, e.g. `ARRAY (2)` (`UNSPEC (0)` for an extern).
+    pub map_type: String,
     /// Files holding a definition (or extern declaration), in input order.
     pub definitions: Vec<String>,
     /// The file whose definition was kept.
@@ -44,14 +46,18 @@ impl LinkReport {
         for m in &self.maps {
             if m.definitions.len() > 1 {
                 s.push_str(&format!(
-                    "map {}: merged {} definitions from {} (kept {})\n",
+                    "map {} ({}): merged {} definitions from {} (kept {})\n",
                     m.name,
+                    m.map_type,
                     m.definitions.len(),
                     m.definitions.join(", "),
                     m.kept_from
                 ));
             } else {
-                s.push_str(&format!("map {}: from {}\n", m.name, m.kept_from));
+                s.push_str(&format!(
+                    "map {} ({}): from {}\n",
+                    m.name, m.map_type, m.kept_from
+                ));
             }
         }
         for i in &self.inputs {
@@ -76,24 +82,16 @@ struct Linked {
 
 /// Link objects given as (name for messages, bytes). Returns the ELF bytes and a report.
 pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> {
-    let l = plan(
+    link_into_vec(
         objects.len(),
         objects
             .iter()
             .map(|(name, data)| Ok((name.clone(), Bytes::Borrowed(data)))),
-    )?;
-    let bytes = write::elf_bytes(
-        l.endian,
-        &l.layout,
-        &l.symbols,
-        l.btf.as_deref(),
-        l.btf_ext.as_deref(),
-    )?;
-    Ok((bytes, l.report))
+    )
 }
 
 /// An input's bytes: borrowed from the caller, or read from a file (and freed once used).
-enum Bytes<'a> {
+pub(crate) enum Bytes<'a> {
     Borrowed(&'a [u8]),
     Owned(Vec<u8>),
 }
@@ -120,6 +118,7 @@ fn endian_name(e: object::Endianness) -> &'static str {
 fn plan<'a>(
     count: usize,
     objects: impl Iterator<Item = Result<(String, Bytes<'a>)>>,
+    check: Option<&mut CheckState>,
 ) -> Result<Linked> {
     if count == 0 {
         return Err(Error::Usage("no input objects".into()));
@@ -129,6 +128,9 @@ fn plan<'a>(
     let mut appended: Vec<Option<Appended>> = Vec::with_capacity(count);
     let mut exts: Vec<Option<BtfExt>> = Vec::with_capacity(count);
     let mut builder = layout::LayoutBuilder::new();
+    if check.is_some() {
+        builder.section_conflicts = Some(Vec::new());
+    }
     for object in objects {
         let (name, bytes) = object?;
         let inp = input::parse(&name, bytes.as_slice())?;
@@ -163,7 +165,16 @@ fn plan<'a>(
     btf.types.shrink_to_fit();
     builder.shrink_to_fit();
     let eq = btf.equivalence();
-    let map_plan = maps::plan(&inputs, &btf, &appended, &eq)?;
+    let map_plan = match check {
+        Some(state) => {
+            state.section_conflicts = builder.section_conflicts.take().unwrap_or_default();
+            let plan =
+                maps::plan_collecting(&inputs, &btf, &appended, &eq, &mut state.map_conflicts)?;
+            state.report = Some(report(&inputs, &plan));
+            plan
+        }
+        None => maps::plan(&inputs, &btf, &appended, &eq)?,
+    };
     let mut lay = builder.finish(&map_plan);
     let symbols = resolve::resolve(&inputs, &lay, &map_plan)?;
     relocate::relocate(&inputs, &mut lay, &symbols, &map_plan)?;
@@ -188,6 +199,7 @@ fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
         .iter()
         .map(|m| MapReport {
             name: m.name.clone(),
+            map_type: maps::map_type_name(m.survivor().fields.map_type.unwrap_or(0)),
             definitions: m
                 .defs
                 .iter()
@@ -232,6 +244,20 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
 
 /// Link the objects at `inputs` into `output` (written atomically; nothing written on error).
 pub fn link_files(inputs: &[PathBuf], output: &Path) -> Result<LinkReport> {
+    refuse_output_among_inputs(inputs, output)?;
+    // Each file is read when its turn comes and freed once used.
+    link_to(
+        inputs.len(),
+        inputs.iter().map(|p| {
+            let bytes = read_file(p)?;
+            Ok((p.display().to_string(), Bytes::Owned(bytes)))
+        }),
+        output,
+    )
+}
+
+/// `-o` naming one of the inputs would destroy it: refused.
+pub(crate) fn refuse_output_among_inputs(inputs: &[PathBuf], output: &Path) -> Result<()> {
     if let Ok(out) = output.canonicalize() {
         for i in inputs {
             if i.canonicalize().is_ok_and(|c| c == out) {
@@ -242,14 +268,16 @@ pub fn link_files(inputs: &[PathBuf], output: &Path) -> Result<LinkReport> {
             }
         }
     }
-    // Each file is read when its turn comes and freed once used.
-    let linked = plan(
-        inputs.len(),
-        inputs.iter().map(|p| {
-            let bytes = read_file(p)?;
-            Ok((p.display().to_string(), Bytes::Owned(bytes)))
-        }),
-    )?;
+    Ok(())
+}
+
+/// Link and write `output` atomically.
+pub(crate) fn link_to<'a>(
+    count: usize,
+    objects: impl Iterator<Item = Result<(String, Bytes<'a>)>>,
+    output: &Path,
+) -> Result<LinkReport> {
+    let linked = plan(count, objects, None)?;
     write::atomic_write_with(output, |w| {
         write::elf_to(
             w,
@@ -263,4 +291,224 @@ pub fn link_files(inputs: &[PathBuf], output: &Path) -> Result<LinkReport> {
     let mut report = linked.report;
     report.output = Some(output.to_path_buf());
     Ok(report)
+}
+
+/// Link into memory.
+pub(crate) fn link_into_vec<'a>(
+    count: usize,
+    objects: impl Iterator<Item = Result<(String, Bytes<'a>)>>,
+) -> Result<(Vec<u8>, LinkReport)> {
+    let l = plan(count, objects, None)?;
+    let bytes = write::elf_bytes(
+        l.endian,
+        &l.layout,
+        &l.symbols,
+        l.btf.as_deref(),
+        l.btf_ext.as_deref(),
+    )?;
+    Ok((bytes, l.report))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dry run (`bpfmerge check`, `link --dry-run`, `Linker::check`)
+// ---------------------------------------------------------------------------------------------
+
+/// What a check collects while the link stages run.
+#[derive(Default)]
+pub(crate) struct CheckState {
+    map_conflicts: Vec<crate::error::MapConflict>,
+    section_conflicts: Vec<Error>,
+    report: Option<LinkReport>,
+}
+
+/// One reason the inputs cannot be linked as they are.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Conflict {
+    /// `map`, `symbol`, `section` or `byte_order`.
+    pub kind: String,
+    /// The map, symbol or section concerned (the file for `byte_order`).
+    pub name: String,
+    /// The differing field (`max_entries`, `key type`, `initial value of slot 1`, ...) for maps;
+    /// null otherwise.
+    pub field: Option<String>,
+    /// The two files involved: the reference first, then the one that disagrees.
+    pub files: Vec<String>,
+    /// Their values, in the order of `files` (empty when there are no values to compare).
+    pub values: Vec<String>,
+    /// The full message, with the suggested fix, as `link` prints it.
+    pub message: String,
+}
+
+impl Conflict {
+    fn from_map(c: crate::error::MapConflict) -> Conflict {
+        Conflict {
+            kind: "map".into(),
+            message: c.to_string(),
+            name: c.map,
+            field: Some(c.field),
+            files: vec![c.file_a, c.file_b],
+            values: vec![c.value_a, c.value_b],
+        }
+    }
+
+    /// The conflict an error stands for, if it is one (not a broken or unreadable input).
+    fn from_error(e: &Error) -> Option<Conflict> {
+        let message = e.to_string();
+        let c = |kind: &str, name: &str, field: Option<String>, files: [&str; 2], values| {
+            Some(Conflict {
+                kind: kind.into(),
+                name: name.into(),
+                field,
+                files: files.iter().map(|f| f.to_string()).collect(),
+                values,
+                message: message.clone(),
+            })
+        };
+        match e {
+            Error::MapConflict(m) => Some(Conflict::from_map((**m).clone())),
+            Error::DuplicateSymbol {
+                name,
+                file_a,
+                file_b,
+            } => c("symbol", name, None, [file_a, file_b], vec![]),
+            Error::SymbolMismatch {
+                name,
+                file_a,
+                file_b,
+                ..
+            } => c("symbol", name, None, [file_a, file_b], vec![]),
+            Error::SectionConflict {
+                section,
+                file_a,
+                value_a,
+                file_b,
+                value_b,
+            } => c(
+                "section",
+                section,
+                None,
+                [file_a, file_b],
+                vec![value_a.clone(), value_b.clone()],
+            ),
+            Error::MixedEndian {
+                file,
+                found,
+                first_file,
+                expected,
+            } => c(
+                "byte_order",
+                file,
+                None,
+                [first_file, file],
+                vec![expected.to_string(), found.to_string()],
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// What a link would do, and every reason it cannot.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CheckReport {
+    /// True when the inputs link (`conflicts` is empty).
+    pub ok: bool,
+    /// Inputs and the programs each contributes (empty when the check stopped before the maps).
+    pub inputs: Vec<InputReport>,
+    /// Maps as they would be merged.
+    pub maps: Vec<MapReport>,
+    /// Every map conflict (every differing field of every definition, compared with the first
+    /// definition of its name, and every conflicting `.values` slot), every `license`/`version`
+    /// section that differs from the first one, then the first conflict of another kind (two
+    /// strong definitions of a symbol, mixed byte orders).
+    pub conflicts: Vec<Conflict>,
+}
+
+impl CheckReport {
+    /// Human text: what would merge, then each conflict.
+    pub fn to_text(&self) -> String {
+        let mut s = LinkReport {
+            output: None,
+            inputs: self.inputs.clone(),
+            maps: self.maps.clone(),
+        }
+        .to_text();
+        for c in &self.conflicts {
+            s.push_str(&format!("conflict: {}\n", c.message));
+        }
+        if self.ok {
+            s.push_str("ok: the inputs link without conflict\n");
+        } else {
+            s.push_str(&format!(
+                "{} conflict{}: nothing would be written\n",
+                self.conflicts.len(),
+                if self.conflicts.len() == 1 { "" } else { "s" }
+            ));
+        }
+        s
+    }
+}
+
+/// Run every link stage (the writer into nowhere), collecting conflicts. `Err` only for inputs
+/// that cannot be read or are not usable BPF objects.
+pub(crate) fn check<'a>(
+    count: usize,
+    objects: impl Iterator<Item = Result<(String, Bytes<'a>)>>,
+) -> Result<CheckReport> {
+    let mut state = CheckState::default();
+    let result = plan(count, objects, Some(&mut state)).and_then(|l| {
+        write::elf_to(
+            &mut std::io::sink(),
+            l.endian,
+            &l.layout,
+            &l.symbols,
+            l.btf.as_deref(),
+            l.btf_ext.as_deref(),
+        )
+    });
+    let mut conflicts: Vec<Conflict> = state
+        .map_conflicts
+        .into_iter()
+        .map(Conflict::from_map)
+        .chain(
+            state
+                .section_conflicts
+                .iter()
+                .filter_map(Conflict::from_error),
+        )
+        .collect();
+    if let Err(e) = result {
+        match Conflict::from_error(&e) {
+            Some(c) => conflicts.push(c),
+            // A later stage tripping over the inconsistent plan that map conflicts leave.
+            None if !conflicts.is_empty() => {}
+            None => return Err(e),
+        }
+    }
+    let report = state.report.unwrap_or_default();
+    Ok(CheckReport {
+        ok: conflicts.is_empty(),
+        inputs: report.inputs,
+        maps: report.maps,
+        conflicts,
+    })
+}
+
+/// Check that objects given as (name, bytes) link, without writing anything.
+pub fn check_bytes(objects: &[(String, &[u8])]) -> Result<CheckReport> {
+    check(
+        objects.len(),
+        objects
+            .iter()
+            .map(|(name, data)| Ok((name.clone(), Bytes::Borrowed(data)))),
+    )
+}
+
+/// Check that the objects at `inputs` link, without writing anything.
+pub fn check_files(inputs: &[PathBuf]) -> Result<CheckReport> {
+    check(
+        inputs.len(),
+        inputs
+            .iter()
+            .map(|p| Ok((p.display().to_string(), Bytes::Owned(read_file(p)?)))),
+    )
 }

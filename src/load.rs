@@ -17,6 +17,7 @@ mod objects;
 mod pindir;
 mod pins;
 mod prepare;
+pub mod status;
 
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;

@@ -1,16 +1,29 @@
 //! Command line: parses arguments with clap, calls the library, prints results and the error chain.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+const LONG_ABOUT: &str = "\
+Link BPF objects so that same-named maps become one map, or load objects reusing pinned maps.
+
+`bpfmerge a.o b.o -o merged.o` links clang's BPF objects into one object in which every `.maps` \
+definition of one name is one map; any libbpf-based loader (bpftool, skeletons, libbpf-rs, aya) \
+loads it. `bpfmerge load` loads objects one after another, sharing maps by name through pins in \
+bpffs. `link` is the default subcommand when the first argument is a file.
+
+Exit status: 0 success; 1 an error in the inputs (bad object, conflicting definitions, verifier \
+rejection) or a conflict found by `check`; 2 bad usage.";
 
 #[derive(Parser)]
 #[command(
     name = "bpfmerge",
     version,
-    about = "Link BPF objects so same-named maps become one map, or load objects reusing pinned maps"
+    about = "Link BPF objects so same-named maps become one map, or load objects reusing pinned maps",
+    long_about = LONG_ABOUT
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,14 +34,23 @@ struct Cli {
 enum Command {
     /// Link objects into one (the default when the first argument is a file).
     Link(LinkArgs),
+    /// Report what a link would merge and every conflict, writing nothing (exit 1 on conflict).
+    Check(CheckArgs),
     /// Load objects into the kernel, reusing maps pinned in DIR/maps.
     #[cfg(feature = "load")]
     Load(LoadArgs),
     /// Remove the program pins (and with --maps the map pins) of a pin dir.
     #[cfg(feature = "load")]
     Unload(UnloadArgs),
+    /// List the maps and programs pinned in a pin dir with their kernel ids, types and entries.
+    #[cfg(feature = "load")]
+    Status(StatusArgs),
     /// List programs, maps, globals and a BTF summary of objects.
     Inspect(InspectArgs),
+    /// Print a shell completion script (e.g. `bpfmerge completions bash > /etc/bash_completion.d/bpfmerge`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand into a directory.
+    Man(ManArgs),
 }
 
 #[derive(clap::Args)]
@@ -36,13 +58,26 @@ struct LinkArgs {
     /// Input objects (clang -target bpf).
     #[arg(required = true)]
     objects: Vec<PathBuf>,
-    /// Output object.
-    #[arg(short, long)]
-    output: PathBuf,
-    /// Say which maps were merged from which files.
+    /// Output object (written atomically; nothing is written on error).
+    #[arg(short, long, required_unless_present = "dry_run")]
+    output: Option<PathBuf>,
+    /// Say which maps were merged from which files and which programs each input contributed.
     #[arg(short, long)]
     verbose: bool,
     /// Print the link report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write nothing: report what would merge and every conflict, like `bpfmerge check`.
+    #[arg(long, short = 'n')]
+    dry_run: bool,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Input objects.
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    /// Print the check report as JSON on stdout.
     #[arg(long)]
     json: bool,
 }
@@ -72,31 +107,58 @@ struct UnloadArgs {
     maps: bool,
 }
 
+#[cfg(feature = "load")]
 #[derive(clap::Args)]
-struct InspectArgs {
-    #[arg(required = true)]
-    objects: Vec<PathBuf>,
+struct StatusArgs {
+    /// Pin directory to list.
+    #[arg(long, required = true)]
+    pin_dir: PathBuf,
+    /// Print the status as JSON.
     #[arg(long)]
     json: bool,
 }
 
+#[derive(clap::Args)]
+struct InspectArgs {
+    /// Objects to describe.
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct CompletionsArgs {
+    /// Shell to generate the script for.
+    shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args)]
+struct ManArgs {
+    /// Write bpfmerge.1 and bpfmerge-<subcommand>.1 into this directory instead of printing
+    /// bpfmerge.1.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+}
+
+/// What `run` asks `main` to exit with besides success.
+enum Outcome {
+    Ok,
+    /// A check found conflicts (already printed).
+    Conflicts,
+}
+
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    // `link` is the default subcommand when the first argument is not a subcommand name.
+    // `link` is the default subcommand when the first argument is not a subcommand name or a
+    // top-level flag.
     if let Some(first) = args.get(1) {
         let s = first.to_string_lossy();
-        let known = [
-            "link",
-            "load",
-            "unload",
-            "inspect",
-            "help",
-            "-h",
-            "--help",
-            "-V",
-            "--version",
-        ];
-        if !known.contains(&s.as_ref()) {
+        let cmd = Cli::command();
+        let known = cmd.get_subcommands().any(|c| c.get_name() == s)
+            || ["help", "-h", "--help", "-V", "--version"].contains(&s.as_ref());
+        if !known {
             args.insert(1, "link".into());
         }
     }
@@ -112,7 +174,8 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Conflicts) => ExitCode::from(1),
         Err(e) => {
             eprintln!("bpfmerge: error: {e}");
             for cause in e.chain().skip(1) {
@@ -123,43 +186,100 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// `check` and `link --dry-run`: the report on stdout, each conflict on stderr too.
+fn check(objects: &[PathBuf], json: bool) -> anyhow::Result<Outcome> {
+    let report = bpfmerge::check_files(objects)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        print!("{}", report.to_text());
+        for c in &report.conflicts {
+            eprintln!("bpfmerge: error: {}", c.message);
+        }
+    }
+    Ok(if report.ok {
+        Outcome::Ok
+    } else {
+        Outcome::Conflicts
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Link(a) => {
-            let report = bpfmerge::link_files(&a.objects, &a.output)
-                .with_context(|| format!("linking into {}", a.output.display()))?;
+            let output = match (a.dry_run, a.output) {
+                (true, _) => return check(&a.objects, a.json),
+                (false, Some(o)) => o,
+                (false, None) => unreachable!("clap requires -o without --dry-run"),
+            };
+            let report = bpfmerge::link_files(&a.objects, &output)
+                .with_context(|| format!("linking into {}", output.display()))?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                print_json(&report)?;
             } else if a.verbose {
                 eprint!("{}", report.to_text());
             }
-            Ok(())
         }
+        Command::Check(a) => return check(&a.objects, a.json),
         #[cfg(feature = "load")]
         Command::Load(a) => {
             let opts = bpfmerge::load::LoadOptions { pin_dir: a.pin_dir };
             let report = bpfmerge::load::load(&a.objects, &opts)?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                print_json(&report)?;
             } else {
                 print!("{}", report.to_text());
             }
-            Ok(())
         }
         #[cfg(feature = "load")]
         Command::Unload(a) => {
             let report = bpfmerge::load::unload(&a.pin_dir, a.maps)?;
             print!("{}", report.to_text());
-            Ok(())
+        }
+        #[cfg(feature = "load")]
+        Command::Status(a) => {
+            let report = bpfmerge::load::status::status(&a.pin_dir)?;
+            if a.json {
+                print_json(&report)?;
+            } else {
+                print!("{}", report.to_text());
+            }
         }
         Command::Inspect(a) => {
             let report = bpfmerge::inspect_files(&a.objects)?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                print_json(&report)?;
             } else {
                 print!("{}", report.to_text());
             }
-            Ok(())
+        }
+        Command::Completions(a) => {
+            let mut cmd = Cli::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(a.shell, &mut cmd, "bpfmerge", &mut out);
+            out.flush()?;
+        }
+        Command::Man(a) => {
+            let cmd = Cli::command();
+            match a.out_dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                    clap_mangen::generate_to(cmd, &dir)
+                        .with_context(|| format!("writing man pages into {}", dir.display()))?;
+                }
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    clap_mangen::Man::new(cmd).render(&mut out)?;
+                    out.flush()?;
+                }
+            }
         }
     }
+    Ok(Outcome::Ok)
 }

@@ -288,30 +288,32 @@ fn opt(v: Option<u64>) -> u64 {
 
 /// Compare two definitions; the first differing field, if any.
 pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Option<Difference> {
+    compare_all(btf, eq, a, b).into_iter().next()
+}
+
+/// Compare two definitions; every differing field, in the order of [`compare`].
+pub fn compare_all(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Vec<Difference> {
+    let mut out = Vec::new();
     let num = |field: &str, x: Option<u64>, y: Option<u64>| -> Option<Difference> {
         (opt(x) != opt(y)).then(|| (field.to_string(), opt(x).to_string(), opt(y).to_string()))
     };
     if opt(a.map_type) != opt(b.map_type) {
-        return Some((
+        out.push((
             "type".into(),
             map_type_name(opt(a.map_type)),
             map_type_name(opt(b.map_type)),
         ));
     }
-    if let Some(d) = num("key_size", a.key_size, b.key_size) {
-        return Some(d);
-    }
+    out.extend(num("key_size", a.key_size, b.key_size));
     if let (Some(x), Some(y)) = (a.key, b.key) {
         if !types_match(btf, eq, x, y) {
-            return Some(type_difference(btf, "key type", x, y));
+            out.push(type_difference(btf, "key type", x, y));
         }
     }
-    if let Some(d) = num("value_size", a.value_size, b.value_size) {
-        return Some(d);
-    }
+    out.extend(num("value_size", a.value_size, b.value_size));
     if let (Some(x), Some(y)) = (a.value, b.value) {
         if !types_match(btf, eq, x, y) {
-            return Some(type_difference(btf, "value type", x, y));
+            out.push(type_difference(btf, "value type", x, y));
         }
     }
     for (field, x, y) in [
@@ -321,16 +323,14 @@ pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Opt
         ("pinning", a.pinning, b.pinning),
         ("map_extra", a.map_extra, b.map_extra),
     ] {
-        if let Some(d) = num(field, x, y) {
-            return Some(d);
-        }
+        out.extend(num(field, x, y));
     }
     if let (Some(x), Some(y)) = (&a.inner, &b.inner) {
-        if let Some((f, va, vb)) = compare(btf, eq, x, y) {
-            return Some((format!("inner map {f}"), va, vb));
+        for (f, va, vb) in compare_all(btf, eq, x, y) {
+            out.push((format!("inner map {f}"), va, vb));
         }
     }
-    None
+    out
 }
 
 /// Whether two key/value types are the same type, looking through typedefs and modifiers at
@@ -500,6 +500,25 @@ pub fn plan(
     appended: &[Option<Appended>],
     eq: &Equivalence,
 ) -> Result<MapPlan> {
+    let mut conflicts = Vec::new();
+    let plan = plan_collecting(inputs, btf, appended, eq, &mut conflicts)?;
+    match conflicts.into_iter().next() {
+        Some(c) => Err(Error::MapConflict(Box::new(c))),
+        None => Ok(plan),
+    }
+}
+
+/// [`plan`] for `bpfmerge check`: map disagreements (every differing field of every definition
+/// against the first, and every conflicting `.values` slot) are pushed to `conflicts` instead
+/// of ending the plan; other errors still end it. With conflicts the plan keeps the first
+/// definition's view and is only good for reporting.
+pub fn plan_collecting(
+    inputs: &[Input<'_>],
+    btf: &Btf,
+    appended: &[Option<Appended>],
+    eq: &Equivalence,
+    conflicts: &mut Vec<crate::error::MapConflict>,
+) -> Result<MapPlan> {
     let mut plan = MapPlan {
         by_offset: vec![Vec::new(); inputs.len()],
         maps_section: vec![None; inputs.len()],
@@ -548,15 +567,15 @@ pub fn plan(
     for map in &mut plan.maps {
         let first = &map.defs[0];
         for other in &map.defs[1..] {
-            if let Some((field, a, b)) = compare(btf, eq, &first.fields, &other.fields) {
-                return Err(Error::MapConflict(Box::new(crate::error::MapConflict {
+            for (field, a, b) in compare_all(btf, eq, &first.fields, &other.fields) {
+                conflicts.push(crate::error::MapConflict {
                     map: map.name.clone(),
                     field,
                     file_a: inputs[first.input].name.clone(),
                     value_a: a,
                     file_b: inputs[other.input].name.clone(),
                     value_b: b,
-                })));
+                });
             }
         }
         // The kept definition: one that can hold initialisers if any has a `values` member,
@@ -663,14 +682,14 @@ pub fn plan(
             let map = &mut plan.maps[id.0];
             if let Some(old) = map.slots.get(&slot) {
                 if old.key != new.key {
-                    return Err(Error::MapConflict(Box::new(crate::error::MapConflict {
+                    conflicts.push(crate::error::MapConflict {
                         map: map.name.clone(),
                         field: format!("initial value of slot {slot}"),
                         file_a: inputs[old.input].name.clone(),
                         value_a: format!("`{}`", old_name.unwrap_or_default()),
                         file_b: input.name.clone(),
                         value_b: format!("`{target_name}`"),
-                    })));
+                    });
                 }
             } else {
                 map.slots.insert(slot, new);
