@@ -177,9 +177,17 @@ pub fn relocate(
                 continue;
             };
             for (&slot, target) in &m.slots {
-                let sym = symbols
-                    .index_of(symbols.refs[target.input][target.sym.0])
-                    .unwrap_or(0);
+                let Some(sym) = symbols.index_of(symbols.refs[target.input][target.sym.0]) else {
+                    let input = &inputs[target.input];
+                    return Err(Error::BadObject {
+                        file: input.name.clone(),
+                        reason: format!(
+                            "map {}: .values slot {slot} refers to symbol `{}`, which is in a \
+                             section that is not linked",
+                            m.name, input.symbols[target.sym.0].name
+                        ),
+                    });
+                };
                 out.relocs.push(OutReloc {
                     offset: m.out_offset + voff + 8 * slot,
                     sym,
