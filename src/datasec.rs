@@ -267,12 +267,32 @@ pub fn finish(
             .map_err(|e| e.in_file(&input.name))?;
         for sec in ext.sections {
             let name = btf.str(sec.name).to_string();
-            let Some((out_id, piece)) = input
+            let Some((sec_idx, (out_id, piece))) = input
                 .section_by_name(&name)
-                .and_then(|s| layout.placed(i, s))
+                .and_then(|s| Some((s, layout.placed(i, s)?)))
             else {
                 continue;
             };
+            // Every record must point at an instruction of its section.
+            let size = input.section(sec_idx).size;
+            let offs = (sec.func_info.iter().map(|r| ("func_info", r.insn_off)))
+                .chain(sec.line_info.iter().map(|r| ("line_info", r.insn_off)))
+                .chain(
+                    sec.core_relos
+                        .iter()
+                        .map(|r| ("CO-RE relocation", r.insn_off)),
+                );
+            for (what, off) in offs {
+                if u64::from(off) >= size || off % 8 != 0 {
+                    return Err(crate::error::Error::BadObject {
+                        file: input.name.clone(),
+                        reason: format!(
+                            ".BTF.ext: {what} record for section {name} at instruction offset \
+                             {off} is not on an instruction of the section ({size} bytes)"
+                        ),
+                    });
+                }
+            }
             let piece = piece as u32;
             let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
                 name: sec.name,

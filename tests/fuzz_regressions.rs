@@ -38,6 +38,14 @@ const PATCHES: &[Patch] = &[
         "not linked",
         "a function symbol moved to a relocation section: `.values` slot pointed at symbol 0",
     ),
+    (
+        "conflict_values/first.o",
+        "seed/handler.o",
+        &[(2068, 4, 0xffff_fff0)],
+        "not on an instruction",
+        "a .BTF.ext record's insn_off set to 0xfffffff0: adding the section's output offset \
+         overflowed (panic)",
+    ),
 ];
 
 fn patched(fixture: &str, patch: &[(usize, usize, u64)]) -> Vec<u8> {
