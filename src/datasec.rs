@@ -45,6 +45,12 @@ pub fn finish(
     maps: &MapPlan,
     endian: Endianness,
 ) -> Result<FinalBtf> {
+    for (input, app) in inputs.iter().zip(appended) {
+        if let Some(app) = app {
+            btf.check_value_loops(*app)
+                .map_err(|e| e.in_file(&input.name))?;
+        }
+    }
     let mut redirects: BTreeMap<TypeId, Redirect> = BTreeMap::new();
     // (input, VAR) of every map definition -> its merged map.
     let mut map_of_var: HashMap<(usize, TypeId), usize> = HashMap::new();

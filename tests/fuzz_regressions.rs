@@ -24,6 +24,22 @@ type Patch = (
 
 const PATCHES: &[Patch] = &[
     (
+        "seed/entry.o",
+        "seed/handler.o",
+        // BTF type [6] (the ARRAY behind counters' max_entries): element type = itself.
+        &[(1704 + 12, 4, 6)],
+        "contains itself",
+        "a BTF array of itself (a type of infinite size) was linked and written out",
+    ),
+    (
+        "seed/entry.o",
+        "seed/handler.o",
+        // BTF type [20] (STRUCT xdp_md): first member's type = the struct itself.
+        &[(2008 + 16, 4, 20)],
+        "contains itself",
+        "a BTF struct holding itself by value was linked and written out",
+    ),
+    (
         "conflict_values/first.o",
         "seed/handler.o",
         &[(3940, 4, 0x8000_0000)],
