@@ -26,6 +26,14 @@ const PATCHES: &[Patch] = &[
     (
         "seed/entry.o",
         "seed/handler.o",
+        // BTF type [12] (INT unsigned long long, counters' value): size 0xffffffff.
+        &[(1792 + 8, 4, 0xffff_ffff)],
+        "INT has size",
+        "an INT of 4 GiB gave a map value_size of 0xffffffff and was written out",
+    ),
+    (
+        "seed/entry.o",
+        "seed/handler.o",
         // BTF type [6] (the ARRAY behind counters' max_entries): element type = itself.
         &[(1704 + 12, 4, 6)],
         "contains itself",
