@@ -138,7 +138,7 @@ pub fn finish(
             };
             redirects.entry(t).or_insert(Redirect::Remove);
             let sname = btf.str(sec_name).to_string();
-            let elf_sec = input.section_by_name(&sname);
+            let elf_sec = input.section_by_name(&sname).filter(|s| s.0 != 0);
             let placed = elf_sec.and_then(|s| layout.placed(i, s));
 
             if sname == ".maps" {
@@ -179,7 +179,20 @@ pub fn finish(
                     .or_insert((sec_name, Vec::new()));
                 for v in &vars {
                     let vname = match btf.get(v.ty)? {
-                        BtfType::Var { name, .. } | BtfType::Func { name, .. } => *name,
+                        BtfType::Var { name, linkage, .. } => {
+                            if elf_sec.is_none() && *linkage != VAR_EXTERN {
+                                return Err(crate::error::Error::BadObject {
+                                    file: input.name.clone(),
+                                    reason: format!(
+                                        "DATASEC `{sname}` names no section of the object but \
+                                         holds the defined variable `{}`",
+                                        btf.str(*name)
+                                    ),
+                                });
+                            }
+                            *name
+                        }
+                        BtfType::Func { name, .. } => *name,
                         _ => StrOff(0),
                     };
                     match extern_vars.get(&(sec_name, vname)) {
@@ -219,6 +232,17 @@ pub fn finish(
                     } else {
                         btf.size_of(v.ty).unwrap_or(sym.size as u32)
                     };
+                    let sec_size = input.section(elf_sec).size;
+                    if sym.value.saturating_add(u64::from(size)) > sec_size {
+                        return Err(crate::error::Error::BadObject {
+                            file: input.name.clone(),
+                            reason: format!(
+                                "variable `{vname}` at offset {} is {size} bytes by its BTF type, \
+                                 beyond the end of section {sname} ({sec_size} bytes)",
+                                sym.value
+                            ),
+                        });
+                    }
                     secs.entry(SecKey::Out(out_id))
                         .or_insert((sec_name, Vec::new()))
                         .1
