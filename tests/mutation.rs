@@ -19,7 +19,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mutate::{fixture_objects, mutate, run_bounded, seed_for, short_name, Anatomy, Rng};
+use mutate::{
+    check_output, fixture_objects, mutate, run_bounded, seed_for, short_name, Anatomy, Rng,
+};
 
 /// A run taking longer than this is a hang (normal runs take milliseconds even in debug builds).
 const LIMIT: Duration = Duration::from_secs(5);
@@ -56,13 +58,6 @@ fn partner_for(fixture: &Path, data: &[u8], all: &[PathBuf]) -> (String, Arc<Vec
         first.get_or_insert((name, Arc::new(bytes)));
     }
     first.expect("a partner")
-}
-
-/// The checks on a linked object: it parses again, with bpfmerge and with goblin.
-fn check_output(out: &[u8]) -> Result<(), String> {
-    bpfmerge::input::parse("out.o", out).map_err(|e| format!("output does not parse: {e}"))?;
-    goblin::elf::Elf::parse(out).map_err(|e| format!("output does not parse with goblin: {e}"))?;
-    Ok(())
 }
 
 struct Case<'a> {

@@ -483,3 +483,50 @@ pub fn short_name(p: &Path) -> String {
         .map(|f| f.to_string_lossy().into_owned());
     format!("{}/{}", dir.unwrap_or_default(), file.unwrap_or_default())
 }
+
+/// The promises about a linked object that the robustness tests check: it parses again (with
+/// bpfmerge and goblin), its BTF parses, every DATASEC entry names a VAR and lies inside the
+/// section of the DATASEC's name, and `inspect` reads it.
+pub fn check_output(out: &[u8]) -> Result<(), String> {
+    let input =
+        bpfmerge::input::parse("out.o", out).map_err(|e| format!("output does not parse: {e}"))?;
+    goblin::elf::Elf::parse(out).map_err(|e| format!("output does not parse with goblin: {e}"))?;
+    bpfmerge::inspect_bytes("out.o", out)
+        .map_err(|e| format!("output cannot be inspected: {e}"))?;
+    let Some(raw) = input.btf else {
+        return Ok(());
+    };
+    let mut btf = bpfmerge::btf::Btf::new();
+    btf.append(raw)
+        .map_err(|e| format!("output BTF does not parse: {e}"))?;
+    for id in 1..btf.len() as u32 {
+        let Ok(bpfmerge::btf::BtfType::Datasec { name, vars, .. }) =
+            btf.get(bpfmerge::btf::TypeId(id))
+        else {
+            continue;
+        };
+        let sec_name = btf.str(*name);
+        let size = input
+            .sections
+            .iter()
+            .find(|s| !s.name.is_empty() && s.name == sec_name)
+            .map(|s| s.size);
+        for v in vars {
+            if !matches!(btf.get(v.ty), Ok(bpfmerge::btf::BtfType::Var { .. })) {
+                return Err(format!(
+                    "output DATASEC {sec_name} names type [{}], not a VAR",
+                    v.ty.0
+                ));
+            }
+            if let Some(size) = size {
+                if u64::from(v.offset) + u64::from(v.size) > size {
+                    return Err(format!(
+                        "output DATASEC {sec_name} entry at {}+{} lies outside the section ({size} bytes)",
+                        v.offset, v.size
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
