@@ -170,7 +170,11 @@ fn bad(file: &str, reason: impl Into<String>) -> Error {
 fn classify(name: &str, sh_type: u32, flags: u64) -> SecKind {
     let alloc = flags & elf::SHF_ALLOC.0 != 0;
     let exec = flags & elf::SHF_EXECINSTR.0 != 0;
+    // Only PROGBITS sections are what these names mean (a symbol table named `version` is
+    // still a symbol table).
+    let progbits = sh_type == elf::SHT_PROGBITS.0;
     match name {
+        _ if !progbits => {}
         ".BTF" => return SecKind::Btf,
         ".BTF.ext" => return SecKind::BtfExt,
         ".maps" => return SecKind::Maps,
