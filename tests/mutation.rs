@@ -8,7 +8,7 @@
 //!
 //! Mutations are deterministic (seeded per fixture and mutation number); a failure prints the
 //! fixture, mutation number, seed and what was damaged. `BPFMERGE_MUTATIONS=N` changes the
-//! number of mutations per fixture (default 250);
+//! number of mutations per fixture (default 200);
 //! `BPFMERGE_MUTATION_ONLY=scenario/file.o#N` runs just one of them and keeps the mutant.
 
 mod mutate;
@@ -32,7 +32,7 @@ fn mutations_per_fixture() -> u64 {
     std::env::var("BPFMERGE_MUTATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(250)
+        .unwrap_or(200)
 }
 
 /// An intact partner for `fixture`: a sibling it links with, else the seed scenario's objects.
