@@ -170,11 +170,7 @@ fn bad(file: &str, reason: impl Into<String>) -> Error {
 fn classify(name: &str, sh_type: u32, flags: u64) -> SecKind {
     let alloc = flags & elf::SHF_ALLOC.0 != 0;
     let exec = flags & elf::SHF_EXECINSTR.0 != 0;
-    // Only PROGBITS sections are what these names mean (a symbol table named `version` is
-    // still a symbol table).
-    let progbits = sh_type == elf::SHT_PROGBITS.0;
     match name {
-        _ if !progbits => {}
         ".BTF" => return SecKind::Btf,
         ".BTF.ext" => return SecKind::BtfExt,
         ".maps" => return SecKind::Maps,
@@ -272,6 +268,16 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
         } else {
             classify(sec_name, sh_type, flags)
         };
+        if matches!(
+            kind,
+            SecKind::Btf | SecKind::BtfExt | SecKind::Maps | SecKind::License | SecKind::Version
+        ) && sh_type != elf::SHT_PROGBITS.0
+        {
+            return Err(bad(
+                name,
+                format!("section {sec_name} has type {sh_type:#x}, not PROGBITS"),
+            ));
+        }
         if kind == SecKind::Bss && size > (1 << 31) {
             return Err(bad(
                 name,

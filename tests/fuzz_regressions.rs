@@ -27,6 +27,23 @@ type Patch = (
 
 const PATCHES: &[Patch] = &[
     (
+        "globals/lib.o",
+        "globals/main.o",
+        // Section header 8 (.maps): sh_type = SHT_NULL.
+        &[(6916, 4, 0)],
+        "not PROGBITS",
+        "a .maps section that is not PROGBITS: its maps were linked without their definitions",
+    ),
+    (
+        "conflict_license/dual.o",
+        "seed/handler.o",
+        // Section header 6 (license): sh_type = 0x7fffffff.
+        &[(4684, 4, 0x7fff_ffff)],
+        "not PROGBITS",
+        "a license section of unknown type: its 13-byte LICENSE landed in the partner's 4-byte \
+         DATASEC license",
+    ),
+    (
         "conflict_license/gpl.o",
         "seed/handler.o",
         // BTF: LICENSE's char array made 0x7fffffff long.
