@@ -249,6 +249,13 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
                 format!("section {sec_name}: alignment {align} is not a power of two"),
             ));
         }
+        // BPF sections are aligned to at most 8; a huge alignment only makes padding.
+        if align > 1 << 16 {
+            return Err(bad(
+                name,
+                format!("section {sec_name}: alignment {align} is absurd (more than 64 KiB)"),
+            ));
+        }
         let data_bytes = if i == 0 {
             &[][..]
         } else {

@@ -27,6 +27,14 @@ type Patch = (
 
 const PATCHES: &[Patch] = &[
     (
+        "loader_share/reader.o",
+        "loader_share/writer.o",
+        // Section header 5: sh_addralign = 2^63.
+        &[(5024, 8, 0x8000_0000_0000_0000)],
+        "alignment",
+        "a section aligned to 2^63: the ELF writer's padding overflowed (capacity overflow panic)",
+    ),
+    (
         "globals/lib.o",
         "globals/main.o",
         // Section header 8 (.maps): sh_type = SHT_NULL.
