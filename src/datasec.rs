@@ -193,7 +193,16 @@ pub fn finish(
                             *name
                         }
                         BtfType::Func { name, .. } => *name,
-                        _ => StrOff(0),
+                        other => {
+                            return Err(crate::error::Error::BadObject {
+                                file: input.name.clone(),
+                                reason: format!(
+                                    "DATASEC `{sname}` entry names type [{}] {}, not a VAR or FUNC",
+                                    v.ty.0 - app.base,
+                                    other.kind_name()
+                                ),
+                            });
+                        }
                     };
                     match extern_vars.get(&(sec_name, vname)) {
                         Some(&kept) => {

@@ -27,6 +27,14 @@ type Patch = (
 
 const PATCHES: &[Patch] = &[
     (
+        "globals/lib.o",
+        "globals/main.o",
+        // BTF type [27] (DATASEC .kconfig): its entry names type [23] instead of the VAR [22].
+        &[(2708, 4, 0x17)],
+        "not a VAR or FUNC",
+        "a section-less DATASEC (.kconfig) entry naming a non-VAR was copied into the output",
+    ),
+    (
         "loader_share/reader.o",
         "loader_share/writer.o",
         // Section header 5: sh_addralign = 2^63.

@@ -512,7 +512,10 @@ pub fn check_output(out: &[u8]) -> Result<(), String> {
             .find(|s| !s.name.is_empty() && s.name == sec_name)
             .map(|s| s.size);
         for v in vars {
-            if !matches!(btf.get(v.ty), Ok(bpfmerge::btf::BtfType::Var { .. })) {
+            if !matches!(
+                btf.get(v.ty),
+                Ok(bpfmerge::btf::BtfType::Var { .. } | bpfmerge::btf::BtfType::Func { .. })
+            ) {
                 return Err(format!(
                     "output DATASEC {sec_name} names type [{}], not a VAR",
                     v.ty.0
