@@ -13,7 +13,9 @@ const GOOD: &[&[u8]] = &[
 ];
 
 fn check(objects: &[(String, &[u8])]) {
-    let Ok((out, _)) = bpfmerge::link_bytes(objects) else { return };
+    let Ok((out, _)) = bpfmerge::link_bytes(objects) else {
+        return;
+    };
     if let Err(e) = bpfmerge::input::parse("out.o", &out) {
         panic!("linked output does not parse again: {e}");
     }
@@ -24,7 +26,9 @@ fn check(objects: &[(String, &[u8])]) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, obj)) = data.split_first() else { return };
+    let Some((&which, obj)) = data.split_first() else {
+        return;
+    };
     let good = GOOD[which as usize % GOOD.len()];
     check(&[("mutated.o".to_string(), obj), ("good.o".to_string(), good)]);
     if which & 0x80 != 0 {

@@ -13,14 +13,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(_) = btf.append(data) else {
         panic!("the same BTF parsed once and failed the second time")
     };
-    let _ = (0..=app.count).map(|i| btf.display(bpfmerge::btf::TypeId(i))).count();
+    let _ = (0..=app.count)
+        .map(|i| btf.display(bpfmerge::btf::TypeId(i)))
+        .count();
     let eq = btf.equivalence();
     let _ = btf.compact(&eq, &[]);
     for endian in [Endianness::Little, Endianness::Big] {
         let bytes = btf.encode(endian);
         let mut again = Btf::new();
-        again
-            .append(&bytes)
-            .expect("encoded BTF must parse again");
+        again.append(&bytes).expect("encoded BTF must parse again");
     }
 });

@@ -15,13 +15,17 @@ const OBJECTS: &[&[u8]] = &[
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, ext)) = data.split_first() else { return };
+    let Some((&which, ext)) = data.split_first() else {
+        return;
+    };
     let obj = OBJECTS[which as usize % OBJECTS.len()];
     let input = bpfmerge::input::parse("fixture.o", obj).expect("fixture parses");
     let btf_data = input.btf.expect("fixture has BTF");
     let mut btf = Btf::new();
     let app = btf.append(btf_data).expect("fixture BTF parses");
-    let Ok(mut parsed) = BtfExt::parse(ext, btf_data, app.base, &mut btf) else { return };
+    let Ok(mut parsed) = BtfExt::parse(ext, btf_data, app.base, &mut btf) else {
+        return;
+    };
     let mut merged = BtfExt::default();
     merged.merge(&parsed, |_| 8);
     merged.merge(&parsed, |_| 0);
