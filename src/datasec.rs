@@ -48,6 +48,7 @@ pub fn finish(
     for (input, app) in inputs.iter().zip(appended) {
         if let Some(app) = app {
             btf.check_value_loops(*app)
+                .and_then(|()| btf.check_var_refs(*app))
                 .map_err(|e| e.in_file(&input.name))?;
         }
     }

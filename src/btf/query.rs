@@ -269,4 +269,40 @@ impl Btf {
         }
         Ok(())
     }
+
+    /// Refuse a reference to a VAR or DATASEC from a type other than a DATASEC or DECL_TAG
+    /// among the types of one appended section: the linker rebuilds DATASECs and removes the
+    /// old ones, so such a reference would turn into `void` in the output.
+    pub fn check_var_refs(&self, app: Appended) -> Result<()> {
+        let first = app.base as usize + 1;
+        let end = first + app.count as usize;
+        for id in first..end {
+            let Some(t) = self.types.get(id) else { break };
+            if matches!(t, BtfType::Datasec { .. } | BtfType::DeclTag { .. }) {
+                continue;
+            }
+            let mut bad = None;
+            t.for_each_ref(|r| {
+                if bad.is_none()
+                    && matches!(
+                        self.types.get(r.0 as usize),
+                        Some(BtfType::Var { .. } | BtfType::Datasec { .. })
+                    )
+                {
+                    bad = Some(r);
+                }
+            });
+            if let Some(r) = bad {
+                let kind = |i: usize| self.types.get(i).map_or("?", |t| t.kind_name());
+                return Err(Error::btf(format!(
+                    "type [{}] {} references [{}] {}, which only a DATASEC may name",
+                    id - first + 1,
+                    kind(id),
+                    r.0 as usize - first + 1,
+                    kind(r.0 as usize)
+                )));
+            }
+        }
+        Ok(())
+    }
 }
