@@ -46,6 +46,13 @@ pub fn finish(
     maps: &MapPlan,
     endian: Endianness,
 ) -> Result<FinalBtf> {
+    for (input, app) in inputs.iter().zip(appended) {
+        if let Some(app) = app {
+            btf.check_value_loops(*app)
+                .and_then(|()| btf.check_var_refs(*app))
+                .map_err(|e| e.in_file(&input.name))?;
+        }
+    }
     let mut redirects: BTreeMap<TypeId, Redirect> = BTreeMap::new();
     // (input, VAR) of every map definition -> its merged map.
     let mut map_of_var: HashMap<(usize, TypeId), usize> = HashMap::new();
@@ -133,7 +140,7 @@ pub fn finish(
             };
             redirects.entry(t).or_insert(Redirect::Remove);
             let sname = btf.str(sec_name).to_string();
-            let elf_sec = input.section_by_name(&sname);
+            let elf_sec = input.section_by_name(&sname).filter(|s| s.0 != 0);
             let placed = elf_sec.and_then(|s| layout.placed(i, s));
 
             if sname == ".maps" {
@@ -174,8 +181,30 @@ pub fn finish(
                     .or_insert((sec_name, Vec::new()));
                 for v in &vars {
                     let vname = match btf.get(v.ty)? {
-                        BtfType::Var { name, .. } | BtfType::Func { name, .. } => *name,
-                        _ => StrOff(0),
+                        BtfType::Var { name, linkage, .. } => {
+                            if elf_sec.is_none() && *linkage != VAR_EXTERN {
+                                return Err(crate::error::Error::BadObject {
+                                    file: input.name.clone(),
+                                    reason: format!(
+                                        "DATASEC `{sname}` names no section of the object but \
+                                         holds the defined variable `{}`",
+                                        btf.str(*name)
+                                    ),
+                                });
+                            }
+                            *name
+                        }
+                        BtfType::Func { name, .. } => *name,
+                        other => {
+                            return Err(crate::error::Error::BadObject {
+                                file: input.name.clone(),
+                                reason: format!(
+                                    "DATASEC `{sname}` entry names type [{}] {}, not a VAR or FUNC",
+                                    v.ty.0 - app.base,
+                                    other.kind_name()
+                                ),
+                            });
+                        }
                     };
                     match extern_vars.get(&(sec_name, vname)) {
                         Some(&kept) => {
@@ -214,6 +243,17 @@ pub fn finish(
                     } else {
                         btf.size_of(v.ty).unwrap_or(sym.size as u32)
                     };
+                    let sec_size = input.section(elf_sec).size;
+                    if sym.value.saturating_add(u64::from(size)) > sec_size {
+                        return Err(crate::error::Error::BadObject {
+                            file: input.name.clone(),
+                            reason: format!(
+                                "variable `{vname}` at offset {} is {size} bytes by its BTF type, \
+                                 beyond the end of section {sname} ({sec_size} bytes)",
+                                sym.value
+                            ),
+                        });
+                    }
                     secs.entry(SecKey::Out(out_id))
                         .or_insert((sec_name, Vec::new()))
                         .1
@@ -265,13 +305,33 @@ pub fn finish(
         let Some(ext) = ext else { continue };
         let input = &inputs[i];
         for sec in ext.sections {
-            let name = btf.str(sec.name);
-            let Some((out_id, piece)) = input
-                .section_by_name(name)
-                .and_then(|s| layout.placed(i, s))
+            let name = btf.str(sec.name).to_string();
+            let Some((sec_idx, (out_id, piece))) = input
+                .section_by_name(&name)
+                .and_then(|s| Some((s, layout.placed(i, s)?)))
             else {
                 continue;
             };
+            // Every record must point at an instruction of its section.
+            let size = input.section(sec_idx).size;
+            let offs = (sec.func_info.iter().map(|r| ("func_info", r.insn_off)))
+                .chain(sec.line_info.iter().map(|r| ("line_info", r.insn_off)))
+                .chain(
+                    sec.core_relos
+                        .iter()
+                        .map(|r| ("CO-RE relocation", r.insn_off)),
+                );
+            for (what, off) in offs {
+                if u64::from(off) >= size || off % 8 != 0 {
+                    return Err(crate::error::Error::BadObject {
+                        file: input.name.clone(),
+                        reason: format!(
+                            ".BTF.ext: {what} record for section {name} at instruction offset \
+                             {off} is not on an instruction of the section ({size} bytes)"
+                        ),
+                    });
+                }
+            }
             let piece = piece as u32;
             let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
                 name: sec.name,

@@ -278,6 +278,13 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
                 format!("section {sec_name}: alignment {align} is not a power of two"),
             ));
         }
+        // BPF sections are aligned to at most 8; a huge alignment only makes padding.
+        if align > 1 << 16 {
+            return Err(bad(
+                name,
+                format!("section {sec_name}: alignment {align} is absurd (more than 64 KiB)"),
+            ));
+        }
         let data_bytes = if i == 0 {
             &[][..]
         } else {
@@ -297,6 +304,16 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
         } else {
             classify(sec_name, sh_type, flags)
         };
+        if matches!(
+            kind,
+            SecKind::Btf | SecKind::BtfExt | SecKind::Maps | SecKind::License | SecKind::Version
+        ) && sh_type != elf::SHT_PROGBITS.0
+        {
+            return Err(bad(
+                name,
+                format!("section {sec_name} has type {sh_type:#x}, not PROGBITS"),
+            ));
+        }
         if kind == SecKind::Bss && size > (1 << 31) {
             return Err(bad(
                 name,

@@ -841,6 +841,13 @@ fn collect_input(
                     })
                 }
             };
+            if !is_extern && fields.struct_size > size {
+                return Err(Error::btf(format!(
+                    "map `{var_name}`: its definition type is {} bytes, but its symbol in .maps \
+                     is {size} bytes",
+                    fields.struct_size
+                )));
+            }
             out.push(MapDef {
                 input: i,
                 sym: sym.map(SymIdx),

@@ -177,11 +177,20 @@ pub fn relocate(
                 continue;
             };
             for (&slot, target) in &m.slots {
-                let sym = match target.map {
-                    Some(mid) => symbols.map_sym[mid.0],
-                    None => symbols
-                        .index_of(symbols.refs[target.input][target.sym.0])
-                        .unwrap_or(0),
+                let resolved = match target.map {
+                    Some(mid) => symbols.map_sym.get(mid.0).copied(),
+                    None => symbols.index_of(symbols.refs[target.input][target.sym.0]),
+                };
+                let Some(sym) = resolved else {
+                    let input = &inputs[target.input];
+                    return Err(Error::BadObject {
+                        file: input.name.clone(),
+                        reason: format!(
+                            "map {}: .values slot {slot} refers to symbol `{}`, which is in a \
+                             section that is not linked",
+                            m.name, input.symbols[target.sym.0].name
+                        ),
+                    });
                 };
                 out.relocs.push(OutReloc {
                     offset: m.out_offset + voff + 8 * slot,

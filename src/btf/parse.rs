@@ -150,6 +150,11 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
             KIND_INT => {
                 no_vlen()?;
                 no_kflag()?;
+                if !matches!(size_or_type, 1 | 2 | 4 | 8 | 16) {
+                    return Err(Error::btf(format!(
+                        "type [{id}] INT has size {size_or_type}, not 1, 2, 4, 8 or 16"
+                    )));
+                }
                 BtfType::Int {
                     name: name(btf, name_off)?,
                     size: size_or_type,

@@ -2,7 +2,7 @@
 //! (`size_of`) and human-readable type names for error messages (`display`). All bounded: a
 //! reference loop gives an error (or "..." in text), never a hang or a stack overflow.
 
-use super::{Btf, BtfType, TypeId};
+use super::{Appended, Btf, BtfType, TypeId};
 use crate::error::{Error, Result};
 
 /// Depth bound for `display` (text beyond it is shown as "...").
@@ -201,5 +201,108 @@ impl Btf {
             out.push_str("void");
         }
         out.push(')');
+    }
+
+    /// Refuse a reference loop among the types of one appended section that does not go
+    /// through a pointer (a type of infinite size, which libbpf and the kernel refuse; `append`
+    /// accepts it, so the linker checks before writing). Iterative, no recursion.
+    pub fn check_value_loops(&self, app: Appended) -> Result<()> {
+        let first = app.base as usize + 1;
+        let end = first + app.count as usize;
+        let refs = |id: usize| -> Vec<TypeId> {
+            match self.types.get(id) {
+                Some(
+                    BtfType::Typedef { ty, .. }
+                    | BtfType::Const { ty }
+                    | BtfType::Volatile { ty }
+                    | BtfType::Restrict { ty }
+                    | BtfType::TypeTag { ty, .. }
+                    | BtfType::Var { ty, .. },
+                ) => vec![*ty],
+                Some(BtfType::Func { proto, .. }) => vec![*proto],
+                Some(BtfType::Array { elem, .. }) => vec![*elem],
+                Some(BtfType::Struct { members, .. } | BtfType::Union { members, .. }) => {
+                    members.iter().map(|m| m.ty).collect()
+                }
+                Some(BtfType::Datasec { vars, .. }) => vars.iter().map(|v| v.ty).collect(),
+                _ => Vec::new(),
+            }
+        };
+        // 0: unvisited, 1: on the current path, 2: done (indexed by id - first).
+        let mut state = vec![0u8; end.saturating_sub(first)];
+        for start in first..end {
+            if state[start - first] != 0 {
+                continue;
+            }
+            state[start - first] = 1;
+            let mut stack = vec![(start, refs(start))];
+            while let Some((id, todo)) = stack.last_mut() {
+                let id = *id;
+                let Some(r) = todo.pop() else {
+                    state[id - first] = 2;
+                    stack.pop();
+                    continue;
+                };
+                let r = r.0 as usize;
+                if r < first || r >= end {
+                    continue;
+                }
+                match state[r - first] {
+                    0 => {
+                        state[r - first] = 1;
+                        stack.push((r, refs(r)));
+                    }
+                    1 => {
+                        let kind = |i: usize| self.types.get(i).map_or("?", |t| t.kind_name());
+                        return Err(Error::btf(format!(
+                            "type [{}] {} contains itself: a reference loop through [{}] {} \
+                             that does not go through a pointer",
+                            r - first + 1,
+                            kind(r),
+                            id - first + 1,
+                            kind(id)
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuse a reference to a VAR or DATASEC from a type other than a DATASEC or DECL_TAG
+    /// among the types of one appended section: the linker rebuilds DATASECs and removes the
+    /// old ones, so such a reference would turn into `void` in the output.
+    pub fn check_var_refs(&self, app: Appended) -> Result<()> {
+        let first = app.base as usize + 1;
+        let end = first + app.count as usize;
+        for id in first..end {
+            let Some(t) = self.types.get(id) else { break };
+            if matches!(t, BtfType::Datasec { .. } | BtfType::DeclTag { .. }) {
+                continue;
+            }
+            let mut bad = None;
+            t.for_each_ref(|r| {
+                if bad.is_none()
+                    && matches!(
+                        self.types.get(r.0 as usize),
+                        Some(BtfType::Var { .. } | BtfType::Datasec { .. })
+                    )
+                {
+                    bad = Some(r);
+                }
+            });
+            if let Some(r) = bad {
+                let kind = |i: usize| self.types.get(i).map_or("?", |t| t.kind_name());
+                return Err(Error::btf(format!(
+                    "type [{}] {} references [{}] {}, which only a DATASEC may name",
+                    id - first + 1,
+                    kind(id),
+                    r.0 as usize - first + 1,
+                    kind(r.0 as usize)
+                )));
+            }
+        }
+        Ok(())
     }
 }
