@@ -96,6 +96,8 @@ impl LayoutBuilder {
     /// Append the kept sections of the next input.
     pub fn add(&mut self, input: &Input<'_>) -> Result<()> {
         let i = self.place.len();
+        // Named first: a message may point at an earlier section of this same input.
+        self.names.push(input.name.clone());
         let mut here = vec![None; input.sections.len()];
         let mut maps_bytes = Vec::new();
         for (s, sec) in input.sections.iter().enumerate() {
@@ -204,7 +206,6 @@ impl LayoutBuilder {
         }
         self.place.push(here);
         self.maps_bytes.push(maps_bytes);
-        self.names.push(input.name.clone());
         Ok(())
     }
 
