@@ -357,8 +357,8 @@ fn map_and_program_names_cannot_escape_the_pin_dir() {
     if !load_support::kernel_ready("map_and_program_names_cannot_escape_the_pin_dir") {
         return;
     }
-    let tmp = std::env::temp_dir().join(format!("bpfmerge-adv-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).expect("tmp");
+    let dir = Tmp::new("names");
+    let tmp = dir.0.clone();
     let write = |name: &str, o: &Obj| {
         let p = tmp.join(name);
         std::fs::write(&p, &o.data).expect("write");
@@ -421,7 +421,6 @@ fn map_and_program_names_cannot_escape_the_pin_dir() {
             &[words],
         );
     }
-    let _ = std::fs::remove_dir_all(&tmp);
 }
 
 // ---------------------------------------------------------------------------------------------
