@@ -66,9 +66,13 @@ pub enum Error {
         first_file: String,
         expected: &'static str,
     },
-    /// The command was asked to do something it must not (e.g. overwrite an input).
+    /// The command was asked to do something it must not (e.g. overwrite an input). The CLI
+    /// exits with status 2 for these.
     #[error("{0}")]
     Usage(String),
+    /// The output could not be encoded or written.
+    #[error("{0}")]
+    Output(String),
     /// An error with the file it came from.
     #[error("{file}: {inner}")]
     InFile { file: String, inner: Box<Error> },

@@ -181,7 +181,14 @@ fn main() -> ExitCode {
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::from(1)
+            // Bad usage (e.g. `-o` naming an input) is 2, as for clap's own errors.
+            let usage = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<bpfmerge::Error>(),
+                    Some(bpfmerge::Error::Usage(_))
+                )
+            });
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }

@@ -536,8 +536,11 @@ pub fn plan_collecting(
                     .into(),
             });
         }
-        let defs = collect_input(i, input, btf, appended[i], maps_sec)
-            .map_err(|e| e.in_file(&input.name))?;
+        let defs = collect_input(i, input, btf, appended[i], maps_sec).map_err(|e| match e {
+            // Already names the file.
+            Error::BadObject { .. } => e,
+            e => e.in_file(&input.name),
+        })?;
         for def in defs {
             let name = def_name(btf, &def);
             let id = *by_name.entry(name.clone()).or_insert_with(|| {

@@ -38,7 +38,7 @@ pub fn elf_to(
     emit(&mut stream, endian, layout, symbols, btf, btf_ext)?;
     stream
         .result()
-        .map_err(|e| Error::Usage(format!("cannot write the output object: {e}")))
+        .map_err(|e| Error::Output(format!("cannot write the output object: {e}")))
 }
 
 fn emit(
@@ -222,7 +222,7 @@ fn emit(
 }
 
 fn write_err(e: object::write::Error) -> Error {
-    Error::Usage(format!("cannot encode the output object: {e}"))
+    Error::Output(format!("cannot encode the output object: {e}"))
 }
 
 /// Write `path` atomically: `fill` writes a temporary file in the same directory, which is then

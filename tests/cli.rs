@@ -371,3 +371,27 @@ fn status_errors_say_what_to_do() {
     assert_eq!(r.code, Some(1));
     assert!(r.stderr.contains("bpfmerge load"), "{}", r.stderr);
 }
+
+/// Bad usage is exit status 2 (DESIGN: 0 success, 1 input error, 2 bad usage): clap's own
+/// errors, and `-o` naming one of the inputs; a bad input stays 1.
+#[test]
+fn bad_usage_exits_2_bad_input_exits_1() {
+    let tmp = TempDir::new("bad_usage_exits_2");
+    let a = tmp.join("a.o");
+    std::fs::copy(fixture("seed/entry"), &a).unwrap();
+    let before = std::fs::read(&a).unwrap();
+    let b = fixture("seed/handler");
+    let r = bpfmerge(&[a.as_os_str(), b.as_os_str(), "-o".as_ref(), a.as_os_str()]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("also an input"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        before,
+        "the input was left as it was"
+    );
+    let r = bpfmerge(&["link", "--no-such-flag"]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    let out = tmp.join("out.o");
+    let r = bpfmerge(&["/nonexistent/x.o".as_ref(), "-o".as_ref(), out.as_os_str()]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+}
