@@ -82,7 +82,7 @@ impl Btf {
         )))
     }
 
-    /// Human text for errors: "struct foo", "__u32", "int[4]", "void *", ...
+    /// Human text for errors: `struct foo`, `__u32`, `int[4]`, `void *`, ...
     pub fn display(&self, id: TypeId) -> String {
         let mut out = String::new();
         self.display_into(id, DISPLAY_DEPTH, &mut out);
