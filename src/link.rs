@@ -118,7 +118,7 @@ fn endian_name(e: object::Endianness) -> &'static str {
 fn plan<'a>(
     count: usize,
     objects: impl Iterator<Item = Result<(String, Bytes<'a>)>>,
-    check: Option<&mut CheckState>,
+    mut check: Option<&mut CheckState>,
 ) -> Result<Linked> {
     if count == 0 {
         return Err(Error::Usage("no input objects".into()));
@@ -165,7 +165,7 @@ fn plan<'a>(
     btf.types.shrink_to_fit();
     builder.shrink_to_fit();
     let eq = btf.equivalence();
-    let map_plan = match check {
+    let map_plan = match check.as_deref_mut() {
         Some(state) => {
             state.section_conflicts = builder.section_conflicts.take().unwrap_or_default();
             let plan =
@@ -176,7 +176,12 @@ fn plan<'a>(
         None => maps::plan(&inputs, &btf, &appended, &eq)?,
     };
     let mut lay = builder.finish(&map_plan);
-    let symbols = resolve::resolve(&inputs, &lay, &map_plan)?;
+    let symbols = resolve::resolve_collecting(
+        &inputs,
+        &lay,
+        &map_plan,
+        check.map(|state| &mut state.symbol_conflicts),
+    )?;
     relocate::relocate(&inputs, &mut lay, &symbols, &map_plan)?;
     let has_btf = appended.iter().any(Option::is_some);
     let fin = datasec::finish(
@@ -318,6 +323,7 @@ pub(crate) fn link_into_vec<'a>(
 pub(crate) struct CheckState {
     map_conflicts: Vec<crate::error::MapConflict>,
     section_conflicts: Vec<Error>,
+    symbol_conflicts: Vec<Error>,
     report: Option<LinkReport>,
 }
 
@@ -473,6 +479,7 @@ pub(crate) fn check<'a>(
             state
                 .section_conflicts
                 .iter()
+                .chain(&state.symbol_conflicts)
                 .filter_map(Conflict::from_error),
         )
         .collect();

@@ -90,8 +90,26 @@ impl Symbols {
     }
 }
 
-/// Resolve the symbols of all inputs.
-pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<Symbols> {
+/// Report a symbol conflict: into `collect` when collecting (the first definition is kept and
+/// resolution goes on, for `check`), else as the error.
+fn conflict(collect: &mut Option<&mut Vec<Error>>, e: Error) -> Result<()> {
+    match collect {
+        Some(list) => {
+            list.push(e);
+            Ok(())
+        }
+        None => Err(e),
+    }
+}
+
+/// Resolve the symbols of all inputs. With `collect`, every symbol conflict is gathered there
+/// instead of stopping at the first one (for `check`).
+pub fn resolve_collecting(
+    inputs: &[Input<'_>],
+    layout: &Layout,
+    maps: &MapPlan,
+    mut collect: Option<&mut Vec<Error>>,
+) -> Result<Symbols> {
     // Every input symbol yields at most one output symbol: reserve once, no regrowth.
     let total: usize = inputs.iter().map(|i| i.symbols.len()).sum::<usize>()
         + layout.sections.len()
@@ -261,14 +279,18 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
             here.push(Pending::Global(g));
             if globals[g].map.is_some() {
                 if defined {
-                    return Err(Error::SymbolMismatch {
-                        name: sym.name.to_string(),
-                        reason: "defined both as a map and as another symbol".into(),
-                        file_a: input.name.clone(),
-                        file_b: inputs[maps.maps[globals[g].map.map_or(0, |m| m.0)].defs[0].input]
-                            .name
-                            .clone(),
-                    });
+                    conflict(
+                        &mut collect,
+                        Error::SymbolMismatch {
+                            name: sym.name.to_string(),
+                            reason: "defined both as a map and as another symbol".into(),
+                            file_a: input.name.clone(),
+                            file_b: inputs
+                                [maps.maps[globals[g].map.map_or(0, |m| m.0)].defs[0].input]
+                                .name
+                                .clone(),
+                        },
+                    )?;
                 }
                 continue;
             }
@@ -295,20 +317,28 @@ pub fn resolve(inputs: &[Input<'_>], layout: &Layout, maps: &MapPlan) -> Result<
                     }
                     let is_func = |t: u8| t == elf::STT_FUNC.0;
                     if is_func(prev.typ) != is_func(sym.typ) {
-                        return Err(Error::SymbolMismatch {
-                            name: sym.name.to_string(),
-                            reason: "a function in one file and a variable in the other".into(),
-                            file_a: inputs[pi].name.clone(),
-                            file_b: input.name.clone(),
-                        });
+                        conflict(
+                            &mut collect,
+                            Error::SymbolMismatch {
+                                name: sym.name.to_string(),
+                                reason: "a function in one file and a variable in the other".into(),
+                                file_a: inputs[pi].name.clone(),
+                                file_b: input.name.clone(),
+                            },
+                        )?;
+                        continue;
                     }
                     match (entry.weak, weak) {
                         (false, false) => {
-                            return Err(Error::DuplicateSymbol {
-                                name: sym.name.to_string(),
-                                file_a: inputs[pi].name.clone(),
-                                file_b: input.name.clone(),
-                            })
+                            // The first definition is kept when collecting.
+                            conflict(
+                                &mut collect,
+                                Error::DuplicateSymbol {
+                                    name: sym.name.to_string(),
+                                    file_a: inputs[pi].name.clone(),
+                                    file_b: input.name.clone(),
+                                },
+                            )?;
                         }
                         (true, false) => {
                             entry.def = Some((i, idx));

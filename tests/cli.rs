@@ -395,3 +395,20 @@ fn bad_usage_exits_2_bad_input_exits_1() {
     let r = bpfmerge(&["/nonexistent/x.o".as_ref(), "-o".as_ref(), out.as_os_str()]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
 }
+
+/// `check` lists every duplicate symbol, not only the first one it meets.
+#[test]
+fn check_lists_every_duplicate_symbol() {
+    let one = fixture("conflict_func/one");
+    let r = bpfmerge(&["check".as_ref(), one.as_os_str(), one.as_os_str()]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    // one.c defines the global function `classify` and the program `xdp_one`: linked with
+    // itself, both are defined twice.
+    for name in ["`classify`", "`xdp_one`"] {
+        assert!(
+            all.contains(&format!("symbol {name} is defined in both")),
+            "{all}"
+        );
+    }
+}
