@@ -3,7 +3,7 @@
 
 use object::elf;
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
-use object::Endianness;
+use object::{Endian as _, Endianness};
 
 use crate::error::{Error, Result};
 
@@ -175,6 +175,23 @@ impl<'d> Input<'d> {
             .iter()
             .position(|s| s.name == name)
             .map(SecIdx)
+    }
+}
+
+/// The implicit addend stored at a relocated place `at` (the `reloc_width` bytes at the
+/// relocation's offset): ld_imm64's 64-bit immediate, a call's immediate, or the data value.
+pub(crate) fn implicit_addend(e: Endianness, r_type: u32, at: &[u8]) -> i64 {
+    let u32_at = |o: usize| e.read_u32([at[o], at[o + 1], at[o + 2], at[o + 3]]);
+    match r_type {
+        // ld_imm64: low half in insn[0].imm, high half in insn[1].imm.
+        reloc::R64_64 => (u64::from(u32_at(4)) | (u64::from(u32_at(12)) << 32)) as i64,
+        reloc::R64_32 => i64::from(u32_at(4) as i32),
+        reloc::ABS64 => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(&at[..8]);
+            e.read_u64(a) as i64
+        }
+        _ => i64::from(u32_at(0)),
     }
 }
 
@@ -482,21 +499,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             }
             let at = &tsec.data[offset as usize..(offset + width) as usize];
             let addend = match r_type {
-                reloc::ABS64 => {
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(at);
-                    match endian {
-                        Endianness::Little => i64::from_le_bytes(a),
-                        Endianness::Big => i64::from_be_bytes(a),
-                    }
-                }
-                reloc::ABS32 => {
-                    let a = [at[0], at[1], at[2], at[3]];
-                    i64::from(match endian {
-                        Endianness::Little => u32::from_le_bytes(a),
-                        Endianness::Big => u32::from_be_bytes(a),
-                    })
-                }
+                reloc::ABS64 | reloc::ABS32 => implicit_addend(endian, r_type, at),
                 _ => 0,
             };
             relocs.push(Reloc {

@@ -3,60 +3,22 @@
 //! to output symbols (dropped map definitions to their survivor), and instruction immediates or
 //! data addends patched where a reference was section-relative.
 
-use object::Endianness;
+use object::{Endian as _, Endianness};
 
 use crate::error::{Error, Result};
-use crate::input::{reloc, Input, SecKind};
+use crate::input::{implicit_addend, reloc, Input, SecKind};
 use crate::layout::{Layout, OutReloc};
 use crate::maps::MapPlan;
 use crate::resolve::{SymRef, Symbols};
 
 const BPF_CALL_OPCODE: u8 = 0x85;
 
-fn read_u32(e: Endianness, b: &[u8]) -> u32 {
-    let a = [b[0], b[1], b[2], b[3]];
-    match e {
-        Endianness::Little => u32::from_le_bytes(a),
-        Endianness::Big => u32::from_be_bytes(a),
-    }
-}
-
 fn write_u32(e: Endianness, b: &mut [u8], v: u32) {
-    let a = match e {
-        Endianness::Little => v.to_le_bytes(),
-        Endianness::Big => v.to_be_bytes(),
-    };
-    b[..4].copy_from_slice(&a);
-}
-
-fn read_u64(e: Endianness, b: &[u8]) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    match e {
-        Endianness::Little => u64::from_le_bytes(a),
-        Endianness::Big => u64::from_be_bytes(a),
-    }
+    b[..4].copy_from_slice(&e.write_u32(v));
 }
 
 fn write_u64(e: Endianness, b: &mut [u8], v: u64) {
-    let a = match e {
-        Endianness::Little => v.to_le_bytes(),
-        Endianness::Big => v.to_be_bytes(),
-    };
-    b[..8].copy_from_slice(&a);
-}
-
-/// The implicit addend stored at a relocated place.
-fn addend(e: Endianness, r_type: u32, at: &[u8]) -> i64 {
-    match r_type {
-        // ld_imm64: low half in insn[0].imm, high half in insn[1].imm.
-        reloc::R64_64 => {
-            (u64::from(read_u32(e, &at[4..8])) | (u64::from(read_u32(e, &at[12..16])) << 32)) as i64
-        }
-        reloc::R64_32 => i64::from(read_u32(e, &at[4..8]) as i32),
-        reloc::ABS64 => read_u64(e, at) as i64,
-        _ => i64::from(read_u32(e, at)),
-    }
+    b[..8].copy_from_slice(&e.write_u64(v));
 }
 
 fn set_addend(e: Endianness, r_type: u32, at: &mut [u8], v: i64) {
@@ -125,7 +87,7 @@ pub fn relocate(
                     SymRef::Section(sec_id, base) => {
                         if base != 0 {
                             let d = addend_delta(r.r_type, at, base).map_err(|w| bad(n, w))?;
-                            let v = addend(e, r.r_type, at).wrapping_add(d);
+                            let v = implicit_addend(e, r.r_type, at).wrapping_add(d);
                             set_addend(e, r.r_type, at, v);
                         }
                         symbols.section_sym[sec_id.0]
@@ -133,7 +95,7 @@ pub fn relocate(
                     SymRef::MapsSection => {
                         // A section-relative reference into `.maps` (a static map): find the
                         // definition at that offset and point at the merged map itself.
-                        let a = addend(e, r.r_type, at);
+                        let a = implicit_addend(e, r.r_type, at);
                         let Some(mid) = u64::try_from(a).ok().and_then(|a| maps.at_offset(i, a))
                         else {
                             return Err(bad(
