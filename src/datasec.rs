@@ -74,15 +74,15 @@ pub fn finish(
     }
 
     // Pass 1: find survivors' VARs and FUNCs.
-    for (i, input) in inputs.iter().enumerate() {
-        let Some(app) = appended[i] else { continue };
+    for (i, app) in appended.iter().enumerate() {
+        let Some(app) = app else { continue };
         for id in app.base + 1..=app.base + app.count {
             let t = TypeId(id);
             match btf.get(t)? {
                 BtfType::Func { name, linkage, .. } if *linkage == FUNC_GLOBAL => {
                     let n = btf.str(*name);
-                    if let Some(&(di, ds)) = symbols.global_def.get(n) {
-                        if di == i && input.symbols[ds.0].name == n {
+                    if let Some(&(di, _)) = symbols.global_def.get(n) {
+                        if di == i {
                             def_func.entry(n.to_string()).or_insert(t);
                         }
                     }

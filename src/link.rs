@@ -91,19 +91,7 @@ pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> 
 }
 
 /// An input's bytes: borrowed from the caller, or read from a file (and freed once used).
-pub(crate) enum Bytes<'a> {
-    Borrowed(&'a [u8]),
-    Owned(Vec<u8>),
-}
-
-impl Bytes<'_> {
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Bytes::Borrowed(b) => b,
-            Bytes::Owned(v) => v,
-        }
-    }
-}
+pub(crate) type Bytes<'a> = std::borrow::Cow<'a, [u8]>;
 
 fn endian_name(e: object::Endianness) -> &'static str {
     match e {
@@ -133,7 +121,7 @@ fn plan<'a>(
     }
     for object in objects {
         let (name, bytes) = object?;
-        let inp = input::parse(&name, bytes.as_slice())?;
+        let inp = input::parse(&name, &bytes)?;
         if let Some(first) = inputs.first() {
             if inp.endian != first.endian {
                 return Err(Error::MixedEndian {
