@@ -544,13 +544,19 @@ fn no_bpffs_or_no_privileges_is_a_clear_error() {
         stderr(&out)
     );
 
-    // As user nobody (setpriv from util-linux), when available.
+    // As user nobody (setpriv from util-linux), when available. The object is copied to a
+    // world-readable place first: the checkout may sit in a directory nobody cannot read
+    // (`mktemp -d` makes 0700 ones), and the test is about privileges, not file access.
     let dir = PinDir::new("nopriv");
+    let obj = std::env::temp_dir().join(format!("bpfmerge-nopriv-{}.o", std::process::id()));
+    std::fs::copy(fixture(ENTRY), &obj).expect("copy the object");
+    std::fs::set_permissions(&obj, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod the object");
     let setpriv = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(env!("CARGO_BIN_EXE_bpfmerge"))
         .arg("load")
-        .arg(fixture(ENTRY))
+        .arg(&obj)
         .arg("--pin-dir")
         .arg(&dir.path)
         .output();
@@ -562,6 +568,7 @@ fn no_bpffs_or_no_privileges_is_a_clear_error() {
         }
         Err(e) => eprintln!("setpriv unavailable ({e}): unprivileged case not run"),
     }
+    let _ = std::fs::remove_file(&obj);
 }
 
 /// Removes an (empty) directory when dropped, after the `PinDir` inside it.
