@@ -15,6 +15,7 @@ mod linker;
 #[cfg(feature = "load")]
 pub mod load;
 pub mod maps;
+pub mod migrate;
 mod relocate;
 mod resolve;
 mod write;
