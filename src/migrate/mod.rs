@@ -1,7 +1,8 @@
 //! Map migration planning: takes a pinned map's key and value types and the ones an object
 //! declares (as BTF), gives whether stored entries can be used as they are, converted (members
 //! matched by name, integers widened or narrowed where no value is lost) or not at all, and
-//! converts entries. Pure: the loader fetches the kernel's BTF and copies the entries.
+//! converts entries. The planning is pure; with the `load` feature, `kernel` reads a
+//! map's types from the kernel and `copy` moves the entries between two maps.
 //!
 //! The rules (what `bpfmerge load --migrate` carries over):
 //! - layouts are compared with typedefs and qualifiers looked through; member names, offsets,
@@ -15,6 +16,12 @@
 //! - anonymous or repeated member names cannot be matched: such a type must stay the same.
 
 mod convert;
+#[cfg(feature = "load")]
+mod copy;
+#[cfg(feature = "load")]
+mod ffi;
+#[cfg(feature = "load")]
+mod kernel;
 mod plan;
 mod shape;
 
@@ -22,5 +29,9 @@ mod shape;
 mod tests;
 
 pub use convert::{round8, Lost};
+#[cfg(feature = "load")]
+pub use copy::{copy_entries, Copied, CopyError, CopySpec, Side};
+#[cfg(feature = "load")]
+pub use kernel::{map_types, possible_cpus, types_in, MapTypes};
 pub use plan::{compare, first_difference, Conversion, Verdict};
 pub use shape::{shape_of, Field, Record, Shape};
