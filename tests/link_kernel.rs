@@ -16,7 +16,8 @@ use std::path::PathBuf;
 
 use common::scenarios::{self, Scenario};
 use common::{
-    bpftool, elf_summary, fixture_inputs, link, linker, load_and_check, Input, LinkerKind, TempDir,
+    bpftool, elf_summary, fixture_inputs, for_each_compiler, link, linker, load_and_check, Input,
+    LinkerKind, TempDir,
 };
 
 /// Scenarios the selected linker cannot link are skipped (only ever for libbpf's linker).
@@ -232,27 +233,27 @@ macro_rules! scenario_tests {
             }
             #[test]
             fn behaviour() {
-                super::behaviour(SC, &t("behaviour"));
+                for_each_compiler(|| super::behaviour(SC, &t("behaviour")));
             }
             #[test]
             fn bpftool_loadall_and_btf_dump() {
-                super::bpftool_loadall_and_btf_dump(SC, &t("bpftool_loadall_and_btf_dump"));
+                for_each_compiler(|| super::bpftool_loadall_and_btf_dump(SC, &t("bpftool_loadall_and_btf_dump")));
             }
             #[test]
             fn deterministic() {
-                super::deterministic(SC, &t("deterministic"));
+                for_each_compiler(|| super::deterministic(SC, &t("deterministic")));
             }
             #[test]
             fn relink_alone() {
-                super::relink_alone(SC, &t("relink_alone"));
+                for_each_compiler(|| super::relink_alone(SC, &t("relink_alone")));
             }
             #[test]
             fn relink_with_last() {
-                super::relink_with_last(SC, &t("relink_with_last"));
+                for_each_compiler(|| super::relink_with_last(SC, &t("relink_with_last")));
             }
             #[test]
             fn elf_shape() {
-                super::elf_shape(SC, &t("elf_shape"));
+                for_each_compiler(|| super::elf_shape(SC, &t("elf_shape")));
             }
         }
     )*};
