@@ -186,3 +186,44 @@ fn each_set_is_made_by_its_compiler() {
         ));
     }
 }
+
+/// `for_each_compiler` runs the body once per compiler with that compiler's fixture paths, runs
+/// every compiler even after a failure, and names the failing compiler in the test's failure.
+#[test]
+fn for_each_compiler_runs_each_set_and_names_failures() {
+    use std::cell::RefCell;
+    let seen = RefCell::new(Vec::new());
+    common::for_each_compiler(|| {
+        seen.borrow_mut()
+            .push((common::compiler(), common::fixture("seed/entry")))
+    });
+    let want: Vec<(Compiler, PathBuf)> = common::compilers()
+        .into_iter()
+        .map(|cc| (cc, fixture_path_cc("seed/entry", false, cc)))
+        .collect();
+    assert_eq!(*seen.borrow(), want);
+    assert_eq!(
+        common::compiler(),
+        Compiler::Clang14,
+        "restored after the loop"
+    );
+    if common::compilers().len() < 2 {
+        return;
+    }
+    assert_eq!(
+        fixture_path_cc("seed/entry", true, Compiler::Clang19),
+        fixtures_dir().join("seed/clang19/weak/entry.o")
+    );
+
+    seen.borrow_mut().clear();
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        common::for_each_compiler(|| {
+            seen.borrow_mut().push((common::compiler(), PathBuf::new()));
+            assert!(common::compiler() != Compiler::Clang14, "fails here");
+        })
+    }))
+    .expect_err("a failing body fails the loop");
+    let msg = common::panic_message(failed.as_ref());
+    assert_eq!(msg, "[clang 14] fails here");
+    assert_eq!(seen.borrow().len(), 2, "clang 19 still ran");
+}

@@ -7,6 +7,7 @@
 //! Kernel tests skip with a printed reason when not root or without bpffs; with
 //! `BPFMERGE_REQUIRE_KERNEL=1` that is a failure. `BPFMERGE_TEST_LINKER=bpftool|libbpf` runs
 //! the same tests with libbpf's linker on the `weak/` fixtures (to check the tests themselves).
+//! Every test runs on clang 14's and on clang 19's fixtures (`common::for_each_compiler`).
 
 mod common;
 
@@ -299,6 +300,10 @@ fn all_scenarios_have_tests() {
 /// seed's tail call and statics' per-file statics in one object.
 #[test]
 fn two_scenarios_in_one_object() {
+    for_each_compiler(two_scenarios_in_one_object_body);
+}
+
+fn two_scenarios_in_one_object_body() {
     let test = "two_scenarios_in_one_object";
     require_kernel!(test);
     let dir = TempDir::new(test);

@@ -7,6 +7,7 @@
 //! linker) can run [`execute`] on them and compare the [`Observed`] results.
 #![allow(dead_code)]
 
+pub mod compiler;
 pub mod dump;
 pub mod scenarios;
 
@@ -19,6 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder, ProgramHandle};
 
+#[allow(unused_imports)]
+pub use compiler::{
+    compiler, compilers, fixture_path_cc, for_each_compiler, panic_message, with_compiler, Compiler,
+};
 pub use dump::{MapDump, Val};
 pub use scenarios::{Expect, Frame, Probe, RunInput, Scenario, Setup};
 
@@ -34,98 +39,10 @@ pub fn fixtures_dir() -> PathBuf {
     repo_dir().join("fixtures")
 }
 
-/// The compiler whose fixtures a test links: every fixture is committed twice, as built by
-/// clang 14 (`fixtures/<scenario>/`) and by clang 19 (`fixtures/<scenario>/clang19/`), see
-/// `scripts/build-fixtures.sh`. The C sources are the same, so are the expected values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Compiler {
-    Clang14,
-    Clang19,
-}
-
-impl Compiler {
-    pub const ALL: [Compiler; 2] = [Compiler::Clang14, Compiler::Clang19];
-
-    /// As in messages: "clang 14".
-    pub fn name(self) -> &'static str {
-        match self {
-            Compiler::Clang14 => "clang 14",
-            Compiler::Clang19 => "clang 19",
-        }
-    }
-
-    /// As `scripts/build-fixtures.sh` and `BPFMERGE_TEST_COMPILER` spell it: "clang14".
-    pub fn id(self) -> &'static str {
-        match self {
-            Compiler::Clang14 => "clang14",
-            Compiler::Clang19 => "clang19",
-        }
-    }
-
-    /// The folder of this compiler's objects inside `fixtures/<scenario>/`.
-    fn subdir(self) -> Option<&'static str> {
-        match self {
-            Compiler::Clang14 => None,
-            Compiler::Clang19 => Some("clang19"),
-        }
-    }
-}
-
-std::thread_local! {
-    static COMPILER: std::cell::Cell<Compiler> = const { std::cell::Cell::new(Compiler::Clang14) };
-}
-
-/// The compiler whose fixtures [`fixture_path`] names on this thread (clang 14 outside
-/// [`for_each_compiler`]).
-pub fn compiler() -> Compiler {
-    COMPILER.with(|c| c.get())
-}
-
-/// The compilers to run: both, or the one `BPFMERGE_TEST_COMPILER=clang14|clang19` names (to
-/// narrow down a failure).
-pub fn compilers() -> Vec<Compiler> {
-    match std::env::var("BPFMERGE_TEST_COMPILER").as_deref() {
-        Err(_) | Ok("") => Compiler::ALL.to_vec(),
-        Ok(id) => vec![Compiler::ALL
-            .into_iter()
-            .find(|c| c.id() == id)
-            .unwrap_or_else(|| panic!("BPFMERGE_TEST_COMPILER={id}: expected clang14 or clang19"))],
-    }
-}
-
-/// Runs `body` once per compiler, with every fixture path resolving to that compiler's set.
-/// Each compiler runs even when another failed; then the test fails with every failure, each
-/// prefixed by its compiler ("[clang 19] ...").
-pub fn for_each_compiler(body: impl Fn()) {
-    let mut failures = Vec::new();
-    for cc in compilers() {
-        let previous = COMPILER.with(|c| c.replace(cc));
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&body));
-        COMPILER.with(|c| c.set(previous));
-        if let Err(p) = r {
-            failures.push(format!("[{}] {}", cc.name(), panic_message(p.as_ref())));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
 /// `fixtures/<scenario>/<file>.o` for a stem "scenario/file", of the current [`compiler`]; the
 /// `weak/` variant (shared maps declared `__weak`, for libbpf's linker) when `weak`.
 pub fn fixture_path(stem: &str, weak: bool) -> PathBuf {
     fixture_path_cc(stem, weak, compiler())
-}
-
-/// [`fixture_path`] of compiler `cc`.
-pub fn fixture_path_cc(stem: &str, weak: bool, cc: Compiler) -> PathBuf {
-    let (scenario, file) = stem
-        .split_once('/')
-        .unwrap_or_else(|| panic!("fixture stem {stem:?} is not scenario/file"));
-    let mut p = fixtures_dir().join(scenario);
-    p.extend(cc.subdir());
-    if weak {
-        p.push("weak");
-    }
-    p.join(format!("{file}.o"))
 }
 
 /// The plain fixture (what bpfmerge links).
@@ -392,14 +309,6 @@ pub fn try_link_with(kind: LinkerKind, inputs: &[Input], out: &Path) -> Result<(
             })
         }
     }
-}
-
-/// The message of a caught panic.
-pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "(no message)".to_string())
 }
 
 /// Link or panic with the linker's message.
