@@ -932,13 +932,15 @@ fn static_map_definitions_load_and_are_shared_body() {
 /// map-in-map initialised with a static inner map (tests/load_support/static_offsets.c).
 #[test]
 fn static_maps_at_any_offset_load() {
+    for_each_compiler(static_maps_at_any_offset_load_body);
+}
+
+fn static_maps_at_any_offset_load_body() {
     if !kernel_ready("static_maps_at_any_offset_load") {
         return;
     }
-    let obj = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/load_support/static_offsets.o"
-    );
+    let obj = support_object("static_offsets.o");
+    let obj = &*obj.to_string_lossy();
     let dir = PinDir::new("static-offsets");
     load_ok(&dir.path, &[obj]);
     assert_eq!(

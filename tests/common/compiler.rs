@@ -106,6 +106,14 @@ pub fn fixture_path_cc(stem: &str, weak: bool, cc: Compiler) -> PathBuf {
     p.join(format!("{file}.o"))
 }
 
+/// `tests/load_support/<file>`, an object built by hand from its C source there, of the current
+/// compiler (clang 19's is in `tests/load_support/clang19/`).
+pub fn support_object(file: &str) -> PathBuf {
+    let mut p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/load_support");
+    p.extend(compiler().subdir());
+    p.join(file)
+}
+
 /// The message of a caught panic.
 pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<String>()

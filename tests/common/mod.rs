@@ -22,7 +22,8 @@ use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder, Pr
 
 #[allow(unused_imports)]
 pub use compiler::{
-    compiler, compilers, fixture_path_cc, for_each_compiler, panic_message, with_compiler, Compiler,
+    compiler, compilers, fixture_path_cc, for_each_compiler, panic_message, support_object,
+    with_compiler, Compiler,
 };
 pub use dump::{MapDump, Val};
 pub use scenarios::{Expect, Frame, Probe, RunInput, Scenario, Setup};

@@ -19,7 +19,7 @@ pub const XDP_PASS: u32 = 2;
 #[path = "../common/compiler.rs"]
 mod compiler;
 #[allow(unused_imports)]
-pub use compiler::{for_each_compiler, Compiler};
+pub use compiler::{for_each_compiler, support_object, Compiler};
 
 /// Absolute path of `fixtures/<rel>` ("scenario/file.o") of the current compiler (see
 /// [`for_each_compiler`]); an absolute `rel` as it is.
