@@ -273,6 +273,7 @@ scenario_tests! {
     tc_pair => scenarios::TC_PAIR,
     trace => scenarios::TRACE,
     typedef_keys => scenarios::TYPEDEF_KEYS,
+    cc19_strings => scenarios::CC19_STRINGS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -291,6 +292,7 @@ fn all_scenarios_have_tests() {
         "tc_pair",
         "trace",
         "typedef_keys",
+        "cc19_strings",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -948,6 +948,15 @@ pub fn elf_problems(path: &Path) -> Vec<String> {
         {
             bad.push(format!("section {} ends past the end of the file", name(i)));
         }
+        // The ELF rules: a mergeable section (clang's `.rodata.str1.1`) says its element size.
+        if sh.sh_flags & u64::from(goblin::elf::section_header::SHF_MERGE) != 0
+            && sh.sh_entsize == 0
+        {
+            bad.push(format!(
+                "section {} is SHF_MERGE with sh_entsize 0",
+                name(i)
+            ));
+        }
     }
     let syms: Vec<_> = elf.syms.iter().collect();
     for (i, s) in syms.iter().enumerate().skip(1) {
