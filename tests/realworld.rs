@@ -3,7 +3,8 @@
 //! a ring buffer, kfuncs, `__kconfig` externs, `.rodata` knobs, `.bss` and a named `.data`
 //! section, global subprograms called across files, a `bpf_loop` callback, a DECL_TAG on a
 //! global subprogram's argument, per-CPU XDP stats shared by two files) are compiled here by
-//! clang 14 and clang 19, linked by bpfmerge, loaded through libbpf-rs and run.
+//! clang 14 and clang 19, linked by bpfmerge, loaded through libbpf-rs and run; and, with clang
+//! 19 only, two files of BPF arena globals (`.addr_space.1`).
 //!
 //! Needs the kernel (root, bpffs), bpftool (for `vmlinux.h`) and each compiler; a missing tool
 //! skips with a note, which is a failure under `CI=true` or `BPFMERGE_REQUIRE_KERNEL=1`.
@@ -17,7 +18,11 @@ use std::process::Command;
 use common::{find_map, find_prog, load, run_packet, test_run, Compiler, RunInput, TempDir};
 use libbpf_rs::{MapCore, MapFlags, ProgramHandle};
 
-const SOURCES: [&str; 4] = ["events", "stats", "xdp_a", "xdp_b"];
+/// The tool's sources, linked into one object.
+const TOOL: &[&str] = &["events", "stats", "xdp_a", "xdp_b"];
+/// Arena globals (`.addr_space.1`), linked into another object: clang 19 only, since clang 14
+/// has no BPF address spaces (it puts `__arena` globals in plain .data/.bss).
+const ARENA: &[&str] = &["arena_a", "arena_b"];
 
 fn required() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
@@ -64,11 +69,11 @@ fn vmlinux_h(dir: &TempDir) -> Option<PathBuf> {
     Some(path)
 }
 
-/// Compile the sources with `cc`, link them with bpfmerge; the merged object.
-fn build(cc: Compiler, include: &Path, dir: &TempDir) -> PathBuf {
+/// Compile `sources` with `cc`, link them with bpfmerge; the merged object.
+fn build(cc: Compiler, sources: &[&str], include: &Path, dir: &TempDir) -> PathBuf {
     let src = common::repo_dir().join("tests/realworld");
     let mut objs = Vec::new();
-    for s in SOURCES {
+    for s in sources {
         let obj = dir.join(&format!("{}-{s}.o", cc.id()));
         let out = Command::new(binary(cc))
             .current_dir(&src)
@@ -88,7 +93,7 @@ fn build(cc: Compiler, include: &Path, dir: &TempDir) -> PathBuf {
         );
         objs.push(obj);
     }
-    let merged = dir.join(&format!("{}-merged.o", cc.id()));
+    let merged = dir.join(&format!("{}-{}-merged.o", cc.id(), sources[0]));
     let mut args: Vec<&std::ffi::OsStr> = objs.iter().map(|p| p.as_os_str()).collect();
     args.extend(["-o".as_ref(), merged.as_os_str()]);
     let r = common::bpfmerge(&args);
@@ -221,9 +226,24 @@ fn realworld_sources_link_load_and_run_on_both_compilers() {
         if !have(present, &format!("{} not found", binary(cc))) {
             continue;
         }
-        let merged = build(cc, &include, &dir);
+        let merged = build(cc, TOOL, &include, &dir);
         let objs = [load(&merged)];
         check_behaviour(cc, &objs);
         check_exec_event(cc, &objs);
+        if cc == Compiler::Clang19 {
+            let objs = [load(&build(cc, ARENA, &include, &dir))];
+            // arena_a: arena_counter 0 -> 1, returns arena_arr[1] 20 + 1. arena_b then returns
+            // b_val 5 + b_more[1] 7 + 1000 * 1: its globals are found after arena_a's.
+            assert_eq!(
+                run_packet(&find_prog(&objs, "xdp_arena_a")),
+                21,
+                "clang 19 arena"
+            );
+            assert_eq!(
+                run_packet(&find_prog(&objs, "xdp_arena_b")),
+                1012,
+                "clang 19 arena"
+            );
+        }
     }
 }
