@@ -46,8 +46,9 @@ std::thread_local! {
     static COMPILER: std::cell::Cell<Compiler> = const { std::cell::Cell::new(Compiler::Clang14) };
 }
 
-/// The compiler whose fixtures [`fixture_path`] names on this thread (clang 14 outside
-/// [`for_each_compiler`]).
+/// The compiler whose fixtures `fixture_path` names on this thread (clang 14 outside
+/// [`for_each_compiler`]). It is per thread: a thread spawned inside the body starts at clang
+/// 14, so resolve fixture paths before spawning.
 pub fn compiler() -> Compiler {
     COMPILER.with(|c| c.get())
 }
@@ -91,7 +92,8 @@ pub fn with_compiler<T>(cc: Compiler, body: impl FnOnce() -> T) -> T {
     body()
 }
 
-/// [`fixture_path`] of compiler `cc`.
+/// `fixtures/<scenario>/[clang19/][weak/]<file>.o` for a stem "scenario/file": compiler
+/// `cc`'s object, its `weak/` variant when `weak`.
 pub fn fixture_path_cc(stem: &str, weak: bool, cc: Compiler) -> PathBuf {
     let (scenario, file) = stem
         .split_once('/')
