@@ -74,6 +74,9 @@ pub struct Section<'d> {
     pub sh_type: u32,
     pub flags: u64,
     pub align: u64,
+    /// sh_entsize: the element size of a mergeable (`SHF_MERGE`) section such as
+    /// `.rodata.str1.1`, else 0.
+    pub entsize: u64,
     /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
     pub size: u64,
     /// Contents (empty for SHT_NOBITS).
@@ -158,6 +161,7 @@ impl<'d> Input<'d> {
                     sh_type: s.sh_type,
                     flags: s.flags,
                     align: s.align,
+                    entsize: s.entsize,
                     size: s.size,
                     data: &[],
                     relocs: s.relocs,
@@ -343,6 +347,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             sh_type,
             flags,
             align,
+            entsize: sh.sh_entsize(endian),
             size,
             data: data_bytes,
             relocs: Vec::new(),

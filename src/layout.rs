@@ -28,6 +28,8 @@ pub struct OutSection {
     pub sh_type: u32,
     pub flags: u64,
     pub align: u64,
+    /// sh_entsize of the inputs' sections (0 when they disagree; see [`merge_entsize`]).
+    pub entsize: u64,
     pub size: u64,
     /// Contents (empty for SHT_NOBITS).
     pub data: Vec<u8>,
@@ -48,6 +50,16 @@ pub struct Layout {
 impl Layout {
     pub fn placed(&self, input: usize, sec: SecIdx) -> Option<(OutSecId, u64)> {
         self.place.get(input)?.get(sec.0).copied().flatten()
+    }
+}
+
+/// A mergeable section (`SHF_MERGE`, e.g. clang's `.rodata.str1.1` of string literals) keeps
+/// its element size, which the ELF rules require of it. Inputs that disagree (libbpf's linker
+/// refuses them) make an ordinary section: entsize 0, without `SHF_MERGE`/`SHF_STRINGS`.
+fn merge_entsize(out: &mut OutSection, entsize: u64) {
+    if out.entsize != entsize {
+        out.entsize = 0;
+        out.flags &= !(object::elf::SHF_MERGE.0 | object::elf::SHF_STRINGS.0);
     }
 }
 
@@ -115,6 +127,7 @@ impl LayoutBuilder {
                         sh_type: sec.sh_type,
                         flags: sec.flags,
                         align: sec.align,
+                        entsize: sec.entsize,
                         size: 0,
                         data: Vec::new(),
                         relocs: Vec::new(),
@@ -200,6 +213,7 @@ impl LayoutBuilder {
                     out.size = end;
                     out.align = out.align.max(sec.align);
                     out.flags |= sec.flags;
+                    merge_entsize(out, sec.entsize);
                     here[s] = Some((id, offset));
                 }
             }
@@ -242,5 +256,38 @@ impl LayoutBuilder {
             place: self.place,
             maps: self.maps_out,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::elf::{SHF_ALLOC, SHF_MERGE, SHF_STRINGS};
+
+    fn strings_section(entsize: u64) -> OutSection {
+        OutSection {
+            name: ".rodata.str1.1".into(),
+            kind: SecKind::Data,
+            sh_type: object::elf::SHT_PROGBITS.0,
+            flags: (SHF_ALLOC | SHF_MERGE | SHF_STRINGS).0,
+            align: 1,
+            entsize,
+            size: 0,
+            data: Vec::new(),
+            relocs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn mergeable_sections_keep_their_entsize_unless_inputs_disagree() {
+        let mut same = strings_section(1);
+        merge_entsize(&mut same, 1);
+        assert_eq!(same.entsize, 1);
+        assert_eq!(same.flags, (SHF_ALLOC | SHF_MERGE | SHF_STRINGS).0);
+
+        let mut differ = strings_section(1);
+        merge_entsize(&mut differ, 2);
+        assert_eq!(differ.entsize, 0);
+        assert_eq!(differ.flags, SHF_ALLOC.0, "no longer mergeable");
     }
 }

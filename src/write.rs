@@ -180,7 +180,7 @@ fn emit(
             sh_link: 0,
             sh_info: 0,
             sh_addralign: s.align,
-            sh_entsize: 0,
+            sh_entsize: s.entsize,
         });
     }
     for (k, s) in layout.sections.iter().enumerate() {

@@ -8,7 +8,7 @@ mod common;
 use std::ffi::OsString;
 use std::path::Path;
 
-use common::{bpfmerge, fixture, TempDir};
+use common::{bpfmerge, fixture, for_each_compiler, TempDir};
 
 fn args(words: &[&str], fixtures: &[&str]) -> Vec<OsString> {
     let mut v: Vec<OsString> = words.iter().map(OsString::from).collect();
@@ -29,6 +29,10 @@ const MANY_CONFLICTS: &[&str] = &[
 
 #[test]
 fn check_reports_every_conflict_and_exits_1() {
+    for_each_compiler(check_reports_every_conflict_and_exits_1_body);
+}
+
+fn check_reports_every_conflict_and_exits_1_body() {
     let r = bpfmerge(&args(&["check"], MANY_CONFLICTS));
     assert_eq!(r.code, Some(1), "{}\n{}", r.stdout, r.stderr);
     for needle in [
@@ -53,6 +57,10 @@ fn check_reports_every_conflict_and_exits_1() {
 
 #[test]
 fn check_lists_every_differing_field_of_a_map() {
+    for_each_compiler(check_lists_every_differing_field_of_a_map_body);
+}
+
+fn check_lists_every_differing_field_of_a_map_body() {
     // v4.o's `conns` differs from ports.o's in its key type only; max_entries etc. agree.
     let r = bpfmerge(&args(
         &["check", "--json"],
@@ -75,6 +83,10 @@ fn check_lists_every_differing_field_of_a_map() {
 
 #[test]
 fn check_passes_on_inputs_that_link() {
+    for_each_compiler(check_passes_on_inputs_that_link_body);
+}
+
+fn check_passes_on_inputs_that_link_body() {
     let r = bpfmerge(&args(&["check"], &["seed/entry", "seed/handler"]));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     assert!(r.stdout.contains("ok: the inputs link without conflict"));
@@ -85,6 +97,10 @@ fn check_passes_on_inputs_that_link() {
 
 #[test]
 fn dry_run_writes_nothing() {
+    for_each_compiler(dry_run_writes_nothing_body);
+}
+
+fn dry_run_writes_nothing_body() {
     let tmp = TempDir::new("dry-run");
     let out = tmp.join("out.o");
     let mut a = args(&["link", "--dry-run"], &["seed/entry", "seed/handler"]);
@@ -107,6 +123,10 @@ fn dry_run_writes_nothing() {
 
 #[test]
 fn verbose_link_names_maps_definitions_and_programs() {
+    for_each_compiler(verbose_link_names_maps_definitions_and_programs_body);
+}
+
+fn verbose_link_names_maps_definitions_and_programs_body() {
     let tmp = TempDir::new("verbose");
     let mut a = args(&["-v"], &["seed/entry", "seed/handler"]);
     a.extend(["-o".into(), tmp.join("m.o").into_os_string()]);
@@ -127,6 +147,10 @@ fn verbose_link_names_maps_definitions_and_programs() {
 
 #[test]
 fn map_conflicts_say_which_definition_to_change() {
+    for_each_compiler(map_conflicts_say_which_definition_to_change_body);
+}
+
+fn map_conflicts_say_which_definition_to_change_body() {
     let tmp = TempDir::new("suggest");
     let mut a = args(
         &[],
@@ -209,6 +233,10 @@ fn man_page_is_generated_and_the_committed_pages_are_fresh() {
 
 #[test]
 fn linker_api_gives_the_cli_errors_and_output() {
+    for_each_compiler(linker_api_gives_the_cli_errors_and_output_body);
+}
+
+fn linker_api_gives_the_cli_errors_and_output_body() {
     use bpfmerge::Linker;
     let tmp = TempDir::new("linker-api");
 
@@ -281,6 +309,10 @@ fn status(dir: &Path, json: bool) -> common::CmdOutput {
 
 #[test]
 fn status_lists_pins_with_kernel_ids_and_entries() {
+    for_each_compiler(status_lists_pins_with_kernel_ids_and_entries_body);
+}
+
+fn status_lists_pins_with_kernel_ids_and_entries_body() {
     if !common::kernel_ready("status_lists_pins_with_kernel_ids_and_entries") {
         return;
     }
@@ -376,6 +408,10 @@ fn status_errors_say_what_to_do() {
 /// errors, and `-o` naming one of the inputs; a bad input stays 1.
 #[test]
 fn bad_usage_exits_2_bad_input_exits_1() {
+    for_each_compiler(bad_usage_exits_2_bad_input_exits_1_body);
+}
+
+fn bad_usage_exits_2_bad_input_exits_1_body() {
     let tmp = TempDir::new("bad_usage_exits_2");
     let a = tmp.join("a.o");
     std::fs::copy(fixture("seed/entry"), &a).unwrap();
@@ -399,6 +435,10 @@ fn bad_usage_exits_2_bad_input_exits_1() {
 /// `check` lists every duplicate symbol, not only the first one it meets.
 #[test]
 fn check_lists_every_duplicate_symbol() {
+    for_each_compiler(check_lists_every_duplicate_symbol_body);
+}
+
+fn check_lists_every_duplicate_symbol_body() {
     let one = fixture("conflict_func/one");
     let r = bpfmerge(&["check".as_ref(), one.as_os_str(), one.as_os_str()]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);

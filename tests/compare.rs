@@ -21,7 +21,8 @@
 //! and `bpftool gen skeleton` accept it, linking twice gives the same bytes, and the merged
 //! object linked again alone loads and behaves the same as path A.
 //!
-//! One line per scenario, `compare <scenario>: A=ok B=ok C=ok` (or `B=not-applicable (why)`,
+//! All of it runs on each compiler's fixtures (clang 14 and clang 19, see `common::Compiler`).
+//! One line per scenario and compiler, `compare <scenario> (clang 19): A=ok B=ok C=ok` (or `B=not-applicable (why)`,
 //! `C=not-linkable-by-libbpf (why)`), and one `crosscheck <scenario>: ...` line, are written
 //! straight to the stderr handle so that they show in `cargo test` output (libtest captures only
 //! `print!`/`eprint!`). Global-data maps (`.data`, `.bss`, `.rodata`) are not compared: with
@@ -39,7 +40,7 @@ use std::time::Instant;
 use common::scenarios::{self, Applies, Scenario};
 use common::{
     bpftool, dump, elf_problems, execute_on, fixture_inputs, fixture_path, try_link_with,
-    unexpected, Input, LinkerKind, Observed, Pinned, TempDir,
+    unexpected, with_compiler, Input, LinkerKind, Observed, Pinned, TempDir,
 };
 
 /// A line in the test output, also when the test passes.
@@ -282,23 +283,31 @@ fn all_paths_agree() {
     require_kernel!("all_paths_agree");
     let start = Instant::now();
     let mut errors = Vec::new();
-    for sc in scenarios::ALL {
-        match catch_unwind(AssertUnwindSafe(|| compare_scenario(sc))) {
+    // Every scenario on each compiler's fixtures; `name` says which ("seed (clang 19)").
+    for (cc, sc) in common::compilers()
+        .into_iter()
+        .flat_map(|cc| scenarios::ALL.iter().map(move |sc| (cc, sc)))
+    {
+        let name = format!("{} ({})", sc.name, cc.name());
+        match catch_unwind(AssertUnwindSafe(|| {
+            with_compiler(cc, || compare_scenario(sc))
+        })) {
             Ok(out) => {
-                say(&format!("compare {}: {}", sc.name, out.line.join(" ")));
-                say(&format!("crosscheck {}: {}", sc.name, out.checks.join(" ")));
-                errors.extend(out.errors.iter().map(|e| format!("{}: {e}", sc.name)));
+                say(&format!("compare {name}: {}", out.line.join(" ")));
+                say(&format!("crosscheck {name}: {}", out.checks.join(" ")));
+                errors.extend(out.errors.iter().map(|e| format!("{name}: {e}")));
             }
             Err(p) => {
                 let msg = common::panic_message(p.as_ref());
-                say(&format!("compare {}: FAIL (panicked: {msg})", sc.name));
-                errors.push(format!("{}: panicked: {msg}", sc.name));
+                say(&format!("compare {name}: FAIL (panicked: {msg})"));
+                errors.push(format!("{name}: panicked: {msg}"));
             }
         }
     }
     say(&format!(
-        "compare: {} scenarios in {:.1?}",
+        "compare: {} scenarios x {} compilers in {:.1?}",
         scenarios::ALL.len(),
+        common::compilers().len(),
         start.elapsed()
     ));
     assert!(

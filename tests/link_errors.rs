@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{bpfmerge, fixture, TempDir};
+use common::{bpfmerge, fixture, for_each_compiler, TempDir};
 
 const SENTINEL: &[u8] = b"pre-existing output, must survive a failed link\n";
 
@@ -148,6 +148,10 @@ fn empty_file() {
 /// bounds), and in the middle (section data or headers cut).
 #[test]
 fn truncated_object() {
+    for_each_compiler(truncated_object_body);
+}
+
+fn truncated_object_body() {
     let whole = fs::read(fixture("seed/entry")).unwrap();
     let dir = TempDir::new("truncated");
     for len in [20, 64, whole.len() / 2, whole.len() - 1] {
@@ -161,6 +165,10 @@ fn truncated_object() {
 /// fixtures/bad/x86_64.o: a host object (`cc -c`), ELF64 but EM_X86_64.
 #[test]
 fn x86_64_object() {
+    for_each_compiler(x86_64_object_body);
+}
+
+fn x86_64_object_body() {
     let inputs = [
         fixture("seed/entry"),
         common::fixtures_dir().join("bad/x86_64.o"),
@@ -185,6 +193,10 @@ fn x86_64_object() {
 /// A little-endian and a big-endian (`-target bpfeb`) BPF object cannot be linked together.
 #[test]
 fn mixed_byte_order() {
+    for_each_compiler(mixed_byte_order_body);
+}
+
+fn mixed_byte_order_body() {
     let inputs = [
         fixture("conflict_endian/little"),
         fixture("conflict_endian/big"),
@@ -211,6 +223,10 @@ fn mixed_byte_order() {
 /// The same object twice: two strong definitions of each program.
 #[test]
 fn same_object_twice() {
+    for_each_compiler(same_object_twice_body);
+}
+
+fn same_object_twice_body() {
     let inputs = [fixture("seed/entry"), fixture("seed/entry")];
     let err = expect_failure(&inputs, 1, "same_object_twice");
     assert_word(
@@ -240,6 +256,10 @@ fn file_name(stem: &str) -> String {
 }
 
 fn check_conflict(c: &Conflict, test: &str) {
+    for_each_compiler(|| check_conflict_body(c, test));
+}
+
+fn check_conflict_body(c: &Conflict, test: &str) {
     for (first, second) in [(c.a, c.b), (c.b, c.a)] {
         let inputs = [fixture(first), fixture(second)];
         let err = expect_failure(&inputs, 1, test);
@@ -339,6 +359,10 @@ fn conflict_strong_functions() {
 
 #[test]
 fn conflict_license() {
+    for_each_compiler(conflict_license_body);
+}
+
+fn conflict_license_body() {
     // gpl.c: "GPL"; dual.c: "Dual MIT/GPL".
     for (first, second) in [
         ("conflict_license/gpl", "conflict_license/dual"),

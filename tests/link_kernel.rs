@@ -7,6 +7,7 @@
 //! Kernel tests skip with a printed reason when not root or without bpffs; with
 //! `BPFMERGE_REQUIRE_KERNEL=1` that is a failure. `BPFMERGE_TEST_LINKER=bpftool|libbpf` runs
 //! the same tests with libbpf's linker on the `weak/` fixtures (to check the tests themselves).
+//! Every test runs on clang 14's and on clang 19's fixtures (`common::for_each_compiler`).
 
 mod common;
 
@@ -16,7 +17,8 @@ use std::path::PathBuf;
 
 use common::scenarios::{self, Scenario};
 use common::{
-    bpftool, elf_summary, fixture_inputs, link, linker, load_and_check, Input, LinkerKind, TempDir,
+    bpftool, elf_summary, fixture_inputs, for_each_compiler, link, linker, load_and_check, Input,
+    LinkerKind, TempDir,
 };
 
 /// Scenarios the selected linker cannot link are skipped (only ever for libbpf's linker).
@@ -232,27 +234,27 @@ macro_rules! scenario_tests {
             }
             #[test]
             fn behaviour() {
-                super::behaviour(SC, &t("behaviour"));
+                for_each_compiler(|| super::behaviour(SC, &t("behaviour")));
             }
             #[test]
             fn bpftool_loadall_and_btf_dump() {
-                super::bpftool_loadall_and_btf_dump(SC, &t("bpftool_loadall_and_btf_dump"));
+                for_each_compiler(|| super::bpftool_loadall_and_btf_dump(SC, &t("bpftool_loadall_and_btf_dump")));
             }
             #[test]
             fn deterministic() {
-                super::deterministic(SC, &t("deterministic"));
+                for_each_compiler(|| super::deterministic(SC, &t("deterministic")));
             }
             #[test]
             fn relink_alone() {
-                super::relink_alone(SC, &t("relink_alone"));
+                for_each_compiler(|| super::relink_alone(SC, &t("relink_alone")));
             }
             #[test]
             fn relink_with_last() {
-                super::relink_with_last(SC, &t("relink_with_last"));
+                for_each_compiler(|| super::relink_with_last(SC, &t("relink_with_last")));
             }
             #[test]
             fn elf_shape() {
-                super::elf_shape(SC, &t("elf_shape"));
+                for_each_compiler(|| super::elf_shape(SC, &t("elf_shape")));
             }
         }
     )*};
@@ -271,6 +273,7 @@ scenario_tests! {
     tc_pair => scenarios::TC_PAIR,
     trace => scenarios::TRACE,
     typedef_keys => scenarios::TYPEDEF_KEYS,
+    cc19_strings => scenarios::CC19_STRINGS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -289,6 +292,7 @@ fn all_scenarios_have_tests() {
         "tc_pair",
         "trace",
         "typedef_keys",
+        "cc19_strings",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);
@@ -298,6 +302,10 @@ fn all_scenarios_have_tests() {
 /// seed's tail call and statics' per-file statics in one object.
 #[test]
 fn two_scenarios_in_one_object() {
+    for_each_compiler(two_scenarios_in_one_object_body);
+}
+
+fn two_scenarios_in_one_object_body() {
     let test = "two_scenarios_in_one_object";
     require_kernel!(test);
     let dir = TempDir::new(test);

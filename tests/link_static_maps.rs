@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{bpfmerge, find_map, find_prog, load, repo_dir, run_packet, TempDir};
+use common::{
+    bpfmerge, find_map, find_prog, for_each_compiler, load, run_packet, support_object, TempDir,
+};
 use libbpf_rs::{MapCore, MapFlags};
 
 fn read_u64(map: &dyn MapCore, key: u32) -> Option<u64> {
@@ -14,9 +16,13 @@ fn read_u64(map: &dyn MapCore, key: u32) -> Option<u64> {
 
 #[test]
 fn static_maps_at_offsets_and_static_initialisers() {
+    for_each_compiler(static_maps_at_offsets_and_static_initialisers_body);
+}
+
+fn static_maps_at_offsets_and_static_initialisers_body() {
     let dir = TempDir::new("static_maps_at_offsets_and_static_initialisers");
     let out = dir.join("merged.o");
-    let input = repo_dir().join("tests/load_support/static_offsets.o");
+    let input = support_object("static_offsets.o");
     let r = bpfmerge(&[input.as_os_str(), "-o".as_ref(), out.as_os_str()]);
     assert_eq!(r.code, Some(0), "link failed: {}", r.stderr);
     if !common::kernel_ready("static_maps_at_offsets_and_static_initialisers") {

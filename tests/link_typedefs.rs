@@ -4,11 +4,18 @@
 
 mod common;
 
-use common::{bpfmerge, elf_summary, find_map, find_prog, fixture, load, run_packet, TempDir};
+use common::{
+    bpfmerge, elf_summary, find_map, find_prog, fixture, for_each_compiler, load, run_packet,
+    TempDir,
+};
 use libbpf_rs::{MapCore, MapFlags};
 
 #[test]
 fn typedef_spellings_merge_into_one_map() {
+    for_each_compiler(typedef_spellings_merge_into_one_map_body);
+}
+
+fn typedef_spellings_merge_into_one_map_body() {
     let dir = TempDir::new("typedef_spellings_merge_into_one_map");
     let out = dir.join("merged.o");
     let vm = fixture("typedef_keys/vmlinux_style");
@@ -46,6 +53,10 @@ fn typedef_spellings_merge_into_one_map() {
 
 #[test]
 fn different_key_structs_still_conflict() {
+    for_each_compiler(different_key_structs_still_conflict_body);
+}
+
+fn different_key_structs_still_conflict_body() {
     // conflict_key_type: `struct key_v4` and `struct key_ports`, both 4 bytes: not one type.
     let dir = TempDir::new("different_key_structs_still_conflict");
     let out = dir.join("merged.o");

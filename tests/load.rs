@@ -1,6 +1,7 @@
 //! Kernel tests of `bpfmerge load` / `unload`: drive the real binary, then check behaviour by
 //! running the pinned programs (BPF_PROG_TEST_RUN) and reading the pinned maps. They skip when
 //! not root (a failure with BPFMERGE_REQUIRE_KERNEL=1). Every test uses its own pin dir.
+//! Tests on fixtures run on clang 14's and on clang 19's (`for_each_compiler`).
 #![cfg(feature = "load")]
 
 mod load_support;
@@ -20,6 +21,10 @@ const HANDLER: &str = "seed/handler.o";
 /// prog array and both count into the one `counters`.
 #[test]
 fn separate_loads_share_maps_and_tail_call_across_objects() {
+    for_each_compiler(separate_loads_share_maps_and_tail_call_across_objects_body);
+}
+
+fn separate_loads_share_maps_and_tail_call_across_objects_body() {
     if !kernel_ready("separate_loads_share_maps_and_tail_call_across_objects") {
         return;
     }
@@ -49,6 +54,10 @@ fn separate_loads_share_maps_and_tail_call_across_objects() {
 /// loaded by another invocation.
 #[test]
 fn value_written_by_one_program_is_read_by_the_other() {
+    for_each_compiler(value_written_by_one_program_is_read_by_the_other_body);
+}
+
+fn value_written_by_one_program_is_read_by_the_other_body() {
     if !kernel_ready("value_written_by_one_program_is_read_by_the_other") {
         return;
     }
@@ -81,6 +90,10 @@ fn value_written_by_one_program_is_read_by_the_other() {
 /// reuses the map the first created (not yet pinned), and one map of each name is pinned.
 #[test]
 fn one_load_shares_maps_between_its_objects() {
+    for_each_compiler(one_load_shares_maps_between_its_objects_body);
+}
+
+fn one_load_shares_maps_between_its_objects_body() {
     if !kernel_ready("one_load_shares_maps_between_its_objects") {
         return;
     }
@@ -133,6 +146,10 @@ fn one_load_shares_maps_between_its_objects() {
 /// (it is replaced by rename, never missing).
 #[test]
 fn reloads_keep_map_contents_and_the_program_pin_never_disappears() {
+    for_each_compiler(reloads_keep_map_contents_and_the_program_pin_never_disappears_body);
+}
+
+fn reloads_keep_map_contents_and_the_program_pin_never_disappears_body() {
     if !kernel_ready("reloads_keep_map_contents_and_the_program_pin_never_disappears") {
         return;
     }
@@ -194,6 +211,10 @@ fn reloads_keep_map_contents_and_the_program_pin_never_disappears() {
 /// field and both values; the map, its contents and every pin stay as they were.
 #[test]
 fn incompatible_pinned_map_is_refused_and_left_untouched() {
+    for_each_compiler(incompatible_pinned_map_is_refused_and_left_untouched_body);
+}
+
+fn incompatible_pinned_map_is_refused_and_left_untouched_body() {
     if !kernel_ready("incompatible_pinned_map_is_refused_and_left_untouched") {
         return;
     }
@@ -230,6 +251,10 @@ fn incompatible_pinned_map_is_refused_and_left_untouched() {
 /// work.
 #[test]
 fn verifier_rejection_changes_no_pin_and_no_map() {
+    for_each_compiler(verifier_rejection_changes_no_pin_and_no_map_body);
+}
+
+fn verifier_rejection_changes_no_pin_and_no_map_body() {
     if !kernel_ready("verifier_rejection_changes_no_pin_and_no_map") {
         return;
     }
@@ -275,6 +300,10 @@ fn verifier_rejection_changes_no_pin_and_no_map() {
 /// one of the loads, no temporaries).
 #[test]
 fn concurrent_loads_are_serialised() {
+    for_each_compiler(concurrent_loads_are_serialised_body);
+}
+
+fn concurrent_loads_are_serialised_body() {
     if !kernel_ready("concurrent_loads_are_serialised") {
         return;
     }
@@ -349,6 +378,10 @@ fn concurrent_loads_are_serialised() {
 /// left empty — exactly what `load` pinned; the maps survive a plain `unload` with their data.
 #[test]
 fn unload_removes_exactly_what_load_pinned() {
+    for_each_compiler(unload_removes_exactly_what_load_pinned_body);
+}
+
+fn unload_removes_exactly_what_load_pinned_body() {
     if !kernel_ready("unload_removes_exactly_what_load_pinned") {
         return;
     }
@@ -407,6 +440,10 @@ fn unload_removes_exactly_what_load_pinned() {
 /// Without --pin-dir, DIR is /sys/fs/bpf/bpfmerge/<stem of the first object>.
 #[test]
 fn default_pin_dir_is_named_after_the_first_object() {
+    for_each_compiler(default_pin_dir_is_named_after_the_first_object_body);
+}
+
+fn default_pin_dir_is_named_after_the_first_object_body() {
     if !kernel_ready("default_pin_dir_is_named_after_the_first_object") {
         return;
     }
@@ -435,6 +472,10 @@ fn default_pin_dir_is_named_after_the_first_object() {
 /// (created with one entry per CPU); a devmap (the kernel reports BPF_F_RDONLY_PROG).
 #[test]
 fn kernel_adjusted_maps_are_reused() {
+    for_each_compiler(kernel_adjusted_maps_are_reused_body);
+}
+
+fn kernel_adjusted_maps_are_reused_body() {
     if !kernel_ready("kernel_adjusted_maps_are_reused") {
         return;
     }
@@ -508,6 +549,10 @@ fn kernel_adjusted_maps_are_reused() {
 /// A DIR outside bpffs, and a caller without privileges, get a clear error and exit 1.
 #[test]
 fn no_bpffs_or_no_privileges_is_a_clear_error() {
+    for_each_compiler(no_bpffs_or_no_privileges_is_a_clear_error_body);
+}
+
+fn no_bpffs_or_no_privileges_is_a_clear_error_body() {
     if !kernel_ready("no_bpffs_or_no_privileges_is_a_clear_error") {
         return;
     }
@@ -584,6 +629,10 @@ impl Drop for RemoveIfEmpty {
 /// libbpf's default /sys/fs/bpf/<name>) and reused from there on reload.
 #[test]
 fn pin_by_name_maps_live_in_dir_maps() {
+    for_each_compiler(pin_by_name_maps_live_in_dir_maps_body);
+}
+
+fn pin_by_name_maps_live_in_dir_maps_body() {
     if !kernel_ready("pin_by_name_maps_live_in_dir_maps") {
         return;
     }
@@ -606,6 +655,10 @@ fn pin_by_name_maps_live_in_dir_maps() {
 /// with asm labels) are refused with an error naming the file and the name; nothing is pinned.
 #[test]
 fn names_that_would_escape_the_pin_dir_are_refused() {
+    for_each_compiler(names_that_would_escape_the_pin_dir_are_refused_body);
+}
+
+fn names_that_would_escape_the_pin_dir_are_refused_body() {
     if !kernel_ready("names_that_would_escape_the_pin_dir_are_refused") {
         return;
     }
@@ -620,7 +673,11 @@ fn names_that_would_escape_the_pin_dir_are_refused() {
         let out = load_cmd(&dir.path, &[obj]);
         assert_eq!(out.status.code(), Some(1));
         let err = stderr(&out);
-        assert!(err.contains(what) && err.contains(obj), "{err}");
+        let path = fixture(obj);
+        assert!(
+            err.contains(what) && err.contains(&*path.to_string_lossy()),
+            "{err}"
+        );
         assert!(!dir.path.exists(), "nothing created for {obj}");
     }
     for escaped in ["escaped_map", "escaped_prog"] {
@@ -632,6 +689,10 @@ fn names_that_would_escape_the_pin_dir_are_refused() {
 /// namespace (unshare) where /sys/fs/bpf is unmounted first, so the host's bpffs is untouched.
 #[test]
 fn bpffs_is_mounted_when_missing() {
+    for_each_compiler(bpffs_is_mounted_when_missing_body);
+}
+
+fn bpffs_is_mounted_when_missing_body() {
     if !kernel_ready("bpffs_is_mounted_when_missing") {
         return;
     }
@@ -670,6 +731,10 @@ fn bpffs_is_mounted_when_missing() {
 /// array gets its old slot back: the entry program still tail-calls the old handler.
 #[test]
 fn failed_load_restores_prog_array_slots_filled_from_values() {
+    for_each_compiler(failed_load_restores_prog_array_slots_filled_from_values_body);
+}
+
+fn failed_load_restores_prog_array_slots_filled_from_values_body() {
     if !kernel_ready("failed_load_restores_prog_array_slots_filled_from_values") {
         return;
     }
@@ -709,6 +774,10 @@ const XDP_TX: u32 = 3;
 /// invocation), and in the other order (libbpf's own path, vals.o creates it).
 #[test]
 fn map_in_map_initialiser_reaches_a_reused_outer_map() {
+    for_each_compiler(map_in_map_initialiser_reaches_a_reused_outer_map_body);
+}
+
+fn map_in_map_initialiser_reaches_a_reused_outer_map_body() {
     if !kernel_ready("map_in_map_initialiser_reaches_a_reused_outer_map") {
         return;
     }
@@ -762,6 +831,10 @@ fn map_in_map_initialiser_reaches_a_reused_outer_map() {
 /// slot is emptied again, a slot that held another map holds it again.
 #[test]
 fn failed_load_restores_map_in_map_slots() {
+    for_each_compiler(failed_load_restores_map_in_map_slots_body);
+}
+
+fn failed_load_restores_map_in_map_slots_body() {
     if !kernel_ready("failed_load_restores_map_in_map_slots") {
         return;
     }
@@ -808,6 +881,10 @@ fn failed_load_restores_map_in_map_slots() {
 /// the objects keep their names (global-data maps `a.bss`, ... as when opened from the file).
 #[test]
 fn static_map_definitions_load_and_are_shared() {
+    for_each_compiler(static_map_definitions_load_and_are_shared_body);
+}
+
+fn static_map_definitions_load_and_are_shared_body() {
     if !kernel_ready("static_map_definitions_load_and_are_shared") {
         return;
     }
@@ -855,13 +932,15 @@ fn static_map_definitions_load_and_are_shared() {
 /// map-in-map initialised with a static inner map (tests/load_support/static_offsets.c).
 #[test]
 fn static_maps_at_any_offset_load() {
+    for_each_compiler(static_maps_at_any_offset_load_body);
+}
+
+fn static_maps_at_any_offset_load_body() {
     if !kernel_ready("static_maps_at_any_offset_load") {
         return;
     }
-    let obj = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/load_support/static_offsets.o"
-    );
+    let obj = support_object("static_offsets.o");
+    let obj = &*obj.to_string_lossy();
     let dir = PinDir::new("static-offsets");
     load_ok(&dir.path, &[obj]);
     assert_eq!(

@@ -7,6 +7,7 @@
 //! linker) can run [`execute`] on them and compare the [`Observed`] results.
 #![allow(dead_code)]
 
+pub mod compiler;
 pub mod dump;
 pub mod scenarios;
 
@@ -19,6 +20,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder, ProgramHandle};
 
+#[allow(unused_imports)]
+pub use compiler::{
+    compiler, compilers, fixture_path_cc, for_each_compiler, panic_message, support_object,
+    with_compiler, Compiler,
+};
 pub use dump::{MapDump, Val};
 pub use scenarios::{Expect, Frame, Probe, RunInput, Scenario, Setup};
 
@@ -34,17 +40,10 @@ pub fn fixtures_dir() -> PathBuf {
     repo_dir().join("fixtures")
 }
 
-/// `fixtures/<scenario>/<file>.o` for a stem "scenario/file"; the `weak/` variant (shared maps
-/// declared `__weak`, for libbpf's linker) when `weak`.
+/// `fixtures/<scenario>/<file>.o` for a stem "scenario/file", of the current [`compiler`]; the
+/// `weak/` variant (shared maps declared `__weak`, for libbpf's linker) when `weak`.
 pub fn fixture_path(stem: &str, weak: bool) -> PathBuf {
-    let (scenario, file) = stem
-        .split_once('/')
-        .unwrap_or_else(|| panic!("fixture stem {stem:?} is not scenario/file"));
-    let mut p = fixtures_dir().join(scenario);
-    if weak {
-        p.push("weak");
-    }
-    p.join(format!("{file}.o"))
+    fixture_path_cc(stem, weak, compiler())
 }
 
 /// The plain fixture (what bpfmerge links).
@@ -311,14 +310,6 @@ pub fn try_link_with(kind: LinkerKind, inputs: &[Input], out: &Path) -> Result<(
             })
         }
     }
-}
-
-/// The message of a caught panic.
-pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "(no message)".to_string())
 }
 
 /// Link or panic with the linker's message.
@@ -956,6 +947,15 @@ pub fn elf_problems(path: &Path) -> Vec<String> {
         if sh.sh_type != SHT_NOBITS && sh.sh_offset.saturating_add(sh.sh_size) > bytes.len() as u64
         {
             bad.push(format!("section {} ends past the end of the file", name(i)));
+        }
+        // The ELF rules: a mergeable section (clang's `.rodata.str1.1`) says its element size.
+        if sh.sh_flags & u64::from(goblin::elf::section_header::SHF_MERGE) != 0
+            && sh.sh_entsize == 0
+        {
+            bad.push(format!(
+                "section {} is SHF_MERGE with sh_entsize 0",
+                name(i)
+            ));
         }
     }
     let syms: Vec<_> = elf.syms.iter().collect();

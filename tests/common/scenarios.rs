@@ -1086,6 +1086,38 @@ pub const TYPEDEF_KEYS: Scenario = Scenario {
     )],
 };
 
+/// String literals in `.rodata.str1.1` (a mergeable section) of two files: each program reads
+/// its own file's literal (found linking real-world-shaped clang-19 sources, see
+/// bpf/cc19_strings/strings.h).
+pub const CC19_STRINGS: Scenario = Scenario {
+    name: "cc19_strings",
+    objects: &["cc19_strings/alpha", "cc19_strings/bravo"],
+    progs: &["xdp_alpha", "xdp_bravo"],
+    maps: &["picked"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run("xdp_alpha", 1, XDP_PASS, "alpha_index 1 < 5"),
+        packet_run("xdp_bravo", 1, XDP_PASS, "bravo_index 3 < 5"),
+    ],
+    checks: &[
+        u64_at(
+            "picked",
+            0,
+            b'l' as u64,
+            "alpha.c: \"alpha\"[alpha_index = 1]",
+        ),
+        u64_at(
+            "picked",
+            1,
+            b'v' as u64,
+            "bravo.c: \"bravo\"[bravo_index = 3]",
+        ),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1138,4 +1170,5 @@ pub const ALL: &[&Scenario] = &[
     &TC_PAIR,
     &TRACE,
     &TYPEDEF_KEYS,
+    &CC19_STRINGS,
 ];

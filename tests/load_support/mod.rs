@@ -16,11 +16,19 @@ pub const XDP_ABORTED: u32 = 0;
 pub const XDP_DROP: u32 = 1;
 pub const XDP_PASS: u32 = 2;
 
-/// Absolute path of `fixtures/<rel>`.
+#[path = "../common/compiler.rs"]
+mod compiler;
+#[allow(unused_imports)]
+pub use compiler::{for_each_compiler, support_object, Compiler};
+
+/// Absolute path of `fixtures/<rel>` ("scenario/file.o") of the current compiler (see
+/// [`for_each_compiler`]); an absolute `rel` as it is.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
+    if Path::new(rel).is_absolute() {
+        return PathBuf::from(rel);
+    }
+    let stem = rel.strip_suffix(".o").unwrap_or(rel);
+    compiler::fixture_path_cc(stem, false, compiler::compiler())
 }
 
 fn is_root() -> bool {

@@ -4,6 +4,8 @@
  * Rebuild (from the repository root):
  *   clang -O2 -g -target bpf -Ibpf/include -c tests/load_support/static_offsets.c \
  *         -o tests/load_support/static_offsets.o
+ *   clang-19 -O2 -g -target bpf -Ibpf/include -c tests/load_support/static_offsets.c \
+ *         -o tests/load_support/clang19/static_offsets.o
  */
 #include "bpf_defs.h"
 
