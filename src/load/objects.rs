@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use libbpf_rs::{
     MapCore, MapFlags, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, Program,
-    ProgramHandle,
+    ProgramHandle, ProgramMut,
 };
 
 use super::compat::{self, Host, MapParams};
@@ -51,6 +51,8 @@ pub struct LoadedProgram {
     pub name: String,
     pub section: String,
     pub object: String,
+    /// Index of its object in [`Loaded`] (for libbpf's attach functions).
+    obj_index: usize,
     pub handle: ProgramHandle,
 }
 
@@ -59,7 +61,27 @@ pub struct Loaded {
     pub maps: Vec<SharedMap>,
     pub progs: Vec<LoadedProgram>,
     /// Kept alive until the pins exist (they also hold the per-object global-data maps).
-    _objects: Vec<Object>,
+    objects: Vec<Object>,
+}
+
+impl Loaded {
+    /// libbpf's view of program `i` of [`Loaded::progs`], for its attach functions.
+    pub fn program(&self, i: usize) -> Option<Program<'_>> {
+        let p = self.progs.get(i)?;
+        self.objects
+            .get(p.obj_index)?
+            .progs()
+            .find(|q| q.name().to_str() == Some(p.name.as_str()))
+    }
+
+    /// The same, mutable (libbpf's attach functions want it so).
+    pub fn program_mut(&mut self, i: usize) -> Option<ProgramMut<'_>> {
+        let p = self.progs.get(i)?;
+        self.objects
+            .get_mut(p.obj_index)?
+            .progs_mut()
+            .find(|q| q.name().to_str() == Some(p.name.as_str()))
+    }
 }
 
 /// Load `objects` in order, sharing maps by name through `maps_dir` pins and each other. On
@@ -75,7 +97,7 @@ pub fn load_all(
         Ok((progs, loaded)) => Ok(Loaded {
             maps: shared,
             progs,
-            _objects: loaded,
+            objects: loaded,
         }),
         Err(e) => {
             restore_slots(&shared);
@@ -177,6 +199,7 @@ fn load_each(
                 section: prog.section().to_string_lossy().into_owned(),
                 name,
                 object: file.clone(),
+                obj_index: loaded.len(),
                 handle,
             });
         }

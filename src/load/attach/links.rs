@@ -1,0 +1,402 @@
+//! Links in the kernel and in `DIR/links`: takes the plan with its targets found and the
+//! loaded programs, gives every link made (pinned under a temporary name) or updated in place,
+//! and then either publishes them (temporary pins renamed over `DIR/links/<name>`) or undoes
+//! them all (new links dropped, updated links given their old programs back).
+//!
+//! A link pinned for the same target by an earlier `load` is updated with `BPF_LINK_UPDATE`
+//! when its kind supports it (XDP, tcx, cgroup): the new program replaces the old one in one
+//! step. Other kinds (perf-event links of tracepoints and kprobes, raw tracepoints, tracing)
+//! get a new link; the old one is detached when its pin is replaced, so both run for an instant.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use libbpf_rs::query::{LinkInfo, LinkTypeInfo, PerfEventType};
+use libbpf_rs::{Link, Program};
+
+use super::plan::{Plan, PlannedLink, Target, TcDir, XdpMode};
+use super::targets::Resolved;
+use crate::error::{Error, Result};
+use crate::load::ffi;
+use crate::load::objects::Loaded;
+use crate::load::pindir::{self, TMP_MARK};
+
+/// A link's fd: made by bpfmerge (`BPF_LINK_CREATE`) or by libbpf's auto-attach.
+pub enum LinkFd {
+    Raw(OwnedFd),
+    Libbpf(Link),
+}
+
+impl AsFd for LinkFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            LinkFd::Raw(fd) => fd.as_fd(),
+            LinkFd::Libbpf(l) => l.as_fd(),
+        }
+    }
+}
+
+/// What happened to one planned link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A new link; nothing was pinned under its name before.
+    Created,
+    /// The pinned link now runs the new program (`BPF_LINK_UPDATE`, no gap).
+    Updated,
+    /// A new link replaced the pinned one (a kind that cannot be updated, or another target).
+    Replaced,
+}
+
+/// One link made or updated, not yet published.
+pub struct Change {
+    /// Index into the plan's links.
+    pub planned: usize,
+    pub fd: LinkFd,
+    pub pin: PathBuf,
+    pub action: Action,
+    /// For a new link: its temporary pin.
+    tmp: Option<PathBuf>,
+    /// For an updated link: the program it ran before (to put it back on failure).
+    old_prog: Option<OwnedFd>,
+}
+
+/// Every change of one `load`; [`undo`] or [`publish`] it.
+#[derive(Default)]
+pub struct Staged {
+    pub changes: Vec<Change>,
+}
+
+/// Make or update every planned link. New links first (each pinned under a temporary name),
+/// then updates; on any failure everything done so far is undone.
+pub fn stage(
+    plan: &Plan,
+    resolved: &Resolved,
+    loaded: &mut Loaded,
+    links_dir: &Path,
+) -> Result<Staged> {
+    let mut staged = Staged::default();
+    match stage_into(&mut staged, plan, resolved, loaded, links_dir) {
+        Ok(()) => Ok(staged),
+        Err(e) => {
+            undo(staged);
+            Err(e)
+        }
+    }
+}
+
+fn stage_into(
+    staged: &mut Staged,
+    plan: &Plan,
+    resolved: &Resolved,
+    loaded: &mut Loaded,
+    links_dir: &Path,
+) -> Result<()> {
+    let pid = std::process::id();
+    let mut updates = Vec::new();
+    for (i, l) in plan.links.iter().enumerate() {
+        let pin = links_dir.join(&l.pin_name);
+        let prog_name = program_name(loaded, l.prog);
+        let existing = open_pinned_link(&pin)?;
+        if let Some((fd, info)) = existing.as_ref() {
+            if updatable_for(info, &l.target, resolved, loaded, l.prog)? {
+                let dup = fd.try_clone().map_err(|e| io_err(&pin, e))?;
+                updates.push((i, pin, dup, info.prog_id));
+                continue;
+            }
+        }
+        let fd = create(l, resolved, loaded)
+            .map_err(|e| e.context(&format!("program `{prog_name}`: attaching to {}", l.target)))?;
+        let tmp = links_dir.join(format!("{}{TMP_MARK}{pid}", l.pin_name));
+        let action = if existing.is_some() {
+            Action::Replaced
+        } else {
+            Action::Created
+        };
+        ffi::obj_pin(fd.as_fd(), &tmp).map_err(|e| {
+            Error::Load(format!(
+                "program `{prog_name}`: pinning its link at {}: {e}",
+                tmp.display()
+            ))
+        })?;
+        staged.changes.push(Change {
+            planned: i,
+            fd,
+            pin,
+            action,
+            tmp: Some(tmp),
+            old_prog: None,
+        });
+    }
+    for (i, pin, link, old_id) in updates {
+        let l = &plan.links[i];
+        let prog = loaded
+            .progs
+            .get(l.prog)
+            .ok_or_else(|| Error::Load("planned program out of range".to_string()))?;
+        let old = Program::fd_from_id(old_id).map_err(|e| {
+            Error::Load(format!(
+                "{}: holding the program it runs now (id {old_id}): {e}",
+                pin.display()
+            ))
+        })?;
+        ffi::link_update(link.as_fd(), prog.handle.as_fd(), Some(old.as_fd())).map_err(|e| {
+            Error::Load(format!(
+                "program `{}`: replacing program id {old_id} in the link pinned at {}: {e}",
+                prog.name,
+                pin.display()
+            ))
+        })?;
+        staged.changes.push(Change {
+            planned: i,
+            fd: LinkFd::Raw(link),
+            pin,
+            action: Action::Updated,
+            tmp: None,
+            old_prog: Some(old),
+        });
+    }
+    Ok(())
+}
+
+trait Context {
+    fn context(self, what: &str) -> Error;
+}
+
+impl Context for Error {
+    fn context(self, what: &str) -> Error {
+        Error::Load(format!("{what}: {self}"))
+    }
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> Error {
+    pindir::io_error(path, e)
+}
+
+fn program_name(loaded: &Loaded, i: usize) -> String {
+    loaded
+        .progs
+        .get(i)
+        .map_or_else(|| "?".to_string(), |p| p.name.clone())
+}
+
+/// Undo a failed `load`'s links: updated links get their old programs back, new links and
+/// their temporary pins go (which detaches them).
+pub fn undo(staged: Staged) {
+    for c in staged.changes.into_iter().rev() {
+        if let Some(old) = &c.old_prog {
+            let _ = ffi::link_update(c.fd.as_fd(), old.as_fd(), None);
+        }
+        if let Some(tmp) = &c.tmp {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// Make the new links' pins visible: each temporary pin is renamed over `DIR/links/<name>`
+/// (which releases a link pinned there before: it is detached).
+pub fn publish(staged: &Staged) -> Result<()> {
+    let mut failed = None;
+    for c in &staged.changes {
+        let Some(tmp) = &c.tmp else { continue };
+        if failed.is_some() {
+            let _ = std::fs::remove_file(tmp);
+            continue;
+        }
+        if let Err(e) = std::fs::rename(tmp, &c.pin) {
+            let _ = std::fs::remove_file(tmp);
+            failed = Some(Error::Load(format!(
+                "renaming {} to {}: {e} (link pins before this one were already replaced)",
+                tmp.display(),
+                c.pin.display()
+            )));
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// The link pinned at `pin`, if any, with its kernel info; an error when something else is
+/// pinned there.
+pub fn open_pinned_link(pin: &Path) -> Result<Option<(OwnedFd, LinkInfo)>> {
+    match pin.symlink_metadata() {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(pin, e)),
+    }
+    let fd = ffi::obj_get(pin).map_err(|e| io_err(pin, e))?;
+    let kind = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map_err(|e| io_err(pin, e))?;
+    if kind.as_os_str() != "anon_inode:bpf-link" {
+        return Err(Error::Load(format!(
+            "{}: the object pinned there is not a link ({})",
+            pin.display(),
+            kind.display()
+        )));
+    }
+    let info = LinkInfo::from_fd(fd.as_fd())
+        .map_err(|e| Error::Load(format!("{}: reading the link's info: {e}", pin.display())))?;
+    Ok(Some((fd, info)))
+}
+
+const BPF_TCX_INGRESS: u32 = libbpf_rs::libbpf_sys::BPF_TCX_INGRESS;
+const BPF_TCX_EGRESS: u32 = libbpf_rs::libbpf_sys::BPF_TCX_EGRESS;
+
+fn tcx_type(dir: TcDir) -> u32 {
+    match dir {
+        TcDir::Ingress => BPF_TCX_INGRESS,
+        TcDir::Egress => BPF_TCX_EGRESS,
+    }
+}
+
+/// True when the pinned link (`info`) attaches the same kind of program to the same target,
+/// and its kind supports `BPF_LINK_UPDATE`.
+fn updatable_for(
+    info: &LinkInfo,
+    target: &Target,
+    resolved: &Resolved,
+    loaded: &Loaded,
+    prog: usize,
+) -> Result<bool> {
+    Ok(match (&info.info, target) {
+        (LinkTypeInfo::Xdp(x), Target::Xdp { iface, .. }) => {
+            x.ifindex == resolved.ifindex(iface)?
+        }
+        (LinkTypeInfo::Tcx(t), Target::Tcx { iface, dir }) => {
+            t.ifindex == resolved.ifindex(iface)? && t.attach_type.clone() as u32 == tcx_type(*dir)
+        }
+        (LinkTypeInfo::Cgroup(c), Target::Cgroup(_)) => {
+            let (_, id) = resolved.cgroup()?;
+            let want = loaded
+                .program(prog)
+                .map(|p| p.attach_type() as u32)
+                .ok_or_else(|| Error::Load("planned program out of range".to_string()))?;
+            c.cgroup_id == id && c.attach_type.clone() as u32 == want
+        }
+        _ => false,
+    })
+}
+
+/// Make the link of one planned attachment.
+fn create(l: &PlannedLink, resolved: &Resolved, loaded: &mut Loaded) -> Result<LinkFd> {
+    let out_of_range = || Error::Load("planned program out of range".to_string());
+    let prog = loaded.progs.get(l.prog).ok_or_else(out_of_range)?;
+    match &l.target {
+        Target::Xdp { iface, mode } => {
+            let flags = match mode {
+                XdpMode::Auto => 0,
+                XdpMode::Native => libbpf_rs::libbpf_sys::XDP_FLAGS_DRV_MODE,
+                XdpMode::Generic => libbpf_rs::libbpf_sys::XDP_FLAGS_SKB_MODE,
+            };
+            let index = resolved.ifindex(iface)?;
+            raw_link(
+                prog.handle.as_fd(),
+                index,
+                libbpf_rs::libbpf_sys::BPF_XDP,
+                flags,
+            )
+        }
+        Target::Tcx { iface, dir } => {
+            let index = resolved.ifindex(iface)?;
+            raw_link(prog.handle.as_fd(), index, tcx_type(*dir), 0)
+        }
+        Target::Cgroup(_) => {
+            let (cg, _) = resolved.cgroup()?;
+            let p = loaded.program_mut(l.prog).ok_or_else(out_of_range)?;
+            p.attach_cgroup(cg.as_raw_fd())
+                .map(LinkFd::Libbpf)
+                .map_err(|e| Error::Load(e.to_string()))
+        }
+        Target::Section(_) => {
+            let p = loaded.program_mut(l.prog).ok_or_else(out_of_range)?;
+            p.attach()
+                .map(LinkFd::Libbpf)
+                .map_err(|e| Error::Load(format!("libbpf's auto-attach: {e}")))
+        }
+    }
+}
+
+fn raw_link(prog: BorrowedFd<'_>, ifindex: u32, attach_type: u32, flags: u32) -> Result<LinkFd> {
+    let target = i32::try_from(ifindex).map_err(|_| Error::Load("ifindex too large".into()))?;
+    ffi::link_create(prog, target, attach_type, flags)
+        .map(LinkFd::Raw)
+        .map_err(|e| {
+            let hint = if e.raw_os_error() == Some(libc::EBUSY) {
+                " (another XDP program is attached there; remove it, or `bpfmerge unload` the \
+                 pin dir that attached it)"
+            } else {
+                ""
+            };
+            Error::Load(format!("{e}{hint}"))
+        })
+}
+
+/// A link's kind and target for people: (`xdp`, `veth0 (ifindex 4)`), (`perf_event`,
+/// `tracepoint sched_process_exec`), ...
+pub fn describe(info: &LinkInfo) -> (String, String) {
+    let iface = |index: u32| match ffi::if_indextoname(index) {
+        Some(name) => format!("{name} (ifindex {index})"),
+        None => format!("ifindex {index}"),
+    };
+    match &info.info {
+        LinkTypeInfo::Xdp(x) => ("xdp".into(), iface(x.ifindex)),
+        LinkTypeInfo::Tcx(t) => {
+            let dir = if t.attach_type.clone() as u32 == BPF_TCX_EGRESS {
+                "egress"
+            } else {
+                "ingress"
+            };
+            ("tcx".into(), format!("{} {dir}", iface(t.ifindex)))
+        }
+        LinkTypeInfo::Cgroup(c) => (
+            "cgroup".into(),
+            format!("cgroup id {} ({:?})", c.cgroup_id, c.attach_type),
+        ),
+        LinkTypeInfo::RawTracepoint(r) => ("raw_tracepoint".into(), r.name.clone()),
+        LinkTypeInfo::Tracing(t) => (
+            "tracing".into(),
+            format!("{:?} btf id {}", t.attach_type, t.target_btf_id),
+        ),
+        LinkTypeInfo::PerfEvent(p) => ("perf_event".into(), perf_target(&p.event_type)),
+        LinkTypeInfo::Iter(i) => ("iter".into(), i.target_name.to_string_lossy().into_owned()),
+        LinkTypeInfo::StructOps(s) => ("struct_ops".into(), format!("map id {}", s.map_id)),
+        LinkTypeInfo::KprobeMulti(_) => ("kprobe_multi".into(), String::new()),
+        LinkTypeInfo::UprobeMulti(_) => ("uprobe_multi".into(), String::new()),
+        LinkTypeInfo::NetNs(_) => ("netns".into(), String::new()),
+        LinkTypeInfo::Netfilter(_) => ("netfilter".into(), String::new()),
+        LinkTypeInfo::Netkit(n) => ("netkit".into(), iface(n.ifindex)),
+        LinkTypeInfo::SockMap(_) => ("sockmap".into(), String::new()),
+        LinkTypeInfo::Unknown => ("unknown".into(), String::new()),
+    }
+}
+
+fn perf_target(t: &PerfEventType) -> String {
+    let s = |o: &Option<std::ffi::OsString>| {
+        o.as_ref()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    match t {
+        PerfEventType::Tracepoint { name, .. } => format!("tracepoint {}", s(name)),
+        PerfEventType::Kprobe {
+            func_name,
+            is_retprobe,
+            ..
+        } => format!(
+            "{} {}",
+            if *is_retprobe { "kretprobe" } else { "kprobe" },
+            s(func_name)
+        ),
+        PerfEventType::Uprobe {
+            file_name,
+            is_retprobe,
+            offset,
+            ..
+        } => format!(
+            "{} {}+{offset:#x}",
+            if *is_retprobe { "uretprobe" } else { "uprobe" },
+            s(file_name)
+        ),
+        PerfEventType::Event { .. } => "perf event".into(),
+        PerfEventType::Unknown(n) => format!("perf event type {n}"),
+    }
+}
