@@ -298,7 +298,7 @@ pub fn unload(pin_dir: &Path, maps: bool) -> Result<UnloadReport> {
     let maps_dir = pin_dir.join(pindir::MAPS);
     // Links first: removing a link's last pin detaches its program, and nothing runs a
     // program whose pin is gone.
-    let mut removed = pins::remove_pins(&links_dir)?;
+    let mut removed = attach::links::remove_link_pins(&links_dir)?;
     removed.extend(pins::remove_pins(&progs_dir)?);
     if maps {
         removed.extend(pins::remove_pins(&maps_dir)?);

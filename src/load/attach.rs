@@ -78,8 +78,8 @@ impl Attachments {
     }
 
     /// Rename the new links' temporary pins over `DIR/links/<name>`; the report.
-    pub fn publish(self, loaded: &Loaded) -> Result<(Vec<AttachedLink>, Vec<UnattachedProg>)> {
-        links::publish(&self.staged)?;
+    pub fn publish(mut self, loaded: &Loaded) -> Result<(Vec<AttachedLink>, Vec<UnattachedProg>)> {
+        links::publish(&mut self.staged)?;
         let name = |i: usize| {
             loaded
                 .progs

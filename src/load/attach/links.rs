@@ -59,6 +59,10 @@ pub struct Change {
     tmp: Option<PathBuf>,
     /// For an updated link: the program it ran before (to put it back on failure).
     old_prog: Option<OwnedFd>,
+    /// For a replaced link: the old link, held so that its last reference is dropped by
+    /// closing this fd after the rename, which detaches it before `load` returns (the kernel
+    /// frees a link released through a pin's removal later, from a work queue).
+    old_link: Option<OwnedFd>,
 }
 
 /// Every change of one `load`; [`undo`] or [`publish`] it.
@@ -97,7 +101,7 @@ fn stage_into(
     for (i, l) in plan.links.iter().enumerate() {
         let pin = links_dir.join(&l.pin_name);
         let prog_name = program_name(loaded, l.prog);
-        let existing = open_pinned_link(&pin)?;
+        let mut existing = open_pinned_link(&pin)?;
         if let Some((fd, info)) = existing.as_ref() {
             if updatable_for(info, &l.target, resolved, loaded, l.prog)? {
                 let dup = fd.try_clone().map_err(|e| io_err(&pin, e))?;
@@ -126,6 +130,7 @@ fn stage_into(
             action,
             tmp: Some(tmp),
             old_prog: None,
+            old_link: existing.take().map(|(fd, _)| fd),
         });
     }
     for (i, pin, link, old_id) in updates {
@@ -154,6 +159,7 @@ fn stage_into(
             action: Action::Updated,
             tmp: None,
             old_prog: Some(old),
+            old_link: None,
         });
     }
     Ok(())
@@ -193,26 +199,47 @@ pub fn undo(staged: Staged) {
     }
 }
 
-/// Make the new links' pins visible: each temporary pin is renamed over `DIR/links/<name>`
-/// (which releases a link pinned there before: it is detached).
-pub fn publish(staged: &Staged) -> Result<()> {
+/// Make the new links' pins visible: each temporary pin is renamed over `DIR/links/<name>`,
+/// and a link pinned there before is released (detached, unless something else holds it).
+pub fn publish(staged: &mut Staged) -> Result<()> {
     let mut failed = None;
-    for c in &staged.changes {
+    for c in &mut staged.changes {
         let Some(tmp) = &c.tmp else { continue };
         if failed.is_some() {
             let _ = std::fs::remove_file(tmp);
             continue;
         }
-        if let Err(e) = std::fs::rename(tmp, &c.pin) {
-            let _ = std::fs::remove_file(tmp);
-            failed = Some(Error::Load(format!(
-                "renaming {} to {}: {e} (link pins before this one were already replaced)",
-                tmp.display(),
-                c.pin.display()
-            )));
+        match std::fs::rename(tmp, &c.pin) {
+            // Closing the last reference to the old link detaches it now.
+            Ok(()) => drop(c.old_link.take()),
+            Err(e) => {
+                let _ = std::fs::remove_file(tmp);
+                failed = Some(Error::Load(format!(
+                    "renaming {} to {}: {e} (link pins before this one were already replaced)",
+                    tmp.display(),
+                    c.pin.display()
+                )));
+            }
         }
     }
     failed.map_or(Ok(()), Err)
+}
+
+/// Remove the link pins in `links_dir` (`unload`), each link detached before this returns
+/// when nothing else holds it: the link is held open while its pin goes, then closed (the
+/// kernel frees a link released through a pin's removal later, from a work queue).
+pub fn remove_link_pins(links_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut held = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(links_dir) {
+        for e in rd.flatten() {
+            if let Ok(fd) = ffi::obj_get(&e.path()) {
+                held.push(fd);
+            }
+        }
+    }
+    let removed = crate::load::pins::remove_pins(links_dir);
+    drop(held);
+    removed
 }
 
 /// The link pinned at `pin`, if any, with its kernel info; an error when something else is

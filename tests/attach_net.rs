@@ -1,0 +1,199 @@
+//! Kernel tests of `bpfmerge load --attach` on a veth pair in a private network namespace:
+//! XDP and tcx guards (bpf/attach_net) that drop and count UDP packets to port 7777 are
+//! swapped 20 times under a UDP flood. A gap without a program would let a packet reach the
+//! receiving socket; the two versions count into two slots of the shared `hits`, so together
+//! they must account for every packet sent. Failed reloads (verifier rejection, missing
+//! interface) must leave the running program in its link and every pin as it was.
+#![cfg(feature = "load")]
+
+mod attach_support;
+mod load_support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use attach_support::*;
+use load_support::{all_u64, kernel_ready, map_id, PinDir};
+
+const SWAPS: usize = 20;
+/// Bounds of the flood: at most this many datagrams, and this long.
+const FLOOD_MAX: u64 = 400_000;
+const FLOOD_TIME: Duration = Duration::from_secs(60);
+
+/// `load OBJ --pin-dir DIR --attach FLAGS --json` inside `ns`; must succeed.
+fn attach_ok(ns: &Netns, dir: &Path, obj: &str, flags: &[&str]) -> serde_json::Value {
+    let out = attach_cmd(ns, dir, obj, flags);
+    assert!(
+        out.status.success(),
+        "load --attach {obj}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("load --json prints JSON")
+}
+
+fn attach_cmd(ns: &Netns, dir: &Path, obj: &str, flags: &[&str]) -> std::process::Output {
+    let mut args: Vec<std::ffi::OsString> = vec!["load".into()];
+    args.push(load_support::fixture(obj).into());
+    args.extend(["--pin-dir".into(), dir.as_os_str().to_owned()]);
+    args.extend(["--attach".into(), "--json".into()]);
+    args.extend(flags.iter().map(Into::into));
+    ns.bpfmerge(args)
+}
+
+/// Before anything is attached the receiving socket gets what is sent (so a zero later
+/// means the programs dropped the packets, not that the setup lost them).
+fn check_setup_delivers(ns: &Netns) -> std::net::UdpSocket {
+    let rx = receiver(ns);
+    let tx = sender(ns);
+    // A fresh veth pair takes a moment to come up (carrier, neighbour resolution).
+    wait_delivering(&tx, &rx);
+    assert_eq!(send(&tx, 5), 5);
+    assert_eq!(drain(&rx), 5, "without a program every datagram arrives");
+    rx
+}
+
+/// The swap test for one kind of link: attach v1, flood, swap v2/v1/v2... 20 times, check.
+fn swaps_under_flood(test: &str, prog: &str, v1: &str, v2: &str, flags: &[&str]) {
+    let ns = Netns::new(test);
+    let dir = PinDir::new(test);
+    let rx = check_setup_delivers(&ns);
+    let link_pin = dir.path.join("links").join(prog);
+    let hits = dir.maps("hits");
+
+    let first = attach_ok(&ns, &dir.path, v1, flags);
+    assert_eq!(first["links"][0]["action"], "created", "{first}");
+    let (link_id, _) = link_ids(&link_pin);
+    let hits_id = map_id(&hits);
+
+    let flood = Flood::start(&ns, FLOOD_MAX, FLOOD_TIME);
+    let mut before = all_u64(&hits);
+    for i in 0..SWAPS {
+        // Let traffic run through the current version for a moment.
+        std::thread::sleep(Duration::from_millis(20));
+        let obj = if i % 2 == 0 { v2 } else { v1 };
+        let report = attach_ok(&ns, &dir.path, obj, flags);
+        let link = &report["links"][0];
+        assert_eq!(link["action"], "updated", "swap {i}: {report}");
+        assert_eq!(link["id"], link_id, "swap {i}: same link");
+        let (now_link, now_prog) = link_ids(&link_pin);
+        assert_eq!(now_link, link_id);
+        assert_eq!(
+            u64::from(now_prog),
+            report["progs"][0]["id"].as_u64().unwrap()
+        );
+        // The maps stay (same id), and their contents only grow.
+        assert_eq!(map_id(&hits), hits_id, "swap {i}: hits is the same map");
+        let now = all_u64(&hits);
+        assert!(
+            now.iter().zip(&before).all(|(n, b)| n >= b),
+            "swap {i}: counters went back: {before:?} -> {now:?}"
+        );
+        before = now;
+    }
+    let sent = flood.stop();
+    let counted = settled(|| sum(&all_u64(&hits)));
+    let got = drain(&rx);
+    let counters = all_u64(&hits);
+    eprintln!("{test}: sent {sent}, counters {counters:?}, socket got {got}");
+    assert_eq!(got, 0, "a packet passed while the programs were swapped");
+    // Slot 0 counts v1 (hits[VERSION - 1]), slot 1 v2; both ran, nothing else counted.
+    assert!(counters[0] > 0 && counters[1] > 0, "{counters:?}");
+    assert_eq!(counters[2..], [0, 0]);
+    let (tx_drop, _) = ns.drops(TX_IFACE);
+    let (_, rx_drop) = ns.drops(RX_IFACE);
+    assert_eq!(
+        counted, sent,
+        "every datagram sent was counted by one of the versions (veth drops: tx {tx_drop}, \
+         rx {rx_drop})"
+    );
+
+    // unload detaches: datagrams arrive again.
+    let out = ns.bpfmerge(["unload", "--maps", "--pin-dir", dir.path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tx = sender(&ns);
+    assert_eq!(send(&tx, 5), 5);
+    assert_eq!(drain(&rx), 5, "after unload nothing drops them");
+}
+
+#[test]
+fn xdp_swapped_20_times_under_flood_drops_every_packet() {
+    if !kernel_ready("xdp_swapped_20_times_under_flood_drops_every_packet") {
+        return;
+    }
+    swaps_under_flood(
+        "xdpswap",
+        "xdp_guard",
+        "attach_net/xdp_v1.o",
+        "attach_net/xdp_v2.o",
+        &["--xdp", RX_IFACE],
+    );
+}
+
+#[test]
+fn tcx_swapped_20_times_under_flood_drops_every_packet() {
+    if !kernel_ready("tcx_swapped_20_times_under_flood_drops_every_packet") {
+        return;
+    }
+    swaps_under_flood(
+        "tcxswap",
+        "tc_guard",
+        "attach_net/tc_v1.o",
+        "attach_net/tc_v2.o",
+        &["--tc", "bmrx:ingress"],
+    );
+}
+
+/// A reload that fails — one program of the new object rejected by the verifier, or an XDP
+/// interface that does not exist — changes nothing: same pins (same kernel ids), the link
+/// still runs the old program, and traffic is still dropped and counted by it.
+#[test]
+fn failed_reloads_leave_the_running_program_attached() {
+    if !kernel_ready("failed_reloads_leave_the_running_program_attached") {
+        return;
+    }
+    let ns = Netns::new("xdpfail");
+    let dir = PinDir::new("xdpfail");
+    let rx = check_setup_delivers(&ns);
+    let flags = ["--xdp", RX_IFACE];
+    attach_ok(&ns, &dir.path, "attach_net/xdp_v1.o", &flags);
+    let link_pin = dir.path.join("links/xdp_guard");
+    let ids = link_ids(&link_pin);
+    let before_pins = pins(&dir.path);
+    let tx = sender(&ns);
+
+    let cases: [(&str, &[&str], &str); 2] = [
+        (
+            "attach_net/xdp_reject.o",
+            &flags,
+            "rejected by the verifier",
+        ),
+        (
+            "attach_net/xdp_v2.o",
+            &["--xdp", "bmnope"],
+            "interface bmnope",
+        ),
+    ];
+    for (obj, flags, why) in cases {
+        let out = attach_cmd(&ns, &dir.path, obj, flags);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{obj}: {err}");
+        assert!(err.contains(why), "{obj}: {err}");
+        assert_eq!(pins(&dir.path), before_pins, "{obj}: pins unchanged");
+        assert_eq!(
+            link_ids(&link_pin),
+            ids,
+            "{obj}: the link runs the old program"
+        );
+        // Still v1 (slot 0) dropping everything.
+        let before = all_u64(&dir.maps("hits"));
+        assert_eq!(send(&tx, 50), 50);
+        assert_eq!(drain(&rx), 0, "{obj}");
+        let after = all_u64(&dir.maps("hits"));
+        assert_eq!(after[0], before[0] + 50, "{obj}: v1 counted them");
+        assert_eq!(after[1..], before[1..], "{obj}");
+    }
+}
