@@ -1,0 +1,138 @@
+//! Kernel tests of `bpfmerge load --attach` with a tracepoint program (bpf/attach_trace):
+//! `sched_process_exec` counted for one command name only (written by the test into the
+//! shared `want` map), while that command runs N times. The attaching `bpfmerge` process has
+//! exited before any of it runs (the pinned link keeps the program attached); a reload
+//! replaces the link (perf-event links cannot be updated) and the old one stops counting.
+#![cfg(feature = "load")]
+
+mod attach_support;
+mod load_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use libbpf_rs::{MapCore, MapFlags, MapHandle};
+use load_support::{all_u64, bpfmerge, fixture, kernel_ready, map_id, PinDir};
+
+const RUNS: u64 = 5;
+
+/// A symlink to /bin/true whose name (the comm of the process that runs it) is unique to
+/// this test process; removed when dropped.
+struct TrueCmd {
+    dir: PathBuf,
+    path: PathBuf,
+    comm: String,
+}
+
+impl TrueCmd {
+    fn new() -> TrueCmd {
+        // comm holds 15 bytes: "bmtrue" and up to 9 digits of the pid.
+        let comm = format!("bmtrue{}", std::process::id() % 1_000_000_000);
+        let dir =
+            std::env::temp_dir().join(format!("bpfmerge-attach-trace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(&comm);
+        std::os::unix::fs::symlink("/bin/true", &path).unwrap();
+        TrueCmd { dir, path, comm }
+    }
+
+    /// Run it `n` times, each to completion.
+    fn run(&self, n: u64) {
+        for _ in 0..n {
+            let st = Command::new(&self.path).status().unwrap();
+            assert!(st.success());
+        }
+    }
+}
+
+impl Drop for TrueCmd {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn attach_ok(dir: &Path, obj: &str) -> serde_json::Value {
+    let out = bpfmerge([
+        "load".as_ref(),
+        fixture(obj).as_os_str(),
+        "--pin-dir".as_ref(),
+        dir.as_os_str(),
+        "--attach".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        out.status.success(),
+        "load --attach {obj}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn set_want(pin: &Path, comm: &str) {
+    let mut value = [0u8; 16];
+    value[..comm.len()].copy_from_slice(comm.as_bytes());
+    MapHandle::from_pinned_path(pin)
+        .unwrap()
+        .update(&0u32.to_ne_bytes(), &value, MapFlags::ANY)
+        .unwrap();
+}
+
+#[test]
+fn tracepoint_counts_exactly_after_the_attaching_process_exited_and_after_reload() {
+    if !kernel_ready(
+        "tracepoint_counts_exactly_after_the_attaching_process_exited_and_after_reload",
+    ) {
+        return;
+    }
+    let dir = PinDir::new("trace");
+    let cmd = TrueCmd::new();
+    let first = attach_ok(&dir.path, "attach_trace/exec_v1.o");
+    let link = &first["links"][0];
+    assert_eq!(link["action"], "created", "{first}");
+    assert_eq!(link["link_type"], "perf_event");
+    assert_eq!(link["target"], "tracepoint sched_process_exec");
+    let hits = dir.maps("hits");
+    // `want` is empty: nothing counted whatever runs.
+    cmd.run(2);
+    assert_eq!(all_u64(&hits), [0, 0, 0, 0]);
+
+    // bpfmerge has exited; its pinned link still runs v1, which counts into hits[0] exactly
+    // the RUNS execs of our command (one sched_process_exec each).
+    set_want(&dir.maps("want"), &cmd.comm);
+    cmd.run(RUNS);
+    assert_eq!(all_u64(&hits), [RUNS, 0, 0, 0]);
+
+    // Reload with v2: a new link replaces the old one (same pin); the maps and their contents
+    // stay; from now on only v2 counts (hits[1]) — the old link was detached, or hits[0]
+    // would grow too.
+    let hits_id = map_id(&hits);
+    let second = attach_ok(&dir.path, "attach_trace/exec_v2.o");
+    let link2 = &second["links"][0];
+    assert_eq!(link2["action"], "replaced", "{second}");
+    assert_ne!(link2["id"], link["id"]);
+    assert_eq!(map_id(&hits), hits_id);
+    let (pinned_link, pinned_prog) = attach_support::link_ids(&dir.path.join("links/on_exec"));
+    assert_eq!(u64::from(pinned_link), link2["id"].as_u64().unwrap());
+    assert_eq!(
+        u64::from(pinned_prog),
+        second["progs"][0]["id"].as_u64().unwrap()
+    );
+    cmd.run(RUNS);
+    assert_eq!(all_u64(&hits), [RUNS, RUNS, 0, 0]);
+
+    // status lists the link; unload detaches it: nothing counts any more.
+    let status = bpfmerge(["status", "--json", "--pin-dir", dir.path.to_str().unwrap()]);
+    let s: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(s["links"][0]["name"], "on_exec", "{s}");
+    assert_eq!(s["links"][0]["id"], link2["id"]);
+    assert_eq!(s["links"][0]["prog_id"], second["progs"][0]["id"]);
+    let out = bpfmerge(["unload", "--pin-dir", dir.path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let removed = String::from_utf8_lossy(&out.stdout);
+    let link_line = removed.find("links/on_exec").expect("link pin removed");
+    let prog_line = removed.find("progs/on_exec").expect("program pin removed");
+    assert!(link_line < prog_line, "link pins go first:\n{removed}");
+    cmd.run(RUNS);
+    assert_eq!(all_u64(&hits), [RUNS, RUNS, 0, 0]);
+}
