@@ -229,7 +229,12 @@ fn load_locked(objects: &[PathBuf], dirs: &Dirs, opts: &LoadOptions) -> Result<L
             return Err(e);
         }
     };
-    pinned.publish()?;
+    if let Err(e) = pinned.publish() {
+        if let Some(a) = attached {
+            a.undo();
+        }
+        return Err(e);
+    }
     let (links, unattached) = match attached {
         Some(a) => a.publish(&loaded)?,
         None => (Vec::new(), Vec::new()),

@@ -197,3 +197,73 @@ fn failed_reloads_leave_the_running_program_attached() {
         assert_eq!(after[1..], before[1..], "{obj}");
     }
 }
+
+/// `load --attach` SIGKILLed at points spread over one swap (seeded delays): after each kill
+/// the interface still drops the guarded traffic (an old or a new guard is in the link, never
+/// none), and the next `load` recovers — no temporary pin left, the link updated in place and
+/// running the program pinned in `DIR/progs`.
+#[test]
+fn sigkill_during_swap_keeps_traffic_handled_and_the_next_load_recovers() {
+    if !kernel_ready("sigkill_during_swap_keeps_traffic_handled_and_the_next_load_recovers") {
+        return;
+    }
+    const KILLS: u64 = 12;
+    let ns = Netns::new("xdpkill");
+    let dir = PinDir::new("xdpkill");
+    let rx = check_setup_delivers(&ns);
+    let tx = sender(&ns);
+    let flags = ["--xdp", RX_IFACE];
+    let start = std::time::Instant::now();
+    attach_ok(&ns, &dir.path, "attach_net/xdp_v1.o", &flags);
+    let one = start.elapsed();
+    let link_pin = dir.path.join("links/xdp_guard");
+    let (link_id, _) = link_ids(&link_pin);
+    let mut seed: u64 = 0x6174_7461_6368;
+    for i in 0..KILLS {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = one.mul_f64((seed >> 11) as f64 / (1u64 << 53) as f64);
+        let obj = if i % 2 == 0 {
+            "attach_net/xdp_v2.o"
+        } else {
+            "attach_net/xdp_v1.o"
+        };
+        let mut child = std::process::Command::new("nsenter")
+            .arg(format!("--net={}", ns.path().display()))
+            .arg(env!("CARGO_BIN_EXE_bpfmerge"))
+            .arg("load")
+            .arg(load_support::fixture(obj))
+            .arg("--pin-dir")
+            .arg(&dir.path)
+            .arg("--attach")
+            .args(flags)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        // nsenter execs bpfmerge in place, so the child's pid is bpfmerge's.
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let before = sum(&all_u64(&dir.maps("hits")));
+        assert_eq!(send(&tx, 20), 20);
+        assert_eq!(drain(&rx), 0, "kill {i} after {delay:?}: a packet passed");
+        assert_eq!(sum(&all_u64(&dir.maps("hits"))), before + 20, "kill {i}");
+
+        let report = attach_ok(&ns, &dir.path, obj, &flags);
+        assert_eq!(
+            report["links"][0]["action"], "updated",
+            "kill {i}: {report}"
+        );
+        let (now_link, now_prog) = link_ids(&link_pin);
+        assert_eq!(now_link, link_id, "kill {i}: same link");
+        let pinned = pins(&dir.path);
+        assert_eq!(pinned[Path::new("progs/xdp_guard")], now_prog, "kill {i}");
+        assert!(
+            pinned.keys().all(|p| !p.to_string_lossy().contains('~')),
+            "kill {i}: temporary pins left: {pinned:?}"
+        );
+    }
+}
