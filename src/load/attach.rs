@@ -18,7 +18,7 @@ pub use plan::{AttachOptions, TcDir, TcTarget, XdpMode, XdpTarget};
 /// One link after `load --attach`.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct AttachedLink {
-    /// The program the link runs.
+    /// The program the link runs (for a struct_ops link: the struct_ops map it registers).
     pub program: String,
     pub pin_path: PathBuf,
     /// Kernel link type: `xdp`, `tcx`, `cgroup`, `perf_event`, `raw_tracepoint`, `tracing`, ...
@@ -52,12 +52,9 @@ pub struct Attachments {
 /// changed.
 pub fn stage(loaded: &mut Loaded, opts: &AttachOptions, links_dir: &Path) -> Result<Attachments> {
     let infos: Vec<plan::ProgInfo<'_>> = loaded
-        .progs
-        .iter()
-        .map(|p| plan::ProgInfo {
-            name: &p.name,
-            section: &p.section,
-        })
+        .attachables()
+        .into_iter()
+        .map(|(name, section)| plan::ProgInfo { name, section })
         .collect();
     let plan = plan::plan(&infos, opts)?;
     let name = |i: usize| {
@@ -80,11 +77,11 @@ impl Attachments {
     /// Rename the new links' temporary pins over `DIR/links/<name>`; the report.
     pub fn publish(mut self, loaded: &Loaded) -> Result<(Vec<AttachedLink>, Vec<UnattachedProg>)> {
         links::publish(&mut self.staged)?;
+        let items = loaded.attachables();
         let name = |i: usize| {
-            loaded
-                .progs
+            items
                 .get(i)
-                .map_or_else(String::new, |p| p.name.clone())
+                .map_or_else(String::new, |(n, _)| n.to_string())
         };
         let mut out = Vec::new();
         for c in &self.staged.changes {
@@ -92,7 +89,7 @@ impl Attachments {
                 .plan
                 .links
                 .get(c.planned)
-                .map_or(usize::MAX, |l| l.prog);
+                .map_or(usize::MAX, |l| l.item);
             let info = libbpf_rs::query::LinkInfo::from_fd(std::os::fd::AsFd::as_fd(&c.fd)).ok();
             let (link_type, target) = info.as_ref().map(links::describe).unwrap_or_default();
             let link = AttachedLink {
@@ -114,7 +111,7 @@ impl Attachments {
             .unattached
             .iter()
             .map(|u| UnattachedProg {
-                program: name(u.prog),
+                program: name(u.item),
                 reason: u.reason.clone(),
             })
             .collect();

@@ -208,3 +208,25 @@ pub fn if_indextoname(index: u32) -> Option<String> {
     let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
     Some(name.to_string_lossy().into_owned())
 }
+
+/// `bpf_link__update_map`: write the struct_ops map's value (which libbpf holds) and put the
+/// map into the struct_ops link pinned at `pin`, in one step (`BPF_LINK_UPDATE`).
+pub fn link_update_struct_ops(pin: &Path, map: &libbpf_rs::MapMut<'_>) -> io::Result<()> {
+    // libbpf wants its own link object; one opened from the pin closes only its fd when
+    // dropped (the pin keeps the link).
+    let link = libbpf_rs::Link::open(pin).map_err(|e| io::Error::other(e.to_string()))?;
+    // SAFETY: both pointers come from live libbpf-rs objects borrowed for the call.
+    let ret = unsafe {
+        libbpf_rs::libbpf_sys::bpf_link__update_map(
+            link.as_libbpf_object().as_ptr(),
+            map.as_libbpf_object().as_ptr(),
+        )
+    };
+    errno_ret(ret).map(|_| ())
+}
+
+/// The flags a loaded map was created with (libbpf's copy of the definition).
+pub fn loaded_map_flags(map: &libbpf_rs::Map<'_>) -> u32 {
+    // SAFETY: the pointer comes from a live `Map` borrowed for this call; only a field is read.
+    unsafe { libbpf_rs::libbpf_sys::bpf_map__map_flags(map.as_libbpf_object().as_ptr()) }
+}

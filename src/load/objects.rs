@@ -14,8 +14,8 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use libbpf_rs::{
-    MapCore, MapFlags, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, Program,
-    ProgramHandle, ProgramMut,
+    MapCore, MapFlags, MapHandle, MapInfo, MapMut, MapType, Object, ObjectBuilder, OpenObject,
+    Program, ProgramHandle, ProgramMut,
 };
 
 use super::compat::{self, Host, MapParams};
@@ -56,10 +56,19 @@ pub struct LoadedProgram {
     pub handle: ProgramHandle,
 }
 
+/// A struct_ops map of a loaded object (not shared, not pinned: registered by `--attach`).
+pub struct StructOpsMap {
+    pub name: String,
+    /// `.struct_ops.link` (libbpf created it with `BPF_F_LINK`) or `.struct_ops`.
+    pub section: &'static str,
+    obj_index: usize,
+}
+
 /// Everything one `load` put into the kernel. Dropping it (without pinning) releases it all.
 pub struct Loaded {
     pub maps: Vec<SharedMap>,
     pub progs: Vec<LoadedProgram>,
+    pub struct_ops: Vec<StructOpsMap>,
     /// Kept alive until the pins exist (they also hold the per-object global-data maps).
     objects: Vec<Object>,
 }
@@ -72,6 +81,26 @@ impl Loaded {
             .get(p.obj_index)?
             .progs()
             .find(|q| q.name().to_str() == Some(p.name.as_str()))
+    }
+
+    /// The program's or struct_ops map's (name, section), for the attach plan: the programs,
+    /// then the struct_ops maps.
+    pub fn attachables(&self) -> Vec<(&str, &str)> {
+        let progs = self
+            .progs
+            .iter()
+            .map(|p| (p.name.as_str(), p.section.as_str()));
+        let ops = self.struct_ops.iter().map(|m| (m.name.as_str(), m.section));
+        progs.chain(ops).collect()
+    }
+
+    /// Struct_ops map `i` of [`Loaded::struct_ops`], for libbpf's attach and update functions.
+    pub fn struct_ops_mut(&mut self, i: usize) -> Option<MapMut<'_>> {
+        let m = self.struct_ops.get(i)?;
+        self.objects
+            .get_mut(m.obj_index)?
+            .maps_mut()
+            .find(|q| q.name().to_str() == Some(m.name.as_str()))
     }
 
     /// The same, mutable (libbpf's attach functions want it so).
@@ -97,6 +126,7 @@ pub fn load_all(
         Ok((progs, loaded)) => Ok(Loaded {
             maps: shared,
             progs,
+            struct_ops: struct_ops_maps(&loaded),
             objects: loaded,
         }),
         Err(e) => {
@@ -206,6 +236,26 @@ fn load_each(
         loaded.push(obj);
     }
     Ok((progs, loaded))
+}
+
+/// The struct_ops maps of the loaded objects, in load order.
+fn struct_ops_maps(objects: &[Object]) -> Vec<StructOpsMap> {
+    let mut out = Vec::new();
+    for (obj_index, obj) in objects.iter().enumerate() {
+        for m in obj.maps().filter(|m| m.map_type() == MapType::StructOps) {
+            let linked = (ffi::loaded_map_flags(&m) & libbpf_rs::libbpf_sys::BPF_F_LINK) != 0;
+            out.push(StructOpsMap {
+                name: m.name().to_string_lossy().into_owned(),
+                section: if linked {
+                    ".struct_ops.link"
+                } else {
+                    ".struct_ops"
+                },
+                obj_index,
+            });
+        }
+    }
+    out
 }
 
 /// Program names become pin names: they must be valid and unique across the objects.

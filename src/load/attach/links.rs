@@ -12,7 +12,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use libbpf_rs::query::{LinkInfo, LinkTypeInfo, PerfEventType};
-use libbpf_rs::{Link, Program};
+use libbpf_rs::{Link, MapHandle, Program};
 
 use super::plan::{Plan, PlannedLink, Target, TcDir, XdpMode};
 use super::targets::Resolved;
@@ -100,17 +100,17 @@ fn stage_into(
     let mut updates = Vec::new();
     for (i, l) in plan.links.iter().enumerate() {
         let pin = links_dir.join(&l.pin_name);
-        let prog_name = program_name(loaded, l.prog);
+        let what = item_name(loaded, l.item);
         let mut existing = open_pinned_link(&pin)?;
         if let Some((fd, info)) = existing.as_ref() {
-            if updatable_for(info, &l.target, resolved, loaded, l.prog)? {
+            if updatable_for(info, &l.target, resolved, loaded, l.item)? {
                 let dup = fd.try_clone().map_err(|e| io_err(&pin, e))?;
-                updates.push((i, pin, dup, info.prog_id));
+                updates.push((i, pin, dup, info.clone()));
                 continue;
             }
         }
         let fd = create(l, resolved, loaded)
-            .map_err(|e| e.context(&format!("program `{prog_name}`: attaching to {}", l.target)))?;
+            .map_err(|e| e.context(&format!("{what}: attaching to {}", l.target)))?;
         let tmp = links_dir.join(format!("{}{TMP_MARK}{pid}", l.pin_name));
         let action = if existing.is_some() {
             Action::Replaced
@@ -119,7 +119,7 @@ fn stage_into(
         };
         ffi::obj_pin(fd.as_fd(), &tmp).map_err(|e| {
             Error::Load(format!(
-                "program `{prog_name}`: pinning its link at {}: {e}",
+                "{what}: pinning its link at {}: {e}",
                 tmp.display()
             ))
         })?;
@@ -133,25 +133,9 @@ fn stage_into(
             old_link: existing.take().map(|(fd, _)| fd),
         });
     }
-    for (i, pin, link, old_id) in updates {
+    for (i, pin, link, info) in updates {
         let l = &plan.links[i];
-        let prog = loaded
-            .progs
-            .get(l.prog)
-            .ok_or_else(|| Error::Load("planned program out of range".to_string()))?;
-        let old = Program::fd_from_id(old_id).map_err(|e| {
-            Error::Load(format!(
-                "{}: holding the program it runs now (id {old_id}): {e}",
-                pin.display()
-            ))
-        })?;
-        ffi::link_update(link.as_fd(), prog.handle.as_fd(), Some(old.as_fd())).map_err(|e| {
-            Error::Load(format!(
-                "program `{}`: replacing program id {old_id} in the link pinned at {}: {e}",
-                prog.name,
-                pin.display()
-            ))
-        })?;
+        let old = update(l, &pin, &link, &info, loaded)?;
         staged.changes.push(Change {
             planned: i,
             fd: LinkFd::Raw(link),
@@ -163,6 +147,58 @@ fn stage_into(
         });
     }
     Ok(())
+}
+
+/// Put the new program (or struct_ops map) of `l` into the pinned `link` in one step; gives
+/// (a reference to) the program or map it held before, for [`undo`].
+fn update(
+    l: &PlannedLink,
+    pin: &Path,
+    link: &OwnedFd,
+    info: &LinkInfo,
+    loaded: &mut Loaded,
+) -> Result<OwnedFd> {
+    let what = item_name(loaded, l.item);
+    if let LinkTypeInfo::StructOps(s) = &info.info {
+        let old_id = s.map_id;
+        let old = MapHandle::from_map_id(old_id)
+            .and_then(|m| m.as_fd().try_clone_to_owned().map_err(Into::into))
+            .map_err(|e| {
+                Error::Load(format!(
+                    "{}: holding the struct_ops map it runs now (id {old_id}): {e}",
+                    pin.display()
+                ))
+            })?;
+        let ops = loaded
+            .struct_ops_mut(l.item.wrapping_sub(loaded.progs.len()))
+            .ok_or_else(out_of_range)?;
+        ffi::link_update_struct_ops(pin, &ops).map_err(|e| {
+            Error::Load(format!(
+                "{what}: replacing struct_ops map id {old_id} in the link pinned at {}: {e}",
+                pin.display()
+            ))
+        })?;
+        return Ok(old);
+    }
+    let old_id = info.prog_id;
+    let prog = loaded.progs.get(l.item).ok_or_else(out_of_range)?;
+    let old = Program::fd_from_id(old_id).map_err(|e| {
+        Error::Load(format!(
+            "{}: holding the program it runs now (id {old_id}): {e}",
+            pin.display()
+        ))
+    })?;
+    ffi::link_update(link.as_fd(), prog.handle.as_fd(), Some(old.as_fd())).map_err(|e| {
+        Error::Load(format!(
+            "{what}: replacing program id {old_id} in the link pinned at {}: {e}",
+            pin.display()
+        ))
+    })?;
+    Ok(old)
+}
+
+fn out_of_range() -> Error {
+    Error::Load("planned program out of range".to_string())
 }
 
 trait Context {
@@ -179,11 +215,15 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
     pindir::io_error(path, e)
 }
 
-fn program_name(loaded: &Loaded, i: usize) -> String {
-    loaded
-        .progs
-        .get(i)
-        .map_or_else(|| "?".to_string(), |p| p.name.clone())
+/// "program `x`" or "struct_ops map `x`", for errors.
+fn item_name(loaded: &Loaded, i: usize) -> String {
+    match loaded.progs.get(i) {
+        Some(p) => format!("program `{}`", p.name),
+        None => loaded.struct_ops.get(i - loaded.progs.len()).map_or_else(
+            || "?".to_string(),
+            |m| format!("struct_ops map `{}`", m.name),
+        ),
+    }
 }
 
 /// Undo a failed `load`'s links: updated links get their old programs back, new links and
@@ -291,6 +331,7 @@ fn updatable_for(
         (LinkTypeInfo::Tcx(t), Target::Tcx { iface, dir }) => {
             t.ifindex == resolved.ifindex(iface)? && t.attach_type.clone() as u32 == tcx_type(*dir)
         }
+        (LinkTypeInfo::StructOps(_), Target::StructOps) => true,
         (LinkTypeInfo::Cgroup(c), Target::Cgroup(_)) => {
             let (_, id) = resolved.cgroup()?;
             let want = loaded
@@ -305,8 +346,15 @@ fn updatable_for(
 
 /// Make the link of one planned attachment.
 fn create(l: &PlannedLink, resolved: &Resolved, loaded: &mut Loaded) -> Result<LinkFd> {
-    let out_of_range = || Error::Load("planned program out of range".to_string());
-    let prog = loaded.progs.get(l.prog).ok_or_else(out_of_range)?;
+    if l.target == Target::StructOps {
+        let j = l.item.wrapping_sub(loaded.progs.len());
+        let mut ops = loaded.struct_ops_mut(j).ok_or_else(out_of_range)?;
+        return ops
+            .attach_struct_ops()
+            .map(LinkFd::Libbpf)
+            .map_err(|e| Error::Load(e.to_string()));
+    }
+    let prog = loaded.progs.get(l.item).ok_or_else(out_of_range)?;
     match &l.target {
         Target::Xdp { iface, mode } => {
             let flags = match mode {
@@ -328,17 +376,18 @@ fn create(l: &PlannedLink, resolved: &Resolved, loaded: &mut Loaded) -> Result<L
         }
         Target::Cgroup(_) => {
             let (cg, _) = resolved.cgroup()?;
-            let p = loaded.program_mut(l.prog).ok_or_else(out_of_range)?;
+            let p = loaded.program_mut(l.item).ok_or_else(out_of_range)?;
             p.attach_cgroup(cg.as_raw_fd())
                 .map(LinkFd::Libbpf)
                 .map_err(|e| Error::Load(e.to_string()))
         }
         Target::Section(_) => {
-            let p = loaded.program_mut(l.prog).ok_or_else(out_of_range)?;
+            let p = loaded.program_mut(l.item).ok_or_else(out_of_range)?;
             p.attach()
                 .map(LinkFd::Libbpf)
                 .map_err(|e| Error::Load(format!("libbpf's auto-attach: {e}")))
         }
+        Target::StructOps => Err(out_of_range()),
     }
 }
 

@@ -136,6 +136,8 @@ pub enum Target {
     Cgroup(std::path::PathBuf),
     /// libbpf's auto-attach, which reads the target from the section name.
     Section(String),
+    /// A struct_ops map of `.struct_ops.link`, registered through a struct_ops link.
+    StructOps,
 }
 
 impl fmt::Display for Target {
@@ -149,6 +151,7 @@ impl fmt::Display for Target {
             Target::Tcx { iface, dir } => write!(f, "{iface} {dir}"),
             Target::Cgroup(p) => write!(f, "{}", p.display()),
             Target::Section(s) => write!(f, "{s}"),
+            Target::StructOps => write!(f, "struct_ops"),
         }
     }
 }
@@ -156,8 +159,8 @@ impl fmt::Display for Target {
 /// One link to make (or update).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedLink {
-    /// Index of the program in the load's program list.
-    pub prog: usize,
+    /// Index of the program or struct_ops map in the plan's input (see [`plan`]).
+    pub item: usize,
     pub target: Target,
     /// File name under `DIR/links`: the program's name, or `<program>@<target>` when the
     /// program has several targets.
@@ -168,7 +171,8 @@ pub struct PlannedLink {
 /// struct_ops map).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unattached {
-    pub prog: usize,
+    /// Index into the plan's input.
+    pub item: usize,
     pub reason: String,
 }
 
@@ -189,6 +193,8 @@ enum Hook {
     Auto,
     /// Registered through its struct_ops map, not on its own.
     StructOps,
+    /// A struct_ops map defined in `.struct_ops.link`.
+    StructOpsMap,
     /// Needs a target that only the section name could give, and it does not.
     NoTarget(&'static str),
     /// No kind of attachment bpfmerge makes.
@@ -235,6 +241,13 @@ fn is_cgroup(section: &str) -> bool {
 
 fn hook_of(section: &str) -> Hook {
     match section {
+        ".struct_ops.link" => return Hook::StructOpsMap,
+        ".struct_ops" => {
+            return Hook::NoTarget(
+                "a struct_ops map of `.struct_ops` is registered without a link, which cannot \
+                 be pinned; define it in SEC(\".struct_ops.link\")",
+            )
+        }
         "xdp" | "xdp.frags" => return Hook::Xdp,
         "tc" | "classifier" => return Hook::Tc(None),
         "tc/ingress" | "tcx/ingress" => return Hook::Tc(Some(TcDir::Ingress)),
@@ -279,19 +292,22 @@ fn label(t: &Target) -> String {
         Target::Tcx { iface, dir } => format!("{iface}:{dir}"),
         Target::Cgroup(p) => p.display().to_string().replace('/', "_"),
         Target::Section(s) => s.replace('/', "_"),
+        Target::StructOps => "struct_ops".to_string(),
     };
     raw.replace('.', "_")
 }
 
-/// One program as the plan sees it: name and ELF section.
+/// One program — or struct_ops map — as the plan sees it: name and ELF section (a struct_ops
+/// map's is `.struct_ops.link` or `.struct_ops`).
 pub struct ProgInfo<'a> {
     pub name: &'a str,
     pub section: &'a str,
 }
 
-/// Plan every program's attachment. Errors (before anything attaches) when a program needs a
-/// target nobody gave, unless `available_only`; when two XDP programs would share one
-/// interface; when a flag names a program that is not loaded.
+/// Plan the attachment of every item of `progs` (the load's programs, then its struct_ops
+/// maps). Errors (before anything attaches) when a program needs a target nobody gave, unless
+/// `available_only`; when two XDP programs would share one interface; when two links would
+/// get one pin name; when a flag names a program that is not loaded.
 pub fn plan(progs: &[ProgInfo<'_>], opts: &AttachOptions) -> Result<Plan> {
     check_skips(progs, opts)?;
     let mut plan = Plan::default();
@@ -299,15 +315,22 @@ pub fn plan(progs: &[ProgInfo<'_>], opts: &AttachOptions) -> Result<Plan> {
     for (i, p) in progs.iter().enumerate() {
         if opts.skip.iter().any(|s| s == p.name) {
             plan.unattached.push(Unattached {
-                prog: i,
+                item: i,
                 reason: "--no-attach".to_string(),
+            });
+            continue;
+        }
+        if hook_of(p.section) == Hook::StructOps {
+            plan.unattached.push(Unattached {
+                item: i,
+                reason: "a struct_ops program: registered through its struct_ops map".to_string(),
             });
             continue;
         }
         match targets_of(p, opts) {
             Ok(targets) => push_links(&mut plan, i, p.name, targets),
             Err(reason) if opts.available_only => {
-                plan.unattached.push(Unattached { prog: i, reason })
+                plan.unattached.push(Unattached { item: i, reason })
             }
             Err(reason) => missing.push(format!("program `{}`: {reason}", p.name)),
         }
@@ -321,7 +344,31 @@ pub fn plan(progs: &[ProgInfo<'_>], opts: &AttachOptions) -> Result<Plan> {
         )));
     }
     check_xdp_conflicts(progs, &plan)?;
+    check_pin_names(progs, &plan)?;
     Ok(plan)
+}
+
+/// A program and a struct_ops map (or two struct_ops maps of two objects) of one name would
+/// need one pin.
+fn check_pin_names(progs: &[ProgInfo<'_>], plan: &Plan) -> Result<()> {
+    let mut seen: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for l in &plan.links {
+        if let Some(first) = seen.insert(&l.pin_name, l.item) {
+            let what = |i: usize| {
+                progs
+                    .get(i)
+                    .map_or_else(String::new, |p| format!("`{}` ({})", p.name, p.section))
+            };
+            return Err(Error::Load(format!(
+                "--attach: {} and {} would both pin their link at links/{}; nothing was \
+                 attached or pinned",
+                what(first),
+                what(l.item),
+                l.pin_name
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_skips(progs: &[ProgInfo<'_>], opts: &AttachOptions) -> Result<()> {
@@ -335,7 +382,7 @@ fn check_skips(progs: &[ProgInfo<'_>], opts: &AttachOptions) -> Result<()> {
     Ok(())
 }
 
-fn push_links(plan: &mut Plan, prog: usize, name: &str, targets: Vec<Target>) {
+fn push_links(plan: &mut Plan, item: usize, name: &str, targets: Vec<Target>) {
     let several = targets.len() > 1;
     for target in targets {
         let pin_name = if several {
@@ -344,7 +391,7 @@ fn push_links(plan: &mut Plan, prog: usize, name: &str, targets: Vec<Target>) {
             name.to_string()
         };
         plan.links.push(PlannedLink {
-            prog,
+            item,
             target,
             pin_name,
         });
@@ -373,6 +420,7 @@ fn targets_of(p: &ProgInfo<'_>, opts: &AttachOptions) -> std::result::Result<Vec
             .collect(),
         Hook::Cgroup => opts.cgroup.iter().cloned().map(Target::Cgroup).collect(),
         Hook::Auto => vec![Target::Section(p.section.to_string())],
+        Hook::StructOpsMap => vec![Target::StructOps],
         Hook::StructOps => {
             return Err("a struct_ops program is registered through its struct_ops map".into())
         }
@@ -411,10 +459,10 @@ fn check_xdp_conflicts(progs: &[ProgInfo<'_>], plan: &Plan) -> Result<()> {
                      which takes one; leave one out with --no-attach PROG (e.g. a tail-call \
                      target); nothing was attached or pinned",
                     name(*first),
-                    name(l.prog)
+                    name(l.item)
                 )));
             }
-            seen.push((iface, l.prog));
+            seen.push((iface, l.item));
         }
     }
     Ok(())
@@ -467,6 +515,8 @@ mod tests {
         assert_eq!(hook_of("cgroup/connect4"), Hook::Cgroup);
         assert_eq!(hook_of("sockops"), Hook::Cgroup);
         assert_eq!(hook_of("struct_ops/cc_init"), Hook::StructOps);
+        assert_eq!(hook_of(".struct_ops.link"), Hook::StructOpsMap);
+        assert!(matches!(hook_of(".struct_ops"), Hook::NoTarget(_)));
         // Not `prefix/`: `kprobex/...` is not libbpf's kprobe.
         assert_eq!(hook_of("kprobex/foo"), Hook::Unsupported);
         assert_eq!(hook_of("socket"), Hook::Unsupported);
@@ -517,7 +567,7 @@ mod tests {
         let got: Vec<(usize, &str)> = plan
             .links
             .iter()
-            .map(|l| (l.prog, l.pin_name.as_str()))
+            .map(|l| (l.item, l.pin_name.as_str()))
             .collect();
         // tc (no direction) goes to both --tc targets, so its pins carry the target;
         // tcx/ingress only to the ingress one.
@@ -553,7 +603,28 @@ mod tests {
         let plan = plan(&progs, &opts).unwrap();
         assert_eq!(plan.links.len(), 1);
         assert_eq!(plan.unattached.len(), 1);
-        assert_eq!(plan.unattached[0].prog, 1);
+        assert_eq!(plan.unattached[0].item, 1);
+    }
+
+    #[test]
+    fn a_struct_ops_map_is_linked_and_pinned_under_its_name_unless_a_program_has_it() {
+        let progs = [
+            p("cc_init", "struct_ops/cc_init"),
+            p("bm_cc", ".struct_ops.link"),
+        ];
+        let plan = plan(&progs, &AttachOptions::default()).unwrap();
+        assert_eq!(plan.links.len(), 1);
+        assert_eq!(plan.links[0].target, Target::StructOps);
+        assert_eq!(plan.links[0].pin_name, "bm_cc");
+        assert_eq!(plan.unattached[0].item, 0, "the program goes with its map");
+        let clash = [
+            p("bm_cc", "tp/sched/sched_switch"),
+            p("bm_cc", ".struct_ops.link"),
+        ];
+        let e = super::plan(&clash, &AttachOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("links/bm_cc"), "{e}");
     }
 
     #[test]

@@ -55,19 +55,20 @@ pub fn resolve(plan: &Plan, prog_name: &dyn Fn(usize) -> String) -> Result<Resol
                     Error::Load(format!(
                         "program `{}`: interface {iface}: {e}; nothing was attached and no \
                          pin was changed",
-                        prog_name(l.prog)
+                        prog_name(l.item)
                     ))
                 })?;
                 r.ifindex.insert(iface.clone(), index);
             }
             Target::Cgroup(path) => {
                 if r.cgroup.is_none() {
-                    r.cgroup = Some(open_cgroup(path, &prog_name(l.prog))?);
+                    r.cgroup = Some(open_cgroup(path, &prog_name(l.item))?);
                 }
             }
             Target::Section(s) => {
                 needs_tracefs |= s.starts_with("tracepoint/") || s.starts_with("tp/");
             }
+            Target::StructOps => {}
         }
     }
     if needs_tracefs {
