@@ -136,3 +136,56 @@ fn tracepoint_counts_exactly_after_the_attaching_process_exited_and_after_reload
     cmd.run(RUNS);
     assert_eq!(all_u64(&hits), [RUNS, RUNS, 0, 0]);
 }
+
+/// fentry and lsm sections are attached by libbpf's auto-attach through tracing links. Where
+/// the kernel refuses such programs (no BTF trampolines, BPF LSM not active — the case of the
+/// CI kernel for both), `load --attach` fails naming the program and the kernel's reason, and
+/// leaves no pin dir behind; where it allows them, the fentry program counts exactly the
+/// nanosleeps of this thread.
+#[test]
+fn fentry_and_lsm_attach_or_are_refused_naming_the_program() {
+    if !kernel_ready("fentry_and_lsm_attach_or_are_refused_naming_the_program") {
+        return;
+    }
+    for (obj, prog) in [
+        ("attach_trace/sleep.o", "on_sleep"),
+        ("attach_trace/lsm.o", "allow_open"),
+    ] {
+        let dir = PinDir::new("tracing");
+        let out = bpfmerge([
+            "load".as_ref(),
+            fixture(obj).as_os_str(),
+            "--pin-dir".as_ref(),
+            dir.path.as_os_str(),
+            "--attach".as_ref(),
+            "--json".as_ref(),
+        ]);
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            eprintln!("{obj}: refused by this kernel: {err}");
+            assert_eq!(out.status.code(), Some(1));
+            assert!(err.contains(&format!("program `{prog}`")), "{err}");
+            assert!(
+                err.contains("refused by the kernel") || err.contains("attaching"),
+                "{err}"
+            );
+            assert!(!dir.path.exists(), "{obj}: nothing pinned");
+            continue;
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["links"][0]["link_type"], "tracing", "{report}");
+        if prog != "on_sleep" {
+            continue;
+        }
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as u32;
+        MapHandle::from_pinned_path(dir.maps("want_tid"))
+            .unwrap()
+            .update(&0u32.to_ne_bytes(), &tid.to_ne_bytes(), MapFlags::ANY)
+            .unwrap();
+        for _ in 0..RUNS {
+            std::thread::sleep(std::time::Duration::from_micros(10));
+        }
+        assert_eq!(all_u64(&dir.maps("sleeps")), [RUNS, 0, 0, 0]);
+    }
+}

@@ -230,3 +230,9 @@ pub fn loaded_map_flags(map: &libbpf_rs::Map<'_>) -> u32 {
     // SAFETY: the pointer comes from a live `Map` borrowed for this call; only a field is read.
     unsafe { libbpf_rs::libbpf_sys::bpf_map__map_flags(map.as_libbpf_object().as_ptr()) }
 }
+
+/// True when the effective user is root.
+pub fn euid_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}

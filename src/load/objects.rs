@@ -455,6 +455,15 @@ fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
         };
     }
     let tail = libbpf_log::tail(&text, 8);
+    // As root, a refusal without a verifier log is the kernel's rule for this kind of program
+    // (tracing and LSM programs need BTF trampolines, which some kernels do not allow).
+    if let (true, Some((program, reason))) = (is_root(), libbpf_log::refused_program(&text)) {
+        return Error::Load(format!(
+            "{file}: program `{program}` was refused by the kernel: {reason} (bpfmerge runs as \
+             root, so this kernel does not allow this kind of program here); nothing was \
+             attached, no pin was created or changed\n{tail}"
+        ));
+    }
     if e.kind() == libbpf_rs::ErrorKind::PermissionDenied {
         return Error::NoPrivileges {
             action: format!("loading {file}"),
@@ -464,6 +473,10 @@ fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
     Error::Load(format!(
         "{file}: libbpf could not load the object: {e}\n{tail}"
     ))
+}
+
+fn is_root() -> bool {
+    ffi::euid_is_root()
 }
 
 /// The programs in each slot of a prog array, each held by an fd so it stays alive.

@@ -211,6 +211,15 @@ const AUTO_PREFIXES: &[&str] = &[
     "uretprobe.s",
     "kprobe.multi",
     "kretprobe.multi",
+    "kprobe.session",
+    "uprobe.multi",
+    "uretprobe.multi",
+    "uprobe.multi.s",
+    "uretprobe.multi.s",
+    "uprobe.session",
+    "uprobe.session.s",
+    "usdt",
+    "usdt.s",
     "ksyscall",
     "kretsyscall",
     "tracepoint",
@@ -279,9 +288,13 @@ fn hook_of(section: &str) -> Hook {
     }
 }
 
-/// `uprobe/FUNC` without a binary: libbpf wants `uprobe/PATH:FUNC` to auto-attach.
+/// `uprobe/FUNC` without a binary: libbpf wants `uprobe/PATH:FUNC` (`usdt/PATH:PROVIDER:NAME`)
+/// to auto-attach.
 fn is_bare_uprobe(prefix: &str, rest: &str) -> bool {
-    (prefix.starts_with("uprobe") || prefix.starts_with("uretprobe")) && !rest.contains(':')
+    let user = ["uprobe", "uretprobe", "usdt"]
+        .iter()
+        .any(|p| prefix.starts_with(p));
+    user && !rest.contains(':')
 }
 
 /// The section targets, labelled for a pin name (`@` and the label; dots become `_`, which
@@ -345,7 +358,40 @@ pub fn plan(progs: &[ProgInfo<'_>], opts: &AttachOptions) -> Result<Plan> {
     }
     check_xdp_conflicts(progs, &plan)?;
     check_pin_names(progs, &plan)?;
+    check_flags_used(&plan, opts)?;
     Ok(plan)
+}
+
+/// A target flag that no program uses is a mistake (a wrong object, a misspelt section).
+fn check_flags_used(plan: &Plan, opts: &AttachOptions) -> Result<()> {
+    let used = |f: &dyn Fn(&Target) -> bool| plan.links.iter().any(|l| f(&l.target));
+    for x in &opts.xdp {
+        if !used(&|t| matches!(t, Target::Xdp { iface, .. } if *iface == x.iface)) {
+            return Err(Error::Usage(format!(
+                "--xdp {}: no XDP program of this load is attached there",
+                x.iface
+            )));
+        }
+    }
+    for tc in &opts.tc {
+        if !used(
+            &|t| matches!(t, Target::Tcx { iface, dir } if *iface == tc.iface && *dir == tc.dir),
+        ) {
+            return Err(Error::Usage(format!(
+                "--tc {}:{}: no tc program of this load is attached there",
+                tc.iface, tc.dir
+            )));
+        }
+    }
+    if let Some(cg) = &opts.cgroup {
+        if !used(&|t| matches!(t, Target::Cgroup(_))) {
+            return Err(Error::Usage(format!(
+                "--cgroup {}: no cgroup program in this load",
+                cg.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A program and a struct_ops map (or two struct_ops maps of two objects) of one name would
@@ -492,6 +538,8 @@ mod tests {
             "kretprobe/do_nanosleep",
             "ksyscall/execve",
             "uprobe//bin/bash:readline",
+            "uprobe.multi//bin/bash:read*",
+            "usdt//usr/lib/libc.so.6:libc:setjmp",
             "iter/task",
         ] {
             assert_eq!(hook_of(s), Hook::Auto, "{s}");
@@ -601,6 +649,13 @@ mod tests {
             ..Default::default()
         };
         let plan = plan(&progs, &opts).unwrap();
+        // A flag no program uses is refused.
+        let unused = AttachOptions {
+            tc: vec!["v0:ingress".parse().unwrap()],
+            ..opts.clone()
+        };
+        let e = super::plan(&progs, &unused).unwrap_err().to_string();
+        assert!(e.contains("--tc v0:ingress"), "{e}");
         assert_eq!(plan.links.len(), 1);
         assert_eq!(plan.unattached.len(), 1);
         assert_eq!(plan.unattached[0].item, 1);
