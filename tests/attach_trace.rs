@@ -189,3 +189,55 @@ fn fentry_and_lsm_attach_or_are_refused_naming_the_program() {
         assert_eq!(all_u64(&dir.maps("sleeps")), [RUNS, 0, 0, 0]);
     }
 }
+
+/// A program without a target (here an XDP program and no `--xdp`) fails `--attach` before
+/// anything is attached or pinned — the tracepoint program of the other object is not
+/// attached either; `--attach=available` attaches what it can and reports the rest.
+#[test]
+fn a_program_without_target_fails_everything_or_is_left_unattached_with_available() {
+    if !kernel_ready(
+        "a_program_without_target_fails_everything_or_is_left_unattached_with_available",
+    ) {
+        return;
+    }
+    let dir = PinDir::new("available");
+    let args = |attach: &str| {
+        vec![
+            "load".into(),
+            fixture("attach_trace/exec_v1.o").into_os_string(),
+            fixture("attach_net/xdp_v1.o").into_os_string(),
+            "--pin-dir".into(),
+            dir.path.clone().into_os_string(),
+            attach.into(),
+            "--json".into(),
+        ]
+    };
+    let out = bpfmerge(args("--attach"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("program `xdp_guard`") && err.contains("--xdp IFACE"),
+        "{err}"
+    );
+    assert!(!dir.path.exists(), "nothing pinned, nothing attached");
+
+    let out = bpfmerge(args("--attach=available"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let links = report["links"].as_array().unwrap();
+    assert_eq!(links.len(), 1, "{report}");
+    assert_eq!(links[0]["program"], "on_exec");
+    assert_eq!(report["unattached"][0]["program"], "xdp_guard");
+    assert!(report["unattached"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--xdp"));
+    // Both programs are pinned; only the tracepoint one has a link.
+    assert!(dir.progs("xdp_guard").exists() && dir.progs("on_exec").exists());
+    assert!(dir.path.join("links/on_exec").exists());
+    assert!(!dir.path.join("links/xdp_guard").exists());
+}

@@ -4,6 +4,7 @@
 //! attached and every old link as it was. Steps: [`plan`] (sections and flags), [`targets`]
 //! (interfaces, cgroup, tracefs), [`links`] (kernel links and their pins).
 
+pub mod info;
 pub mod links;
 pub mod plan;
 pub mod targets;
@@ -91,7 +92,7 @@ impl Attachments {
                 .get(c.planned)
                 .map_or(usize::MAX, |l| l.item);
             let info = libbpf_rs::query::LinkInfo::from_fd(std::os::fd::AsFd::as_fd(&c.fd)).ok();
-            let (link_type, target) = info.as_ref().map(links::describe).unwrap_or_default();
+            let (link_type, target) = info.as_ref().map(info::describe).unwrap_or_default();
             let link = AttachedLink {
                 program: name(prog),
                 pin_path: c.pin.clone(),

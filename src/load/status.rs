@@ -236,8 +236,8 @@ fn file_name(p: &Path) -> String {
 }
 
 fn pinned_link(path: &Path) -> Option<PinnedLink> {
-    let (_, info) = super::attach::links::open_pinned_link(path).ok()??;
-    let (link_type, target) = super::attach::links::describe(&info);
+    let (_, info) = super::attach::info::open_pinned_link(path).ok()??;
+    let (link_type, target) = super::attach::info::describe(&info);
     Some(PinnedLink {
         name: file_name(path),
         pin_path: path.to_path_buf(),

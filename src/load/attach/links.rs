@@ -4,14 +4,15 @@
 //! them all (new links dropped, updated links given their old programs back).
 //!
 //! A link pinned for the same target by an earlier `load` is updated with `BPF_LINK_UPDATE`
-//! when its kind supports it (XDP, tcx, cgroup): the new program replaces the old one in one
-//! step. Other kinds (perf-event links of tracepoints and kprobes, raw tracepoints, tracing)
-//! get a new link; the old one is detached when its pin is replaced, so both run for an instant.
+//! when its kind supports it (XDP, tcx, cgroup, struct_ops): the new program (map) replaces the
+//! old one in one step. Other kinds (perf-event links of tracepoints and kprobes, raw tracepoints,
+//! tracing) get a new link; the old one is detached when its pin is replaced, so both run for an
+//! instant.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use libbpf_rs::query::{LinkInfo, LinkTypeInfo, PerfEventType};
+use libbpf_rs::query::{LinkInfo, LinkTypeInfo};
 use libbpf_rs::{Link, MapHandle, Program};
 
 use super::plan::{Plan, PlannedLink, Target, TcDir, XdpMode};
@@ -20,6 +21,8 @@ use crate::error::{Error, Result};
 use crate::load::ffi;
 use crate::load::objects::Loaded;
 use crate::load::pindir::{self, TMP_MARK};
+
+use super::info::open_pinned_link;
 
 /// A link's fd: made by bpfmerge (`BPF_LINK_CREATE`) or by libbpf's auto-attach.
 pub enum LinkFd {
@@ -96,11 +99,9 @@ fn stage_into(
     loaded: &mut Loaded,
     links_dir: &Path,
 ) -> Result<()> {
-    let pid = std::process::id();
     let mut updates = Vec::new();
     for (i, l) in plan.links.iter().enumerate() {
         let pin = links_dir.join(&l.pin_name);
-        let what = item_name(loaded, l.item);
         let mut existing = open_pinned_link(&pin)?;
         if let Some((fd, info)) = existing.as_ref() {
             if updatable_for(info, &l.target, resolved, loaded, l.item)? {
@@ -109,29 +110,8 @@ fn stage_into(
                 continue;
             }
         }
-        let fd = create(l, resolved, loaded)
-            .map_err(|e| e.context(&format!("{what}: attaching to {}", l.target)))?;
-        let tmp = links_dir.join(format!("{}{TMP_MARK}{pid}", l.pin_name));
-        let action = if existing.is_some() {
-            Action::Replaced
-        } else {
-            Action::Created
-        };
-        ffi::obj_pin(fd.as_fd(), &tmp).map_err(|e| {
-            Error::Load(format!(
-                "{what}: pinning its link at {}: {e}",
-                tmp.display()
-            ))
-        })?;
-        staged.changes.push(Change {
-            planned: i,
-            fd,
-            pin,
-            action,
-            tmp: Some(tmp),
-            old_prog: None,
-            old_link: existing.take().map(|(fd, _)| fd),
-        });
+        let change = create_new(i, l, pin, existing.take(), resolved, loaded, links_dir)?;
+        staged.changes.push(change);
     }
     for (i, pin, link, info) in updates {
         let l = &plan.links[i];
@@ -147,6 +127,41 @@ fn stage_into(
         });
     }
     Ok(())
+}
+
+/// Make the link of planned link `i` and pin it under a temporary name.
+fn create_new(
+    i: usize,
+    l: &PlannedLink,
+    pin: PathBuf,
+    existing: Option<(OwnedFd, LinkInfo)>,
+    resolved: &Resolved,
+    loaded: &mut Loaded,
+    links_dir: &Path,
+) -> Result<Change> {
+    let what = item_name(loaded, l.item);
+    let fd = create(l, resolved, loaded)
+        .map_err(|e| e.context(&format!("{what}: attaching to {}", l.target)))?;
+    let tmp = links_dir.join(format!("{}{TMP_MARK}{}", l.pin_name, std::process::id()));
+    ffi::obj_pin(fd.as_fd(), &tmp).map_err(|e| {
+        Error::Load(format!(
+            "{what}: pinning its link at {}: {e}",
+            tmp.display()
+        ))
+    })?;
+    Ok(Change {
+        planned: i,
+        fd,
+        pin,
+        action: if existing.is_some() {
+            Action::Replaced
+        } else {
+            Action::Created
+        },
+        tmp: Some(tmp),
+        old_prog: None,
+        old_link: existing.map(|(fd, _)| fd),
+    })
 }
 
 /// Put the new program (or struct_ops map) of `l` into the pinned `link` in one step; gives
@@ -282,29 +297,6 @@ pub fn remove_link_pins(links_dir: &Path) -> Result<Vec<PathBuf>> {
     removed
 }
 
-/// The link pinned at `pin`, if any, with its kernel info; an error when something else is
-/// pinned there.
-pub fn open_pinned_link(pin: &Path) -> Result<Option<(OwnedFd, LinkInfo)>> {
-    match pin.symlink_metadata() {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(pin, e)),
-    }
-    let fd = ffi::obj_get(pin).map_err(|e| io_err(pin, e))?;
-    let kind = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-        .map_err(|e| io_err(pin, e))?;
-    if kind.as_os_str() != "anon_inode:bpf-link" {
-        return Err(Error::Load(format!(
-            "{}: the object pinned there is not a link ({})",
-            pin.display(),
-            kind.display()
-        )));
-    }
-    let info = LinkInfo::from_fd(fd.as_fd())
-        .map_err(|e| Error::Load(format!("{}: reading the link's info: {e}", pin.display())))?;
-    Ok(Some((fd, info)))
-}
-
 const BPF_TCX_INGRESS: u32 = libbpf_rs::libbpf_sys::BPF_TCX_INGRESS;
 const BPF_TCX_EGRESS: u32 = libbpf_rs::libbpf_sys::BPF_TCX_EGRESS;
 
@@ -404,75 +396,4 @@ fn raw_link(prog: BorrowedFd<'_>, ifindex: u32, attach_type: u32, flags: u32) ->
             };
             Error::Load(format!("{e}{hint}"))
         })
-}
-
-/// A link's kind and target for people: (`xdp`, `veth0 (ifindex 4)`), (`perf_event`,
-/// `tracepoint sched_process_exec`), ...
-pub fn describe(info: &LinkInfo) -> (String, String) {
-    let iface = |index: u32| match ffi::if_indextoname(index) {
-        Some(name) => format!("{name} (ifindex {index})"),
-        None => format!("ifindex {index}"),
-    };
-    match &info.info {
-        LinkTypeInfo::Xdp(x) => ("xdp".into(), iface(x.ifindex)),
-        LinkTypeInfo::Tcx(t) => {
-            let dir = if t.attach_type.clone() as u32 == BPF_TCX_EGRESS {
-                "egress"
-            } else {
-                "ingress"
-            };
-            ("tcx".into(), format!("{} {dir}", iface(t.ifindex)))
-        }
-        LinkTypeInfo::Cgroup(c) => (
-            "cgroup".into(),
-            format!("cgroup id {} ({:?})", c.cgroup_id, c.attach_type),
-        ),
-        LinkTypeInfo::RawTracepoint(r) => ("raw_tracepoint".into(), r.name.clone()),
-        LinkTypeInfo::Tracing(t) => (
-            "tracing".into(),
-            format!("{:?} btf id {}", t.attach_type, t.target_btf_id),
-        ),
-        LinkTypeInfo::PerfEvent(p) => ("perf_event".into(), perf_target(&p.event_type)),
-        LinkTypeInfo::Iter(i) => ("iter".into(), i.target_name.to_string_lossy().into_owned()),
-        LinkTypeInfo::StructOps(s) => ("struct_ops".into(), format!("map id {}", s.map_id)),
-        LinkTypeInfo::KprobeMulti(_) => ("kprobe_multi".into(), String::new()),
-        LinkTypeInfo::UprobeMulti(_) => ("uprobe_multi".into(), String::new()),
-        LinkTypeInfo::NetNs(_) => ("netns".into(), String::new()),
-        LinkTypeInfo::Netfilter(_) => ("netfilter".into(), String::new()),
-        LinkTypeInfo::Netkit(n) => ("netkit".into(), iface(n.ifindex)),
-        LinkTypeInfo::SockMap(_) => ("sockmap".into(), String::new()),
-        LinkTypeInfo::Unknown => ("unknown".into(), String::new()),
-    }
-}
-
-fn perf_target(t: &PerfEventType) -> String {
-    let s = |o: &Option<std::ffi::OsString>| {
-        o.as_ref()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    match t {
-        PerfEventType::Tracepoint { name, .. } => format!("tracepoint {}", s(name)),
-        PerfEventType::Kprobe {
-            func_name,
-            is_retprobe,
-            ..
-        } => format!(
-            "{} {}",
-            if *is_retprobe { "kretprobe" } else { "kprobe" },
-            s(func_name)
-        ),
-        PerfEventType::Uprobe {
-            file_name,
-            is_retprobe,
-            offset,
-            ..
-        } => format!(
-            "{} {}+{offset:#x}",
-            if *is_retprobe { "uretprobe" } else { "uprobe" },
-            s(file_name)
-        ),
-        PerfEventType::Event { .. } => "perf event".into(),
-        PerfEventType::Unknown(n) => format!("perf event type {n}"),
-    }
 }
