@@ -163,6 +163,19 @@ fn failed_reloads_leave_the_running_program_attached() {
     let link_pin = dir.path.join("links/xdp_guard");
     let ids = link_ids(&link_pin);
     let before_pins = pins(&dir.path);
+    // status, run outside the namespace, lists the link with the interface's index there.
+    let status =
+        load_support::bpfmerge(["status", "--json", "--pin-dir", dir.path.to_str().unwrap()]);
+    let st: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(st["links"][0]["link_type"], "xdp", "{st}");
+    let target = st["links"][0]["target"].as_str().unwrap();
+    let index = format!("ifindex {}", ns.ifindex(RX_IFACE));
+    assert!(
+        target == index || target.starts_with(&format!("{index} (")),
+        "{target}"
+    );
+    assert_eq!(st["links"][0]["id"], ids.0);
+    assert_eq!(st["links"][0]["prog_id"], ids.1);
     let tx = sender(&ns);
 
     let cases: [(&str, &[&str], &str); 2] = [

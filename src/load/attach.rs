@@ -92,7 +92,10 @@ impl Attachments {
                 .get(c.planned)
                 .map_or(usize::MAX, |l| l.item);
             let info = libbpf_rs::query::LinkInfo::from_fd(std::os::fd::AsFd::as_fd(&c.fd)).ok();
-            let (link_type, target) = info.as_ref().map(info::describe).unwrap_or_default();
+            let (link_type, target) = info
+                .as_ref()
+                .map(|i| info::describe(i, info::Where::Attached))
+                .unwrap_or_default();
             let link = AttachedLink {
                 program: name(prog),
                 pin_path: c.pin.clone(),

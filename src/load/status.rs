@@ -237,7 +237,8 @@ fn file_name(p: &Path) -> String {
 
 fn pinned_link(path: &Path) -> Option<PinnedLink> {
     let (_, info) = super::attach::info::open_pinned_link(path).ok()??;
-    let (link_type, target) = super::attach::info::describe(&info);
+    let (link_type, target) =
+        super::attach::info::describe(&info, super::attach::info::Where::Unknown);
     Some(PinnedLink {
         name: file_name(path),
         pin_path: path.to_path_buf(),

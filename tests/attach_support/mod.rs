@@ -122,6 +122,17 @@ impl Netns {
         in_netns(self.tx_path(), f)
     }
 
+    /// The index of interface `iface` of the receiving namespace.
+    pub fn ifindex(&self, iface: &str) -> u64 {
+        let out = Command::new("nsenter")
+            .arg(format!("--net={}", self.path().display()))
+            .args(["ip", "-j", "link", "show", iface])
+            .output()
+            .expect("ip link");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ip -j output");
+        v[0]["ifindex"].as_u64().expect("ifindex")
+    }
+
     /// The (tx, rx) dropped-packet counters of interface `iface`, as `ip -s` reports them.
     pub fn drops(&self, iface: &str) -> (u64, u64) {
         let path = if iface == TX_IFACE {

@@ -34,12 +34,24 @@ pub fn open_pinned_link(pin: &Path) -> Result<Option<(OwnedFd, LinkInfo)>> {
     Ok(Some((fd, info)))
 }
 
+/// Whether the interface of a link is known to be in this network namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Where {
+    Attached,
+    Unknown,
+}
+
 /// A link's kind and target for people: (`xdp`, `veth0 (ifindex 4)`), (`perf_event`,
 /// `tracepoint sched_process_exec`), ...
-pub fn describe(info: &LinkInfo) -> (String, String) {
-    let iface = |index: u32| match ffi::if_indextoname(index) {
-        Some(name) => format!("{name} (ifindex {index})"),
-        None => format!("ifindex {index}"),
+///
+/// A link does not say which network namespace its interface is in. `Where::Attached` (the
+/// link was just made in this namespace) names the interface; `Where::Unknown` (`status`,
+/// perhaps from another namespace) gives the index and, hedged, the name it has here.
+pub fn describe(info: &LinkInfo, place: Where) -> (String, String) {
+    let iface = |index: u32| match (ffi::if_indextoname(index), place) {
+        (Some(name), Where::Attached) => format!("{name} (ifindex {index})"),
+        (Some(name), Where::Unknown) => format!("ifindex {index} (in this netns: {name})"),
+        (None, _) => format!("ifindex {index}"),
     };
     match &info.info {
         LinkTypeInfo::Xdp(x) => ("xdp".into(), iface(x.ifindex)),
