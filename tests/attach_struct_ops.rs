@@ -15,6 +15,13 @@ use attach_support::Netns;
 use load_support::{all_u64, bpfmerge, fixture, kernel_ready, PinDir};
 
 const CC: &str = "bpfmerge_cc";
+
+/// The congestion control name is global: the tests that register it run one at a time.
+static CC_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn cc_lock() -> std::sync::MutexGuard<'static, ()> {
+    CC_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 const CONNECTIONS: u64 = 3;
 
 fn available() -> Vec<String> {
@@ -126,4 +133,65 @@ fn tcp_congestion_ops_is_registered_swapped_on_reload_and_unregistered() {
         "unregistered by unload"
     );
     assert_eq!(connect_with_cc(&ns, 1), Err(libc::ENOENT));
+}
+
+/// All or nothing across link kinds: a reload whose XDP guard is updated in place first and
+/// whose struct_ops map the kernel then refuses (another congestion control name cannot take
+/// bm_cc's link) fails, and the guard's link is given its old program back: traffic is still
+/// dropped and counted by version 1, every pin is as before.
+#[test]
+fn a_failed_struct_ops_swap_puts_the_already_updated_xdp_program_back() {
+    if !kernel_ready("a_failed_struct_ops_swap_puts_the_already_updated_xdp_program_back") {
+        return;
+    }
+    let _one_at_a_time = cc_lock();
+    let ns = Netns::new("ccundo");
+    let dir = PinDir::new("ccundo");
+    let rx = attach_support::receiver(&ns);
+    let tx = attach_support::sender(&ns);
+    attach_support::wait_delivering(&tx, &rx);
+    let load = |obj: &str, flags: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec!["load".into(), fixture(obj).into()];
+        args.extend([
+            "--pin-dir".into(),
+            dir.path.clone().into(),
+            "--attach".into(),
+        ]);
+        args.extend(flags.iter().map(Into::into));
+        ns.bpfmerge(args)
+    };
+    assert!(
+        load("attach_net/xdp_v1.o", &["--xdp", attach_support::RX_IFACE])
+            .status
+            .success()
+    );
+    assert!(load("attach_struct_ops/cc_v1.o", &[]).status.success());
+    let guard_link = dir.path.join("links/xdp_guard");
+    let before = attach_support::pins(&dir.path);
+    let guard_ids = attach_support::link_ids(&guard_link);
+
+    let out = load(
+        "attach_struct_ops/guard_and_renamed_cc.o",
+        &["--xdp", attach_support::RX_IFACE],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    eprintln!("{err}");
+    assert!(err.contains("struct_ops map `bm_cc`"), "{err}");
+    assert_eq!(
+        attach_support::link_ids(&guard_link),
+        guard_ids,
+        "old guard back"
+    );
+    assert_eq!(attach_support::pins(&dir.path), before, "pins unchanged");
+    assert!(available().contains(&CC.to_string()));
+    assert!(!available().contains(&"bpfmerge_cc2".to_string()));
+    // Version 1 (hits[0]) still drops and counts the guarded traffic.
+    let hits = dir.maps("hits");
+    let h0 = all_u64(&hits);
+    assert_eq!(attach_support::send(&tx, 10), 10);
+    assert_eq!(attach_support::drain(&rx), 0);
+    let h1 = all_u64(&hits);
+    assert_eq!(h1[0], h0[0] + 10, "{h0:?} -> {h1:?}");
+    assert_eq!(h1[1..], h0[1..]);
 }

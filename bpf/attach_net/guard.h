@@ -10,12 +10,15 @@
 #define IPPROTO_UDP 17
 #define GUARD_PORT_BE 0x611e	/* htons(7777) on little endian */
 
+#ifndef BM_HITS_DEFINED
+#define BM_HITS_DEFINED
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } hits SEC(".maps") SHARED;
+#endif
 
 struct iphdr_min {
 	__u8 ver_ihl;

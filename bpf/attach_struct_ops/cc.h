@@ -6,6 +6,10 @@
  * with the kernel's struct tcp_congestion_ops. */
 #include "bpf_defs.h"
 
+#ifndef CC_NAME
+#define CC_NAME "bpfmerge_cc"
+#endif
+
 struct sock;
 
 struct tcp_congestion_ops {
@@ -16,12 +20,15 @@ struct tcp_congestion_ops {
 	char name[16];
 };
 
+#ifndef BM_HITS_DEFINED
+#define BM_HITS_DEFINED
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } hits SEC(".maps") SHARED;
+#endif
 
 /* Struct_ops programs take the traced function's arguments as an array of u64. */
 SEC("struct_ops/bm_init")
@@ -57,5 +64,5 @@ struct tcp_congestion_ops bm_cc = {
 	.ssthresh = (void *)bm_ssthresh,
 	.cong_avoid = (void *)bm_cong_avoid,
 	.undo_cwnd = (void *)bm_undo_cwnd,
-	.name = "bpfmerge_cc",
+	.name = CC_NAME,
 };

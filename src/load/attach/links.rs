@@ -86,8 +86,15 @@ pub fn stage(
     match stage_into(&mut staged, plan, resolved, loaded, links_dir) {
         Ok(()) => Ok(staged),
         Err(e) => {
+            let changed = !staged.changes.is_empty();
             undo(staged);
-            Err(e)
+            Err(match e {
+                Error::Load(msg) if changed => Error::Load(format!(
+                    "{msg}\n(the links changed so far were put back as they were; no pin was \
+                     created or changed)"
+                )),
+                e => e,
+            })
         }
     }
 }
@@ -188,8 +195,14 @@ fn update(
             .struct_ops_mut(l.item.wrapping_sub(loaded.progs.len()))
             .ok_or_else(out_of_range)?;
         ffi::link_update_struct_ops(pin, &ops).map_err(|e| {
+            let hint = if e.raw_os_error() == Some(libc::EINVAL) {
+                " (the kernel swaps only a struct_ops map of the same kind, and a \
+                 tcp_congestion_ops only for one of the same name)"
+            } else {
+                ""
+            };
             Error::Load(format!(
-                "{what}: replacing struct_ops map id {old_id} in the link pinned at {}: {e}",
+                "{what}: replacing struct_ops map id {old_id} in the link pinned at {}: {e}{hint}",
                 pin.display()
             ))
         })?;
