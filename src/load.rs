@@ -210,7 +210,7 @@ fn load_locked(objects: &[PathBuf], dirs: &Dirs, opts: &LoadOptions) -> Result<L
     let capture = libbpf_log::Capture::start();
     let mut loaded = objects::load_all(objects, &dirs.maps, &dirs.progs, &capture)?;
     let attached = match &opts.attach {
-        Some(a) => match attach::stage(&mut loaded, a, &dirs.links) {
+        Some(a) => match attach::stage(&mut loaded, a, &dirs.links, &capture) {
             Ok(staged) => Some(staged),
             Err(e) => {
                 objects::restore_slots(&loaded.maps);

@@ -137,20 +137,23 @@ fn tracepoint_counts_exactly_after_the_attaching_process_exited_and_after_reload
     assert_eq!(all_u64(&hits), [RUNS, RUNS, 0, 0]);
 }
 
-/// fentry and lsm sections are attached by libbpf's auto-attach through tracing links. Where
-/// the kernel refuses such programs (no BTF trampolines, BPF LSM not active — the case of the
-/// CI kernel for both), `load --attach` fails naming the program and the kernel's reason, and
-/// leaves no pin dir behind; where it allows them, the fentry program counts exactly the
+/// fentry, lsm and kprobe sections are attached by libbpf's auto-attach (tracing links, a
+/// perf-event link). Where the kernel refuses such programs or their attachment (no BTF
+/// trampolines, BPF LSM not active, no kprobe events — the case of the CI kernel for all
+/// three), `load --attach` fails naming the program and the kernel's reason, and leaves no pin
+/// dir behind; where it allows them, the fentry and kprobe programs count exactly the
 /// nanosleeps of this thread.
 #[test]
-fn fentry_and_lsm_attach_or_are_refused_naming_the_program() {
-    if !kernel_ready("fentry_and_lsm_attach_or_are_refused_naming_the_program") {
+fn fentry_lsm_and_kprobe_attach_or_are_refused_naming_the_program() {
+    if !kernel_ready("fentry_lsm_and_kprobe_attach_or_are_refused_naming_the_program") {
         return;
     }
-    for (obj, prog) in [
-        ("attach_trace/sleep.o", "on_sleep"),
-        ("attach_trace/lsm.o", "allow_open"),
-    ] {
+    let cases = [
+        ("attach_trace/sleep.o", "on_sleep", "tracing"),
+        ("attach_trace/lsm.o", "allow_open", "tracing"),
+        ("attach_trace/ksleep.o", "on_ksleep", "perf_event"),
+    ];
+    for (obj, prog, link_type) in cases {
         let dir = PinDir::new("tracing");
         let out = bpfmerge([
             "load".as_ref(),
@@ -166,15 +169,17 @@ fn fentry_and_lsm_attach_or_are_refused_naming_the_program() {
             assert_eq!(out.status.code(), Some(1));
             assert!(err.contains(&format!("program `{prog}`")), "{err}");
             assert!(
-                err.contains("refused by the kernel") || err.contains("attaching"),
+                err.contains("refused by the kernel") || err.contains("attaching to"),
                 "{err}"
             );
+            // The kernel's (or libbpf's) reason follows.
+            assert!(err.contains("libbpf: "), "{err}");
             assert!(!dir.path.exists(), "{obj}: nothing pinned");
             continue;
         }
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["links"][0]["link_type"], "tracing", "{report}");
-        if prog != "on_sleep" {
+        assert_eq!(report["links"][0]["link_type"], link_type, "{report}");
+        if prog == "allow_open" {
             continue;
         }
         // SAFETY: gettid has no preconditions.
@@ -186,7 +191,8 @@ fn fentry_and_lsm_attach_or_are_refused_naming_the_program() {
         for _ in 0..RUNS {
             std::thread::sleep(std::time::Duration::from_micros(10));
         }
-        assert_eq!(all_u64(&dir.maps("sleeps")), [RUNS, 0, 0, 0]);
+        // One do_nanosleep per sleep of this thread.
+        assert_eq!(all_u64(&dir.maps("sleeps")), [RUNS, 0, 0, 0], "{obj}");
     }
 }
 

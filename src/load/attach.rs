@@ -12,6 +12,7 @@ pub mod targets;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
+use crate::load::libbpf_log::Capture;
 use crate::load::objects::Loaded;
 pub use links::Action;
 pub use plan::{AttachOptions, TcDir, TcTarget, XdpMode, XdpTarget};
@@ -51,7 +52,12 @@ pub struct Attachments {
 /// Plan, find the targets, then make or update every link (new ones under temporary pins).
 /// Nothing of this is visible in `links_dir` until [`Attachments::publish`]; on error nothing
 /// changed.
-pub fn stage(loaded: &mut Loaded, opts: &AttachOptions, links_dir: &Path) -> Result<Attachments> {
+pub fn stage(
+    loaded: &mut Loaded,
+    opts: &AttachOptions,
+    links_dir: &Path,
+    log: &Capture,
+) -> Result<Attachments> {
     let infos: Vec<plan::ProgInfo<'_>> = loaded
         .attachables()
         .into_iter()
@@ -65,7 +71,7 @@ pub fn stage(loaded: &mut Loaded, opts: &AttachOptions, links_dir: &Path) -> Res
     };
     let resolved = targets::resolve(&plan, &name)?;
     drop(infos);
-    let staged = links::stage(&plan, &resolved, loaded, links_dir)?;
+    let staged = links::stage(&plan, &resolved, loaded, links_dir, log)?;
     Ok(Attachments { plan, staged })
 }
 

@@ -19,6 +19,7 @@ use super::plan::{Plan, PlannedLink, Target, TcDir, XdpMode};
 use super::targets::Resolved;
 use crate::error::{Error, Result};
 use crate::load::ffi;
+use crate::load::libbpf_log::{self, Capture};
 use crate::load::objects::Loaded;
 use crate::load::pindir::{self, TMP_MARK};
 
@@ -81,9 +82,11 @@ pub fn stage(
     resolved: &Resolved,
     loaded: &mut Loaded,
     links_dir: &Path,
+    log: &Capture,
 ) -> Result<Staged> {
     let mut staged = Staged::default();
-    match stage_into(&mut staged, plan, resolved, loaded, links_dir) {
+    let _ = log.take();
+    match stage_into(&mut staged, plan, resolved, loaded, links_dir, log) {
         Ok(()) => Ok(staged),
         Err(e) => {
             let changed = !staged.changes.is_empty();
@@ -105,6 +108,7 @@ fn stage_into(
     resolved: &Resolved,
     loaded: &mut Loaded,
     links_dir: &Path,
+    log: &Capture,
 ) -> Result<()> {
     let mut updates = Vec::new();
     for (i, l) in plan.links.iter().enumerate() {
@@ -117,7 +121,8 @@ fn stage_into(
                 continue;
             }
         }
-        let change = create_new(i, l, pin, existing.take(), resolved, loaded, links_dir)?;
+        let change = create_new(i, l, pin, existing.take(), resolved, loaded, links_dir)
+            .map_err(|e| with_libbpf_log(e, log))?;
         staged.changes.push(change);
     }
     for (i, pin, link, info) in updates {
@@ -223,6 +228,15 @@ fn update(
         ))
     })?;
     Ok(old)
+}
+
+/// libbpf's last words (why an auto-attach failed) after the error.
+fn with_libbpf_log(e: Error, log: &Capture) -> Error {
+    let tail = libbpf_log::tail(&log.take(), 4);
+    match e {
+        Error::Load(msg) if !tail.is_empty() => Error::Load(format!("{msg}\n{tail}")),
+        e => e,
+    }
 }
 
 fn out_of_range() -> Error {
@@ -357,7 +371,7 @@ fn create(l: &PlannedLink, resolved: &Resolved, loaded: &mut Loaded) -> Result<L
         return ops
             .attach_struct_ops()
             .map(LinkFd::Libbpf)
-            .map_err(|e| Error::Load(e.to_string()));
+            .map_err(|e| Error::Load(format!("{e:#}")));
     }
     let prog = loaded.progs.get(l.item).ok_or_else(out_of_range)?;
     match &l.target {
@@ -384,13 +398,13 @@ fn create(l: &PlannedLink, resolved: &Resolved, loaded: &mut Loaded) -> Result<L
             let p = loaded.program_mut(l.item).ok_or_else(out_of_range)?;
             p.attach_cgroup(cg.as_raw_fd())
                 .map(LinkFd::Libbpf)
-                .map_err(|e| Error::Load(e.to_string()))
+                .map_err(|e| Error::Load(format!("{e:#}")))
         }
         Target::Section(_) => {
             let p = loaded.program_mut(l.item).ok_or_else(out_of_range)?;
             p.attach()
                 .map(LinkFd::Libbpf)
-                .map_err(|e| Error::Load(format!("libbpf's auto-attach: {e}")))
+                .map_err(|e| Error::Load(format!("libbpf's auto-attach: {e:#}")))
         }
         Target::StructOps => Err(out_of_range()),
     }

@@ -307,7 +307,7 @@ fn label(t: &Target) -> String {
         Target::Section(s) => s.replace('/', "_"),
         Target::StructOps => "struct_ops".to_string(),
     };
-    raw.replace('.', "_")
+    raw.replace(['.', '~'], "_")
 }
 
 /// One program — or struct_ops map — as the plan sees it: name and ELF section (a struct_ops
