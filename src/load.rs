@@ -209,41 +209,36 @@ fn load_locked(objects: &[PathBuf], dirs: &Dirs, opts: &LoadOptions) -> Result<L
     pins::remove_stale_temporaries(&dirs.links)?;
     let capture = libbpf_log::Capture::start();
     let mut loaded = objects::load_all(objects, &dirs.maps, &dirs.progs, &capture)?;
-    let attached = match &opts.attach {
-        Some(a) => match attach::stage(&mut loaded, a, &dirs.links, &capture) {
-            Ok(staged) => Some(staged),
-            Err(e) => {
-                objects::restore_slots(&loaded.maps);
-                return Err(e);
-            }
-        },
-        None => None,
-    };
-    let pinned = match pins::stage_pins(&mut loaded, &dirs.progs) {
-        Ok(p) => p,
-        Err(e) => {
-            if let Some(a) = attached {
-                a.undo();
-            }
-            objects::restore_slots(&loaded.maps);
-            return Err(e);
-        }
-    };
-    if let Err(e) = pinned.publish() {
+    let attached = opts
+        .attach
+        .as_ref()
+        .map(|a| attach::stage(&mut loaded, a, &dirs.links, &capture))
+        .transpose()
+        .inspect_err(|_| objects::restore_slots(&loaded.maps))?;
+    let pinned = pins::stage_pins(&mut loaded, &dirs.progs).and_then(pins::StagedPins::publish);
+    if let Err(e) = pinned {
         if let Some(a) = attached {
             a.undo();
         }
+        objects::restore_slots(&loaded.maps);
         return Err(e);
     }
     let (links, unattached) = match attached {
         Some(a) => a.publish(&loaded)?,
         None => (Vec::new(), Vec::new()),
     };
-    let progs_dir = &dirs.progs;
-    Ok(LoadReport {
+    Ok(report(&loaded, dirs, links, unattached))
+}
+
+/// The report of a `load` that succeeded.
+fn report(
+    loaded: &objects::Loaded,
+    dirs: &Dirs,
+    links: Vec<attach::AttachedLink>,
+    unattached: Vec<attach::UnattachedProg>,
+) -> LoadReport {
+    LoadReport {
         pin_dir: dirs.dir.clone(),
-        links,
-        unattached,
         maps: loaded
             .maps
             .iter()
@@ -263,11 +258,13 @@ fn load_locked(objects: &[PathBuf], dirs: &Dirs, opts: &LoadOptions) -> Result<L
                 name: p.name.clone(),
                 section: p.section.clone(),
                 id: p.handle.id(),
-                pin_path: progs_dir.join(&p.name),
+                pin_path: dirs.progs.join(&p.name),
                 object: p.object.clone(),
             })
             .collect(),
-    })
+        links,
+        unattached,
+    }
 }
 
 /// Remove link pins (detaching them), program pins (and map pins with `maps`) under
