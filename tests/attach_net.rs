@@ -280,3 +280,25 @@ fn sigkill_during_swap_keeps_traffic_handled_and_the_next_load_recovers() {
         );
     }
 }
+
+/// `--xdp IFACE:generic` and `:native` choose the XDP mode (the kernel's `XDP_ATTACHED_SKB`
+/// = 2 and `XDP_ATTACHED_DRV` = 1, as `ip -d link` shows them; veth has both); a reload with
+/// the same mode updates the link in place, and the mode stays.
+#[test]
+fn xdp_mode_flags_choose_generic_or_native() {
+    if !kernel_ready("xdp_mode_flags_choose_generic_or_native") {
+        return;
+    }
+    let ns = Netns::new("xdpmode");
+    for (flag, mode) in [("bmrx:generic", 2), ("bmrx:native", 1)] {
+        let dir = PinDir::new("xdpmode");
+        assert_eq!(ns.xdp_mode(RX_IFACE), None);
+        attach_ok(&ns, &dir.path, "attach_net/xdp_v1.o", &["--xdp", flag]);
+        assert_eq!(ns.xdp_mode(RX_IFACE), Some(mode), "{flag}");
+        let again = attach_ok(&ns, &dir.path, "attach_net/xdp_v2.o", &["--xdp", flag]);
+        assert_eq!(again["links"][0]["action"], "updated", "{again}");
+        assert_eq!(ns.xdp_mode(RX_IFACE), Some(mode), "{flag} after the update");
+        let out = ns.bpfmerge(["unload", "--maps", "--pin-dir", dir.path.to_str().unwrap()]);
+        assert!(out.status.success());
+    }
+}

@@ -133,6 +133,18 @@ impl Netns {
         v[0]["ifindex"].as_u64().expect("ifindex")
     }
 
+    /// The XDP attach mode of `iface` as `ip -d link` reports it (1 native, 2 generic), or
+    /// None without an XDP program.
+    pub fn xdp_mode(&self, iface: &str) -> Option<u64> {
+        let out = Command::new("nsenter")
+            .arg(format!("--net={}", self.path().display()))
+            .args(["ip", "-j", "-d", "link", "show", iface])
+            .output()
+            .expect("ip link");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ip -j output");
+        v[0]["xdp"]["mode"].as_u64()
+    }
+
     /// The (tx, rx) dropped-packet counters of interface `iface`, as `ip -s` reports them.
     pub fn drops(&self, iface: &str) -> (u64, u64) {
         let path = if iface == TX_IFACE {
