@@ -302,3 +302,80 @@ fn xdp_mode_flags_choose_generic_or_native() {
         assert!(out.status.success());
     }
 }
+
+/// A `tc` program (no direction in its section) goes to every `--tc` target, one tcx link per
+/// target pinned as `<program>@<iface>:<direction>`; `--no-attach` keeps tail-call targets
+/// (tc_pair's action programs) unattached.
+#[test]
+fn a_tc_program_goes_to_every_tc_target_and_tail_call_targets_stay_unattached() {
+    if !kernel_ready("a_tc_program_goes_to_every_tc_target_and_tail_call_targets_stay_unattached") {
+        return;
+    }
+    let ns = Netns::new("tcboth");
+    let dir = PinDir::new("tcboth");
+    let mut args: Vec<std::ffi::OsString> = vec!["load".into()];
+    args.push(load_support::fixture("tc_pair/classify.o").into());
+    args.push(load_support::fixture("tc_pair/actions.o").into());
+    for a in [
+        "--pin-dir",
+        dir.path.to_str().unwrap(),
+        "--attach",
+        "--json",
+        "--tc",
+        "bmrx:ingress",
+        "--tc",
+        "bmrx:egress",
+        "--no-attach",
+        "tc_udp",
+        "--no-attach",
+        "tc_tcp",
+    ] {
+        args.push(a.into());
+    }
+    let out = ns.bpfmerge(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let links: Vec<(String, String)> = report["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["pin_path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                l["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (
+                "tc_classify@bmrx:ingress".to_string(),
+                "bmrx (ifindex 2) ingress".to_string()
+            ),
+            (
+                "tc_classify@bmrx:egress".to_string(),
+                "bmrx (ifindex 2) egress".to_string()
+            ),
+        ]
+        .map(|(p, t)| (p, t.replace("2", &ns.ifindex(RX_IFACE).to_string()))),
+        "{report}"
+    );
+    let unattached: Vec<&str> = report["unattached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["program"].as_str().unwrap())
+        .collect();
+    assert_eq!(unattached, ["tc_udp", "tc_tcp"]);
+}
