@@ -356,21 +356,14 @@ fn a_tc_program_goes_to_every_tc_target_and_tail_call_targets_stay_unattached() 
             )
         })
         .collect();
-    assert_eq!(
-        links,
-        [
-            (
-                "tc_classify@bmrx:ingress".to_string(),
-                "bmrx (ifindex 2) ingress".to_string()
-            ),
-            (
-                "tc_classify@bmrx:egress".to_string(),
-                "bmrx (ifindex 2) egress".to_string()
-            ),
-        ]
-        .map(|(p, t)| (p, t.replace("2", &ns.ifindex(RX_IFACE).to_string()))),
-        "{report}"
-    );
+    let index = ns.ifindex(RX_IFACE);
+    let expected = ["ingress", "egress"].map(|dir| {
+        (
+            format!("tc_classify@bmrx:{dir}"),
+            format!("bmrx (ifindex {index}) {dir}"),
+        )
+    });
+    assert_eq!(links, expected, "{report}");
     let unattached: Vec<&str> = report["unattached"]
         .as_array()
         .unwrap()
