@@ -9,7 +9,12 @@
 //! for the adjustments in [`compat`]. Objects with `static` map definitions are opened from a copy
 //! in which they are global, and map-in-map `.values` initialisers are written into reused outer
 //! maps by bpfmerge (libbpf does it only for maps it creates); see `prepare`.
+//!
+//! With `--attach`, every program is also attached through a link pinned in `DIR/links`, a
+//! link pinned by an earlier `load` being updated in place where the kernel allows it; see
+//! [`attach`].
 
+pub mod attach;
 pub mod compat;
 mod ffi;
 mod libbpf_log;
@@ -30,6 +35,8 @@ use crate::error::{Error, Result};
 pub struct LoadOptions {
     /// Pin directory; default `/sys/fs/bpf/bpfmerge/<stem of first object>`.
     pub pin_dir: Option<PathBuf>,
+    /// `--attach`: attach every program and pin its links in `DIR/links`.
+    pub attach: Option<attach::AttachOptions>,
 }
 
 /// One map after `load`.
@@ -66,6 +73,11 @@ pub struct LoadReport {
     pub pin_dir: PathBuf,
     pub maps: Vec<LoadedMap>,
     pub progs: Vec<LoadedProg>,
+    /// Links made or updated by `--attach` (empty without it), in program order.
+    pub links: Vec<attach::AttachedLink>,
+    /// Programs `--attach` left unattached (`--attach=available`, `--no-attach`, struct_ops
+    /// programs), with the reason.
+    pub unattached: Vec<attach::UnattachedProg>,
 }
 
 impl LoadReport {
@@ -90,6 +102,21 @@ impl LoadReport {
                 p.section,
                 p.pin_path.display()
             );
+        }
+        for l in &self.links {
+            let _ = writeln!(
+                s,
+                "link {:<20} id {:<6} {:<8} {:<14} {} -> {}",
+                l.program,
+                l.id,
+                format!("{:?}", l.action).to_lowercase(),
+                l.link_type,
+                l.target,
+                l.pin_path.display()
+            );
+        }
+        for u in &self.unattached {
+            let _ = writeln!(s, "unattached {:<14} {}", u.program, u.reason);
         }
         s
     }
@@ -136,16 +163,25 @@ pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
     };
     check_dir_path(&dir)?;
     pindir::ensure_bpffs(&dir)?;
-    let maps_dir = dir.join(pindir::MAPS);
-    let progs_dir = dir.join(pindir::PROGS);
-    let existed = [&maps_dir, &progs_dir, &dir].map(|d| d.exists());
+    let dirs = Dirs {
+        maps: dir.join(pindir::MAPS),
+        progs: dir.join(pindir::PROGS),
+        links: dir.join(pindir::LINKS),
+        dir: dir.clone(),
+    };
+    let all = [&dirs.maps, &dirs.progs, &dirs.links, &dirs.dir];
+    let existed = all.map(|d| d.exists());
     let lock = pindir::DirLock::acquire(&dir, true)?;
-    let result = pindir::create_dir_all(&maps_dir)
-        .and_then(|()| pindir::create_dir_all(&progs_dir))
-        .and_then(|()| load_locked(objects, &dir, &maps_dir, &progs_dir));
+    let result = pindir::create_dir_all(&dirs.maps)
+        .and_then(|()| pindir::create_dir_all(&dirs.progs))
+        .and_then(|()| match opts.attach {
+            Some(_) => pindir::create_dir_all(&dirs.links),
+            None => Ok(()),
+        })
+        .and_then(|()| load_locked(objects, &dirs, opts));
     if result.is_err() {
         // Leave no empty directories behind that a load which pinned nothing created.
-        for (d, existed) in [&maps_dir, &progs_dir, &dir].into_iter().zip(existed) {
+        for (d, existed) in all.into_iter().zip(existed) {
             if !existed {
                 let _ = pins::remove_empty_dir(d);
             }
@@ -155,21 +191,54 @@ pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
     result
 }
 
-fn load_locked(
-    objects: &[PathBuf],
-    dir: &Path,
-    maps_dir: &Path,
-    progs_dir: &Path,
-) -> Result<LoadReport> {
-    pins::remove_stale_temporaries(progs_dir)?;
+/// The pin dir and its subdirectories.
+struct Dirs {
+    dir: PathBuf,
+    maps: PathBuf,
+    progs: PathBuf,
+    links: PathBuf,
+}
+
+/// The steps of a `load`, DIR locked: load every object (sharing maps), attach (links made or
+/// updated, new ones under temporary pins), pin (programs under temporary names, new maps),
+/// then make the new pins visible. A failure at any step before the last undoes the earlier
+/// ones. (A step that changes the loaded maps before anything is pinned — e.g. carrying data
+/// into changed maps — goes between loading and attaching.)
+fn load_locked(objects: &[PathBuf], dirs: &Dirs, opts: &LoadOptions) -> Result<LoadReport> {
+    pins::remove_stale_temporaries(&dirs.progs)?;
+    pins::remove_stale_temporaries(&dirs.links)?;
     let capture = libbpf_log::Capture::start();
-    let mut loaded = objects::load_all(objects, maps_dir, progs_dir, &capture)?;
-    if let Err(e) = pins::commit(&mut loaded, progs_dir) {
+    let mut loaded = objects::load_all(objects, &dirs.maps, &dirs.progs, &capture)?;
+    let attached = opts
+        .attach
+        .as_ref()
+        .map(|a| attach::stage(&mut loaded, a, &dirs.links, &capture))
+        .transpose()
+        .inspect_err(|_| objects::restore_slots(&loaded.maps))?;
+    let pinned = pins::stage_pins(&mut loaded, &dirs.progs).and_then(pins::StagedPins::publish);
+    if let Err(e) = pinned {
+        if let Some(a) = attached {
+            a.undo();
+        }
         objects::restore_slots(&loaded.maps);
         return Err(e);
     }
-    Ok(LoadReport {
-        pin_dir: dir.to_path_buf(),
+    let (links, unattached) = match attached {
+        Some(a) => a.publish(&loaded)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(report(&loaded, dirs, links, unattached))
+}
+
+/// The report of a `load` that succeeded.
+fn report(
+    loaded: &objects::Loaded,
+    dirs: &Dirs,
+    links: Vec<attach::AttachedLink>,
+    unattached: Vec<attach::UnattachedProg>,
+) -> LoadReport {
+    LoadReport {
+        pin_dir: dirs.dir.clone(),
         maps: loaded
             .maps
             .iter()
@@ -189,14 +258,17 @@ fn load_locked(
                 name: p.name.clone(),
                 section: p.section.clone(),
                 id: p.handle.id(),
-                pin_path: progs_dir.join(&p.name),
+                pin_path: dirs.progs.join(&p.name),
                 object: p.object.clone(),
             })
             .collect(),
-    })
+        links,
+        unattached,
+    }
 }
 
-/// Remove program pins (and map pins with `maps`) under `pin_dir`, then empty directories.
+/// Remove link pins (detaching them), program pins (and map pins with `maps`) under
+/// `pin_dir`, then empty directories.
 pub fn unload(pin_dir: &Path, maps: bool) -> Result<UnloadReport> {
     check_dir_path(pin_dir)?;
     match pin_dir.symlink_metadata() {
@@ -223,13 +295,17 @@ pub fn unload(pin_dir: &Path, maps: bool) -> Result<UnloadReport> {
         });
     }
     let lock = pindir::DirLock::acquire(pin_dir, false)?;
+    let links_dir = pin_dir.join(pindir::LINKS);
     let progs_dir = pin_dir.join(pindir::PROGS);
     let maps_dir = pin_dir.join(pindir::MAPS);
-    let mut removed = pins::remove_pins(&progs_dir)?;
+    // Links first: removing a link's last pin detaches its program, and nothing runs a
+    // program whose pin is gone.
+    let mut removed = attach::links::remove_link_pins(&links_dir)?;
+    removed.extend(pins::remove_pins(&progs_dir)?);
     if maps {
         removed.extend(pins::remove_pins(&maps_dir)?);
     }
-    for d in [&progs_dir, &maps_dir, &pin_dir.to_path_buf()] {
+    for d in [&links_dir, &progs_dir, &maps_dir, &pin_dir.to_path_buf()] {
         if pins::remove_empty_dir(d)? {
             removed.push(d.clone());
         }

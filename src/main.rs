@@ -94,6 +94,37 @@ struct LoadArgs {
     /// Print what was loaded and pinned as JSON.
     #[arg(long)]
     json: bool,
+    /// Attach every program after all of them loaded, pinning each link at DIR/links/<program>;
+    /// a link pinned by an earlier load is updated in place (no gap). Targets come from the
+    /// section name (tracepoint/, kprobe/, fentry/, ...) or from --xdp/--tc/--cgroup; a program
+    /// without a target is an error, or with `--attach=available` is left unattached.
+    #[arg(long, num_args = 0..=1, require_equals = true, value_name = "available",
+          default_missing_value = "all")]
+    attach: Option<AttachWhat>,
+    /// Attach XDP programs to IFACE (through an XDP link), in the kernel's mode or the one
+    /// given. Repeatable.
+    #[arg(long, value_name = "IFACE[:native|generic]", requires = "attach")]
+    xdp: Vec<bpfmerge::load::attach::XdpTarget>,
+    /// Attach tc programs (tc, classifier, tcx/ingress, tcx/egress) to IFACE through tcx links.
+    /// Repeatable.
+    #[arg(long, value_name = "IFACE:ingress|egress", requires = "attach")]
+    tc: Vec<bpfmerge::load::attach::TcTarget>,
+    /// Attach cgroup programs (cgroup_skb/, cgroup/, sockops) to this cgroup v2 directory.
+    #[arg(long, value_name = "PATH", requires = "attach")]
+    cgroup: Option<PathBuf>,
+    /// Load and pin PROG but attach it nowhere (e.g. a tail-call target). Repeatable.
+    #[arg(long, value_name = "PROG", requires = "attach")]
+    no_attach: Vec<String>,
+}
+
+/// `--attach` or `--attach=available`.
+#[cfg(feature = "load")]
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AttachWhat {
+    /// Every program; one without a target is an error.
+    All,
+    /// Programs with a target; the others are loaded and left unattached.
+    Available,
 }
 
 #[cfg(feature = "load")]
@@ -235,7 +266,17 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(a) => return check(&a.objects, a.json),
         #[cfg(feature = "load")]
         Command::Load(a) => {
-            let opts = bpfmerge::load::LoadOptions { pin_dir: a.pin_dir };
+            let attach = a.attach.map(|what| bpfmerge::load::attach::AttachOptions {
+                available_only: what == AttachWhat::Available,
+                xdp: a.xdp,
+                tc: a.tc,
+                cgroup: a.cgroup,
+                skip: a.no_attach,
+            });
+            let opts = bpfmerge::load::LoadOptions {
+                pin_dir: a.pin_dir,
+                attach,
+            };
             let report = bpfmerge::load::load(&a.objects, &opts)?;
             if a.json {
                 print_json(&report)?;

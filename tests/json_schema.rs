@@ -275,3 +275,44 @@ fn load_and_status_json_follow_their_schemas() {
     ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
 }
+
+/// With `--attach`, `load --json` reports the links and `status --json` lists them, both as
+/// their schemas say (a tracepoint program: attachable without a network namespace).
+#[test]
+fn load_attach_and_status_json_with_links_follow_their_schemas() {
+    if !common::kernel_ready("load_attach_and_status_json_with_links_follow_their_schemas") {
+        return;
+    }
+    let dir = TempDir::under(std::path::Path::new(common::BPFFS), "schema-attach");
+    let load = bpfmerge(&[
+        "load".as_ref(),
+        "--json".as_ref(),
+        "--attach".as_ref(),
+        "--pin-dir".as_ref(),
+        dir.path().as_os_str(),
+        fixture("attach_trace/exec_v1").as_os_str(),
+    ]);
+    assert_eq!(load.code, Some(0), "{}", load.stderr);
+    let v = assert_valid("load", &load.stdout);
+    assert_eq!(v["links"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["links"][0]["action"], "created");
+
+    let status = bpfmerge(&[
+        "status".as_ref(),
+        "--json".as_ref(),
+        "--pin-dir".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(status.code, Some(0), "{}", status.stderr);
+    let s = assert_valid("status", &status.stdout);
+    assert_eq!(s["links"][0]["link_type"], "perf_event", "{s}");
+    assert_eq!(s["links"][0]["id"], v["links"][0]["id"]);
+
+    let r = bpfmerge(&[
+        "unload".as_ref(),
+        "--maps".as_ref(),
+        "--pin-dir".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}

@@ -47,6 +47,16 @@ const BEGIN: &str = "': -- BEGIN PROG LOAD LOG --\n";
 const END: &str = "-- END PROG LOAD LOG --";
 
 /// The last verifier log in `text`: (program name, log). libbpf prints it as
+/// The program the kernel refused without a verifier log, and the reason libbpf gives:
+/// `libbpf: prog 'NAME': BPF program load failed: REASON`.
+pub fn refused_program(text: &str) -> Option<(String, String)> {
+    const MARK: &str = "': BPF program load failed: ";
+    let line = text.lines().find(|l| l.contains(MARK))?;
+    let (head, reason) = line.split_once(MARK)?;
+    let name = head.rsplit_once("prog '")?.1;
+    Some((name.to_string(), reason.trim().to_string()))
+}
+
 /// `libbpf: prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG LOAD LOG --`.
 pub fn failed_program(text: &str) -> Option<(String, String)> {
     let begin = text.rfind(BEGIN)?;
@@ -70,6 +80,20 @@ pub fn tail(text: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_program_refused_without_a_log() {
+        let text = "libbpf: prog 'on_sleep': BPF program load failed: Operation not permitted\n\
+                    libbpf: prog 'on_sleep': failed to load: -1\n";
+        assert_eq!(
+            refused_program(text),
+            Some((
+                "on_sleep".to_string(),
+                "Operation not permitted".to_string()
+            ))
+        );
+        assert_eq!(refused_program("libbpf: nothing\n"), None);
+    }
 
     #[test]
     fn finds_the_failing_programs_log() {

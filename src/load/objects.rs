@@ -14,8 +14,8 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use libbpf_rs::{
-    MapCore, MapFlags, MapHandle, MapInfo, MapType, Object, ObjectBuilder, OpenObject, Program,
-    ProgramHandle,
+    MapCore, MapFlags, MapHandle, MapInfo, MapMut, MapType, Object, ObjectBuilder, OpenObject,
+    Program, ProgramHandle, ProgramMut,
 };
 
 use super::compat::{self, Host, MapParams};
@@ -51,15 +51,66 @@ pub struct LoadedProgram {
     pub name: String,
     pub section: String,
     pub object: String,
+    /// Index of its object in [`Loaded`] (for libbpf's attach functions).
+    obj_index: usize,
     pub handle: ProgramHandle,
+}
+
+/// A struct_ops map of a loaded object (not shared, not pinned: registered by `--attach`).
+pub struct StructOpsMap {
+    pub name: String,
+    /// `.struct_ops.link` (libbpf created it with `BPF_F_LINK`) or `.struct_ops`.
+    pub section: &'static str,
+    obj_index: usize,
 }
 
 /// Everything one `load` put into the kernel. Dropping it (without pinning) releases it all.
 pub struct Loaded {
     pub maps: Vec<SharedMap>,
     pub progs: Vec<LoadedProgram>,
+    pub struct_ops: Vec<StructOpsMap>,
     /// Kept alive until the pins exist (they also hold the per-object global-data maps).
-    _objects: Vec<Object>,
+    objects: Vec<Object>,
+}
+
+impl Loaded {
+    /// libbpf's view of program `i` of [`Loaded::progs`], for its attach functions.
+    pub fn program(&self, i: usize) -> Option<Program<'_>> {
+        let p = self.progs.get(i)?;
+        self.objects
+            .get(p.obj_index)?
+            .progs()
+            .find(|q| q.name().to_str() == Some(p.name.as_str()))
+    }
+
+    /// The program's or struct_ops map's (name, section), for the attach plan: the programs,
+    /// then the struct_ops maps.
+    pub fn attachables(&self) -> Vec<(&str, &str)> {
+        let progs = self
+            .progs
+            .iter()
+            .map(|p| (p.name.as_str(), p.section.as_str()));
+        let ops = self.struct_ops.iter().map(|m| (m.name.as_str(), m.section));
+        progs.chain(ops).collect()
+    }
+
+    /// Struct_ops map `i` of [`Loaded::struct_ops`], for libbpf's attach and update functions.
+    pub fn struct_ops_mut(&mut self, i: usize) -> Option<MapMut<'_>> {
+        let m = self.struct_ops.get(i)?;
+        self.objects
+            .get_mut(m.obj_index)?
+            .maps_mut()
+            .find(|q| q.name().to_str() == Some(m.name.as_str()))
+    }
+
+    /// The same, mutable (libbpf's attach functions want it so).
+    pub fn program_mut(&mut self, i: usize) -> Option<ProgramMut<'_>> {
+        let p = self.progs.get(i)?;
+        self.objects
+            .get_mut(p.obj_index)?
+            .progs_mut()
+            .find(|q| q.name().to_str() == Some(p.name.as_str()))
+    }
 }
 
 /// Load `objects` in order, sharing maps by name through `maps_dir` pins and each other. On
@@ -75,7 +126,8 @@ pub fn load_all(
         Ok((progs, loaded)) => Ok(Loaded {
             maps: shared,
             progs,
-            _objects: loaded,
+            struct_ops: struct_ops_maps(&loaded),
+            objects: loaded,
         }),
         Err(e) => {
             restore_slots(&shared);
@@ -177,12 +229,33 @@ fn load_each(
                 section: prog.section().to_string_lossy().into_owned(),
                 name,
                 object: file.clone(),
+                obj_index: loaded.len(),
                 handle,
             });
         }
         loaded.push(obj);
     }
     Ok((progs, loaded))
+}
+
+/// The struct_ops maps of the loaded objects, in load order.
+fn struct_ops_maps(objects: &[Object]) -> Vec<StructOpsMap> {
+    let mut out = Vec::new();
+    for (obj_index, obj) in objects.iter().enumerate() {
+        for m in obj.maps().filter(|m| m.map_type() == MapType::StructOps) {
+            let linked = (ffi::loaded_map_flags(&m) & libbpf_rs::libbpf_sys::BPF_F_LINK) != 0;
+            out.push(StructOpsMap {
+                name: m.name().to_string_lossy().into_owned(),
+                section: if linked {
+                    ".struct_ops.link"
+                } else {
+                    ".struct_ops"
+                },
+                obj_index,
+            });
+        }
+    }
+    out
 }
 
 /// Program names become pin names: they must be valid and unique across the objects.
@@ -382,6 +455,15 @@ fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
         };
     }
     let tail = libbpf_log::tail(&text, 8);
+    // As root, a refusal without a verifier log is the kernel's rule for this kind of program
+    // (tracing and LSM programs need BTF trampolines, which some kernels do not allow).
+    if let (true, Some((program, reason))) = (is_root(), libbpf_log::refused_program(&text)) {
+        return Error::Load(format!(
+            "{file}: program `{program}` was refused by the kernel: {reason} (bpfmerge runs as \
+             root, so this kernel does not allow this kind of program here); nothing was \
+             attached, no pin was created or changed\n{tail}"
+        ));
+    }
     if e.kind() == libbpf_rs::ErrorKind::PermissionDenied {
         return Error::NoPrivileges {
             action: format!("loading {file}"),
@@ -391,6 +473,10 @@ fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
     Error::Load(format!(
         "{file}: libbpf could not load the object: {e}\n{tail}"
     ))
+}
+
+fn is_root() -> bool {
+    ffi::euid_is_root()
 }
 
 /// The programs in each slot of a prog array, each held by an fd so it stays alive.

@@ -13,9 +13,10 @@ use crate::error::{Error, Result};
 /// Where bpffs is normally mounted; mounted by `load` when it is not.
 pub const BPFFS_ROOT: &str = "/sys/fs/bpf";
 
-/// Maps live in `DIR/maps`, programs in `DIR/progs`.
+/// Maps live in `DIR/maps`, programs in `DIR/progs`, links (`load --attach`) in `DIR/links`.
 pub const MAPS: &str = "maps";
 pub const PROGS: &str = "progs";
+pub const LINKS: &str = "links";
 
 /// Marker of temporary program pins, `<name>~tmp-<pid>` (`~` is refused in names).
 pub const TMP_MARK: &str = "~tmp-";

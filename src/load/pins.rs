@@ -1,5 +1,6 @@
 //! Pins: takes what a `load` put into the kernel and DIR, gives the pins — all or nothing, program
 //! pins replaced atomically (temporary name, then rename) — and removes them again (`unload`).
+//! Temporary pins (program and link pins alike) of a killed `load` are removed by the next one.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -8,35 +9,65 @@ use super::objects::Loaded;
 use super::pindir::{self, TMP_MARK};
 use crate::error::{Error, Result};
 
-/// Pin every program at `progs_dir/<name>` and every newly created map at its pin path. On any
-/// failure the pins made so far are removed and the old program pins are untouched.
-pub fn commit(loaded: &mut Loaded, progs_dir: &Path) -> Result<()> {
+/// Pins made but not yet visible under their names: temporary program pins and the pins of
+/// new maps. [`StagedPins::publish`] or [`StagedPins::abort`] them.
+pub struct StagedPins {
+    progs: Vec<(PathBuf, PathBuf)>,
+    new_maps: Vec<PathBuf>,
+}
+
+/// Pin every program at `progs_dir/<name>~tmp-<pid>` and every newly created map at its pin
+/// path. On failure the pins made so far are removed; the old program pins are untouched.
+pub fn stage_pins(loaded: &mut Loaded, progs_dir: &Path) -> Result<StagedPins> {
+    let mut staged = StagedPins {
+        progs: Vec::new(),
+        new_maps: Vec::new(),
+    };
     let pid = std::process::id();
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut new_maps: Vec<PathBuf> = Vec::new();
-    if let Err(e) = stage(loaded, progs_dir, pid, &mut staged, &mut new_maps) {
-        for (tmp, _) in &staged {
+    match stage(
+        loaded,
+        progs_dir,
+        pid,
+        &mut staged.progs,
+        &mut staged.new_maps,
+    ) {
+        Ok(()) => Ok(staged),
+        Err(e) => {
+            staged.abort();
+            Err(e)
+        }
+    }
+}
+
+impl StagedPins {
+    /// Remove every pin this `load` made.
+    pub fn abort(self) {
+        for (tmp, _) in &self.progs {
             let _ = std::fs::remove_file(tmp);
         }
-        for pin in &new_maps {
+        for pin in &self.new_maps {
             let _ = std::fs::remove_file(pin);
         }
-        return Err(e);
     }
-    // Every pin exists now; renames make the new programs visible, each in one step.
-    for (i, (tmp, pin)) in staged.iter().enumerate() {
-        if let Err(source) = std::fs::rename(tmp, pin) {
-            for (later, _) in staged.iter().skip(i) {
-                let _ = std::fs::remove_file(later);
+
+    /// Rename each temporary program pin over `DIR/progs/<name>`: a reader finds the old or
+    /// the new program, never none.
+    pub fn publish(self) -> Result<()> {
+        for (i, (tmp, pin)) in self.progs.iter().enumerate() {
+            if let Err(source) = std::fs::rename(tmp, pin) {
+                for (later, _) in self.progs.iter().skip(i) {
+                    let _ = std::fs::remove_file(later);
+                }
+                return Err(Error::Load(format!(
+                    "renaming {} to {}: {source} (program pins before this one were already \
+                     replaced)",
+                    tmp.display(),
+                    pin.display()
+                )));
             }
-            return Err(Error::Load(format!(
-                "renaming {} to {}: {source} (program pins before this one were already replaced)",
-                tmp.display(),
-                pin.display()
-            )));
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn stage(
@@ -70,13 +101,13 @@ fn stage(
     Ok(())
 }
 
-/// Remove temporary program pins left by a `load` that died between pinning and renaming
-/// (the caller holds the lock on DIR, so no live `load` owns them).
-pub fn remove_stale_temporaries(progs_dir: &Path) -> Result<()> {
-    for entry in read_dir(progs_dir)? {
+/// Remove temporary pins (programs, links) left in `dir` by a `load` that died between
+/// pinning and renaming (the caller holds the lock on DIR, so no live `load` owns them).
+pub fn remove_stale_temporaries(dir: &Path) -> Result<()> {
+    for entry in read_dir(dir)? {
         let name = entry.to_string_lossy();
         if name.contains(TMP_MARK) {
-            let path = progs_dir.join(&entry);
+            let path = dir.join(&entry);
             std::fs::remove_file(&path).map_err(|e| pindir::io_error(&path, e))?;
         }
     }

@@ -1,6 +1,7 @@
 //! `bpfmerge status`: takes a pin dir, gives what is pinned in `DIR/maps` and `DIR/progs` with
 //! the kernel's view of each object (id, type, sizes, and for maps the number of entries), like
-//! `bpftool map show` / `bpftool prog show` scoped to the pin dir. Read-only: takes no lock.
+//! `bpftool map show` / `bpftool prog show` scoped to the pin dir, and the links in `DIR/links`
+//! (type, target, program id). Read-only: takes no lock.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -53,14 +54,31 @@ pub struct PinnedProg {
     pub map_ids: Vec<u32>,
 }
 
+/// One pinned link (`load --attach`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PinnedLink {
+    /// Pin file name (= program name, or `<program>@<target>`).
+    pub name: String,
+    pub pin_path: PathBuf,
+    /// Kernel link id.
+    pub id: u32,
+    /// Link type: `xdp`, `tcx`, `cgroup`, `perf_event`, `raw_tracepoint`, `tracing`, ...
+    pub link_type: String,
+    /// What it is attached to (interface, tracepoint, cgroup, ...).
+    pub target: String,
+    /// Kernel id of the program it runs.
+    pub prog_id: u32,
+}
+
 /// What `status` found.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct StatusReport {
     pub pin_dir: PathBuf,
     pub maps: Vec<PinnedMap>,
     pub progs: Vec<PinnedProg>,
-    /// Files under `DIR/maps` or `DIR/progs` that are not a pinned map (resp. program), e.g. a
-    /// temporary pin of an interrupted `load`.
+    pub links: Vec<PinnedLink>,
+    /// Files under `DIR/maps`, `DIR/progs` or `DIR/links` that are not a pinned map (resp.
+    /// program, link), e.g. a temporary pin of an interrupted `load`.
     pub other: Vec<PathBuf>,
 }
 
@@ -85,6 +103,13 @@ impl StatusReport {
                 p.prog_type,
                 p.tag,
                 ids.join(",")
+            );
+        }
+        for l in &self.links {
+            let _ = writeln!(
+                s,
+                "link {:<20} id {:<6} {:<16} prog_id {:<6} {}",
+                l.name, l.id, l.link_type, l.prog_id, l.target
             );
         }
         for o in &self.other {
@@ -172,10 +197,18 @@ pub fn status(pin_dir: &Path) -> Result<StatusReport> {
             });
         }
     }
+    let mut links = Vec::new();
+    for path in entries(&pin_dir.join(pindir::LINKS))? {
+        match pinned_link(&path) {
+            Some(l) => links.push(l),
+            None => other.push(path),
+        }
+    }
     Ok(StatusReport {
         pin_dir: pin_dir.to_path_buf(),
         maps,
         progs,
+        links,
         other,
     })
 }
@@ -200,6 +233,20 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+fn pinned_link(path: &Path) -> Option<PinnedLink> {
+    let (_, info) = super::attach::info::open_pinned_link(path).ok()??;
+    let (link_type, target) =
+        super::attach::info::describe(&info, super::attach::info::Where::Unknown);
+    Some(PinnedLink {
+        name: file_name(path),
+        pin_path: path.to_path_buf(),
+        id: info.id,
+        link_type,
+        target,
+        prog_id: info.prog_id,
+    })
 }
 
 fn pinned_map(path: &Path) -> Option<PinnedMap> {

@@ -1151,6 +1151,26 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
         "loader_reject",
         "rejected by the verifier on purpose (tests/load.rs)",
     ),
+    (
+        "attach_cgroup",
+        "versions of one program swapped by `load --attach` (tests/attach_cgroup.rs)",
+    ),
+    (
+        "attach_net",
+        "versions of one program swapped by `load --attach` under traffic (tests/attach_net.rs)",
+    ),
+    (
+        "attach_pair",
+        "compared attached to a veth pair, separate vs linked (tests/attach_compare.rs)",
+    ),
+    (
+        "attach_struct_ops",
+        "versions of one struct_ops map swapped by `load --attach` (tests/attach_struct_ops.rs)",
+    ),
+    (
+        "attach_trace",
+        "attached to tracepoints/fentry/lsm by `load --attach` (tests/attach_trace.rs)",
+    ),
 ];
 
 const CONFLICT: &str =
