@@ -269,10 +269,17 @@ pub fn finish(
         }
     }
 
-    // A kept map definition is emitted as a global (libbpf refuses static maps).
+    // A kept map definition is emitted as a global (libbpf refuses static maps), under its
+    // output name (a kept-apart static map's derived name).
     for m in maps.maps.iter().filter(|m| !m.is_extern) {
-        if let Some(BtfType::Var { linkage, .. }) = btf.types.get_mut(m.survivor().var.0 as usize) {
+        let new_name = m.kept_apart.as_ref().map(|_| btf.intern(&m.name));
+        if let Some(BtfType::Var { linkage, name, .. }) =
+            btf.types.get_mut(m.survivor().var.0 as usize)
+        {
             *linkage = VAR_GLOBAL;
+            if let Some(n) = new_name {
+                *name = n;
+            }
         }
     }
 

@@ -14,6 +14,7 @@ mod link;
 mod linker;
 #[cfg(feature = "load")]
 pub mod load;
+pub mod mapdef;
 pub mod maps;
 mod relocate;
 mod resolve;

@@ -21,6 +21,11 @@ pub struct MapReport {
     pub kept_from: String,
     /// Number of `.values` slots initialised.
     pub initialised_slots: usize,
+    /// For a file-local (static) map kept apart from a same-named map because the definitions
+    /// differ: its name in the source (`name` is then the derived output name); else None.
+    pub renamed_from: Option<String>,
+    /// Why it was kept apart (`static, definitions differ: type HASH vs ARRAY`); else None.
+    pub kept_apart: Option<String>,
 }
 
 /// One input in the report.
@@ -44,7 +49,12 @@ impl LinkReport {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         for m in &self.maps {
-            if m.definitions.len() > 1 {
+            if let (Some(from), Some(why)) = (&m.renamed_from, &m.kept_apart) {
+                s.push_str(&format!(
+                    "map {} ({}): from {}: {why}; renamed {from} -> {}\n",
+                    m.name, m.map_type, m.kept_from, m.name
+                ));
+            } else if m.definitions.len() > 1 {
                 s.push_str(&format!(
                     "map {} ({}): merged {} definitions from {} (kept {})\n",
                     m.name,
@@ -200,6 +210,11 @@ fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
                 .collect(),
             kept_from: inputs[m.survivor().input].name.clone(),
             initialised_slots: m.slots.len(),
+            renamed_from: m.kept_apart.as_ref().map(|k| k.source_name.clone()),
+            kept_apart: m
+                .kept_apart
+                .as_ref()
+                .map(|k| format!("kept apart: {}", k.reason)),
         })
         .collect();
     let inputs = inputs

@@ -271,6 +271,8 @@ scenario_tests! {
     tc_pair => scenarios::TC_PAIR,
     trace => scenarios::TRACE,
     typedef_keys => scenarios::TYPEDEF_KEYS,
+    values_plain => scenarios::VALUES_PLAIN,
+    static_maps => scenarios::STATIC_MAPS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -289,6 +291,8 @@ fn all_scenarios_have_tests() {
         "tc_pair",
         "trace",
         "typedef_keys",
+        "values_plain",
+        "static_maps",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

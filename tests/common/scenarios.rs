@@ -1086,10 +1086,152 @@ pub const TYPEDEF_KEYS: Scenario = Scenario {
     )],
 };
 
+/// bpf/values_plain: a prog array and a map-in-map declared plainly in plain.c (value type
+/// `__u32`, value_size 4) and with `values` initialisers in vals.c: one definition for libbpf
+/// (`values` means value_size 4); both files' programs use the initialised maps.
+pub const VALUES_PLAIN: Scenario = Scenario {
+    name: "values_plain",
+    objects: &["values_plain/plain", "values_plain/vals"],
+    progs: &[
+        "xdp_plain_lookup",
+        "xdp_plain_tail",
+        "xdp_target",
+        "xdp_vals_lookup",
+        "xdp_vals_tail",
+    ],
+    maps: &["hits", "inner_map", "jmp", "outer"],
+    libbpf: Applies::No(
+        "libbpf's linker keeps the first (plain) weak definition and leaves vals.c's `.values` \
+         relocations on the dropped one: libbpf cannot open the result",
+    ),
+    separately: Applies::No(
+        "plain.c's map-in-map declaration has no inner map definition, so libbpf cannot create \
+         `outer` from plain.c loaded first; only the linked object has vals.c's definition",
+    ),
+    // jmp[0] and outer[0], both vals.c's.
+    values_relocs: 2,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_plain_tail",
+            1,
+            XDP_TX,
+            "plain.c tail-calls jmp[0], initialised in vals.c to xdp_target (XDP_TX)",
+        ),
+        packet_run(
+            "xdp_vals_tail",
+            1,
+            XDP_TX,
+            "vals.c tail-calls jmp[0] = xdp_target (XDP_TX)",
+        ),
+        packet_run(
+            "xdp_plain_lookup",
+            1,
+            XDP_PASS,
+            "plain.c finds outer[0] (vals.c's initialiser: inner_map), returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_vals_lookup",
+            1,
+            XDP_PASS,
+            "vals.c finds outer[0] = inner_map, returns XDP_PASS",
+        ),
+    ],
+    checks: &[
+        u64_at("hits", 0, 1, "xdp_plain_tail ran once"),
+        u64_at(
+            "hits",
+            1,
+            2,
+            "xdp_target ran twice: through jmp[0] from plain.c and from vals.c",
+        ),
+        u64_at("hits", 2, 1, "xdp_vals_tail ran once"),
+        u64_at(
+            "inner_map",
+            0,
+            12,
+            "plain.c added 7 and vals.c added 5 to inner_map[0], both through outer[0]",
+        ),
+        Check {
+            probe: Probe::Inner {
+                outer: "outer",
+                slot: 0,
+                key: 0,
+            },
+            expect: Expect::Value(12),
+            why: "outer[0] is inner_map",
+        },
+    ],
+};
+
+/// bpf/static_maps: same-named static maps; `map_static` differs (HASH in a.c, ARRAY in b.c)
+/// and is kept apart (b.c's renamed `map_static_2`), `map_same` agrees and is one map.
+pub const STATIC_MAPS: Scenario = Scenario {
+    name: "static_maps",
+    objects: &["static_maps/a", "static_maps/b"],
+    progs: &["xdp_static_a", "xdp_static_b"],
+    maps: &["map_same", "map_static", "map_static_2"],
+    libbpf: Applies::No(
+        "libbpf's linker keeps both static `map_static` definitions under one name, so the \
+         result cannot be loaded with its maps pinned by name",
+    ),
+    separately: Applies::No(
+        "both objects name a map `map_static` with different definitions: sharing maps by name \
+         pins one and refuses the other",
+    ),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_static_a",
+            2,
+            XDP_PASS,
+            "a.c's xdp_static_a returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_static_b",
+            1,
+            XDP_TX,
+            "b.c's xdp_static_b finds slot 1 of its ARRAY map_static and returns XDP_TX \
+             (XDP_ABORTED if it used a.c's HASH, where key 1 is only there after a run)",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "map_static",
+            1,
+            100,
+            "a.c's HASH map_static[1] = 100 (b.c's += 200 went to its own map)",
+        ),
+        u64_at(
+            "map_static_2",
+            1,
+            200,
+            "b.c's ARRAY map_static (output name map_static_2)[1] += 200 once",
+        ),
+        u64_at("map_static_2", 0, 0, "nobody writes b.c's map_static[0]"),
+        u64_at(
+            "map_same",
+            0,
+            2 + 10,
+            "the one map_same: a.c adds 1 per run (twice), b.c adds 10 (once)",
+        ),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
+    (
+        "bad_values",
+        "map definitions libbpf refuses (`values` misused, conflicting sizes): linking must \
+         fail (tests/link_semantics.rs)",
+    ),
     ("conflict_endian", CONFLICT),
+    (
+        "map_rules",
+        "link-only cases of the map definition rules, no programs (tests/link_semantics.rs)",
+    ),
     ("conflict_func", CONFLICT),
     ("conflict_key_type", CONFLICT),
     ("conflict_license", CONFLICT),
@@ -1138,4 +1280,6 @@ pub const ALL: &[&Scenario] = &[
     &TC_PAIR,
     &TRACE,
     &TYPEDEF_KEYS,
+    &VALUES_PLAIN,
+    &STATIC_MAPS,
 ];

@@ -1,0 +1,190 @@
+//! Link semantics as a user meets them on the command line (exit status, messages, `-v`,
+//! `--json`, `check`), rule by rule of docs/link.md: map definitions compared as libbpf sees
+//! them, file-local (static) maps kept apart, identical definitions folded, libbpf-compatible
+//! input checks. The kernel behaviour of the same scenarios is in tests/link_kernel.rs.
+
+mod common;
+
+use std::ffi::OsString;
+
+use serde_json::Value;
+
+use common::{bpfmerge, fixture, TempDir};
+
+fn args(words: &[&str], fixtures: &[&str]) -> Vec<OsString> {
+    let mut v: Vec<OsString> = words.iter().map(OsString::from).collect();
+    v.extend(fixtures.iter().map(|f| fixture(f).into_os_string()));
+    v
+}
+
+/// `bpfmerge <fixtures> -o out <extra>`: (exit code, stdout, stderr, whether out exists).
+fn link(test: &str, fixtures: &[&str], extra: &[&str]) -> (Option<i32>, String, String, bool) {
+    let dir = TempDir::new(test);
+    let out = dir.join("out.o");
+    let mut a = args(&[], fixtures);
+    a.push("-o".into());
+    a.push(out.clone().into_os_string());
+    a.extend(extra.iter().map(OsString::from));
+    let r = bpfmerge(&a);
+    (r.code, r.stdout, r.stderr, out.exists())
+}
+
+fn json_map<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["maps"]
+        .as_array()
+        .expect("maps array")
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no map {name} in {report}"))
+}
+
+// ---- Map definition rules (docs/link.md R1-R5) ----------------------------------------------
+
+/// R1/R4: `jmp` and `outer` declared plainly in plain.c and with `values` in vals.c are one
+/// definition; the kept one is vals.c's (it has the initialisers), whatever the input order.
+#[test]
+fn values_member_means_value_size_4_and_the_richest_definition_is_kept() {
+    for order in [
+        ["values_plain/plain", "values_plain/vals"],
+        ["values_plain/vals", "values_plain/plain"],
+    ] {
+        // `-v` prints to stderr.
+        let (code, _, stdout, written) = link("values_size_4", &order, &["-v"]);
+        let stderr = &stdout;
+        assert_eq!(code, Some(0), "{order:?}: {stderr}");
+        assert!(written);
+        for map in ["jmp (PROG_ARRAY (3))", "outer (ARRAY_OF_MAPS (12))"] {
+            let line = stdout
+                .lines()
+                .find(|l| l.starts_with(&format!("map {map}")))
+                .unwrap_or_else(|| panic!("no line for {map}:\n{stdout}"));
+            assert!(
+                line.contains("merged 2 definitions") && line.ends_with("values_plain/vals.o)"),
+                "{order:?}: {line}"
+            );
+        }
+    }
+}
+
+/// R1 refusals: what libbpf refuses in a map definition is refused, exit 1, naming the file,
+/// the map and the field, and nothing is written.
+#[test]
+fn map_definitions_libbpf_refuses_are_refused() {
+    for (fx, needles) in [
+        (
+            "bad_values/on_array",
+            &[
+                "on_array.o",
+                "map `arr`",
+                "`values` is only allowed on a prog array or a map-in-map, not on type ARRAY",
+            ][..],
+        ),
+        (
+            "bad_values/size8",
+            &[
+                "size8.o",
+                "map `jmp`",
+                "value size 8 conflicts with `values`, which means value size 4",
+            ][..],
+        ),
+        (
+            "bad_values/key_conflict",
+            &[
+                "key_conflict.o",
+                "map `keys`",
+                "field `key`: conflicting sizes 8 and 4",
+            ][..],
+        ),
+    ] {
+        let (code, _, stderr, written) = link("libbpf_refuses", &[fx], &[]);
+        assert_eq!(code, Some(1), "{fx}: {stderr}");
+        assert!(!written, "{fx}: output written on error");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "{fx}: `{n}` in {stderr}");
+        }
+    }
+}
+
+/// R3: a perf event array is created without BTF key/value types, so `int` and `__u32` keys
+/// and values of the same size are one definition (an ARRAY's are not: see
+/// tests/link_errors.rs, conflict_key_type).
+#[test]
+fn key_and_value_types_libbpf_does_not_pass_to_the_kernel_are_not_compared() {
+    let (code, _, stderr, written) = link(
+        "no_btf_types",
+        &["map_rules/signed", "map_rules/unsigned"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(written);
+}
+
+// ---- File-local maps -------------------------------------------------------------------------
+
+const STATIC_MAPS: &[&str] = &["static_maps/a", "static_maps/b"];
+const KEPT_APART: &str = "kept apart: static, definitions differ: type HASH vs ARRAY";
+
+#[test]
+fn differing_static_maps_are_kept_apart_and_reported_by_v() {
+    // `-v` prints to stderr.
+    let (code, _, stdout, written) = link("static_apart_v", STATIC_MAPS, &["-v"]);
+    let stderr = &stdout;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(written);
+    assert!(
+        stdout.contains(&format!(
+            "map map_static_2 (ARRAY (2)): from {}: {KEPT_APART}; renamed map_static -> \
+             map_static_2",
+            fixture("static_maps/b").display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("map map_static (HASH (1)): from"),
+        "{stdout}"
+    );
+    // Static maps that agree are still one map.
+    assert!(
+        stdout.contains("map map_same (ARRAY (2)): merged 2 definitions"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn differing_static_maps_in_json_and_check() {
+    let (code, stdout, stderr, _) = link("static_apart_json", STATIC_MAPS, &["--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let kept = json_map(&report, "map_static_2");
+    assert_eq!(kept["renamed_from"], "map_static");
+    assert_eq!(kept["kept_apart"], KEPT_APART);
+    assert_eq!(kept["map_type"], "ARRAY (2)");
+    let first = json_map(&report, "map_static");
+    assert!(first["renamed_from"].is_null() && first["kept_apart"].is_null());
+
+    let r = bpfmerge(&args(&["check", "--json"], STATIC_MAPS));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let check: Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(check["ok"], true);
+    assert_eq!(json_map(&check, "map_static_2")["kept_apart"], KEPT_APART);
+    let r = bpfmerge(&args(&["check"], STATIC_MAPS));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains(KEPT_APART), "{}", r.stdout);
+}
+
+/// A global map that differs from another definition is still a conflict.
+#[test]
+fn differing_global_maps_stay_an_error() {
+    let (code, _, stderr, written) = link(
+        "global_differs",
+        &["conflict_map_type/hash", "conflict_map_type/lru"],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!written);
+    assert!(
+        stderr.contains("map `conn_table`: type differs"),
+        "{stderr}"
+    );
+}
