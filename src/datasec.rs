@@ -306,58 +306,7 @@ pub fn finish(
         btf.push(BtfType::Datasec { name, size, vars });
     }
 
-    // `.BTF.ext`: records moved to their output sections.
-    let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
-    for (i, ext) in exts.into_iter().enumerate() {
-        let Some(ext) = ext else { continue };
-        let input = &inputs[i];
-        for sec in ext.sections {
-            let name = btf.str(sec.name).to_string();
-            let Some((sec_idx, (out_id, piece))) = input
-                .section_by_name(&name)
-                .and_then(|s| Some((s, layout.placed(i, s)?)))
-            else {
-                continue;
-            };
-            // Every record must point at an instruction of its section.
-            let size = input.section(sec_idx).size;
-            let offs = (sec.func_info.iter().map(|r| ("func_info", r.insn_off)))
-                .chain(sec.line_info.iter().map(|r| ("line_info", r.insn_off)))
-                .chain(
-                    sec.core_relos
-                        .iter()
-                        .map(|r| ("CO-RE relocation", r.insn_off)),
-                );
-            for (what, off) in offs {
-                if u64::from(off) >= size || off % 8 != 0 {
-                    return Err(crate::error::Error::BadObject {
-                        file: input.name.clone(),
-                        reason: format!(
-                            ".BTF.ext: {what} record for section {name} at instruction offset \
-                             {off} is not on an instruction of the section ({size} bytes)"
-                        ),
-                    });
-                }
-            }
-            let piece = piece as u32;
-            let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
-                name: sec.name,
-                ..ExtSection::default()
-            });
-            o.func_info.extend(sec.func_info.into_iter().map(|mut r| {
-                r.insn_off += piece;
-                r
-            }));
-            o.line_info.extend(sec.line_info.into_iter().map(|mut r| {
-                r.insn_off += piece;
-                r
-            }));
-            o.core_relos.extend(sec.core_relos.into_iter().map(|mut r| {
-                r.insn_off += piece;
-                r
-            }));
-        }
-    }
+    let ext_out = move_ext_records(inputs, &btf, exts, layout)?;
 
     // A type never redirects to itself (an extern map that stays an extern is its own survivor).
     let redirects: Vec<(TypeId, Redirect)> = redirects
@@ -388,4 +337,86 @@ fn extern_sec_index(list: &mut Vec<StrOff>, name: StrOff) -> usize {
             list.len() - 1
         }
     }
+}
+
+/// `.BTF.ext`: each input's records moved to their output sections, offsets shifted with the
+/// piece. A record must be on an instruction of its section (else it would describe another
+/// input's code), with one exception that libbpf's linker also links: a record at the very
+/// end of its section describes an empty function (`SEC(".s") __naked void f(void) {}`). It is
+/// kept when nothing follows it in the output section (as libbpf's linker keeps it; libbpf's
+/// loader skips empty code sections), and dropped when another input's code follows, where it
+/// would name that code's first instruction.
+fn move_ext_records(
+    inputs: &[Input<'_>],
+    btf: &Btf,
+    exts: Vec<Option<BtfExt>>,
+    layout: &Layout,
+) -> Result<BTreeMap<OutSecId, ExtSection>> {
+    let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
+    for (i, ext) in exts.into_iter().enumerate() {
+        let Some(ext) = ext else { continue };
+        let input = &inputs[i];
+        for sec in ext.sections {
+            let name = btf.str(sec.name).to_string();
+            let Some((sec_idx, (out_id, piece))) = input
+                .section_by_name(&name)
+                .and_then(|s| Some((s, layout.placed(i, s)?)))
+            else {
+                continue;
+            };
+            let size = input.section(sec_idx).size;
+            let offs = (sec.func_info.iter().map(|r| ("func_info", r.insn_off)))
+                .chain(sec.line_info.iter().map(|r| ("line_info", r.insn_off)))
+                .chain(
+                    sec.core_relos
+                        .iter()
+                        .map(|r| ("CO-RE relocation", r.insn_off)),
+                );
+            for (what, off) in offs {
+                let at_end = u64::from(off) == size && what != "CO-RE relocation";
+                if (u64::from(off) >= size && !at_end) || off % 8 != 0 {
+                    return Err(crate::error::Error::BadObject {
+                        file: input.name.clone(),
+                        reason: format!(
+                            ".BTF.ext: {what} record for section {name} at instruction offset \
+                             {off} is not on an instruction of the section ({size} bytes)"
+                        ),
+                    });
+                }
+            }
+            // A record at the end of the piece survives only at the end of the output section.
+            let keep_end = piece + size >= layout.sections[out_id.0].size;
+            let kept = |off: u32| u64::from(off) < size || keep_end;
+            let piece = piece as u32;
+            let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
+                name: sec.name,
+                ..ExtSection::default()
+            });
+            o.func_info
+                .extend(
+                    sec.func_info
+                        .into_iter()
+                        .filter(|r| kept(r.insn_off))
+                        .map(|mut r| {
+                            r.insn_off += piece;
+                            r
+                        }),
+                );
+            o.line_info
+                .extend(
+                    sec.line_info
+                        .into_iter()
+                        .filter(|r| kept(r.insn_off))
+                        .map(|mut r| {
+                            r.insn_off += piece;
+                            r
+                        }),
+                );
+            o.core_relos.extend(sec.core_relos.into_iter().map(|mut r| {
+                r.insn_off += piece;
+                r
+            }));
+        }
+    }
+    Ok(ext_out)
 }

@@ -273,6 +273,7 @@ scenario_tests! {
     typedef_keys => scenarios::TYPEDEF_KEYS,
     values_plain => scenarios::VALUES_PLAIN,
     static_maps => scenarios::STATIC_MAPS,
+    empty_section => scenarios::EMPTY_SECTION,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -293,6 +294,7 @@ fn all_scenarios_have_tests() {
         "typedef_keys",
         "values_plain",
         "static_maps",
+        "empty_section",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -188,3 +188,22 @@ fn differing_global_maps_stay_an_error() {
         "{stderr}"
     );
 }
+
+// ---- Input checks ----------------------------------------------------------------------------
+
+/// An empty code section that carries a func_info record (a naked empty function in a section
+/// of its own, as the selftests' linked_funcs1.c has it) links, and `check` finds nothing
+/// wrong; tests/link_kernel.rs `empty_section::*` loads and runs the result.
+#[test]
+fn empty_section_with_func_info_links() {
+    let objs = ["empty_section/funcs", "empty_section/other"];
+    let (code, _, stderr, written) = link("empty_section", &objs, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(written);
+    assert!(stderr.is_empty(), "{stderr}");
+    let r = bpfmerge(&args(&["check"], &objs));
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    // In the other order too (the empty section is then the last piece of its own section).
+    let (code, _, stderr, _) = link("empty_section_rev", &[objs[1], objs[0]], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+}

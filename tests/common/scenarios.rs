@@ -1219,6 +1219,37 @@ pub const STATIC_MAPS: Scenario = Scenario {
     ],
 };
 
+/// bpf/empty_section: funcs.c has a naked empty function in a section of its own (no
+/// instructions, one func_info record); both files' programs link, load and run.
+pub const EMPTY_SECTION: Scenario = Scenario {
+    name: "empty_section",
+    objects: &["empty_section/funcs", "empty_section/other"],
+    progs: &["xdp_funcs", "xdp_other"],
+    maps: &["counts"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_funcs",
+            2,
+            XDP_PASS,
+            "funcs.c's xdp_funcs returns XDP_PASS",
+        ),
+        packet_run("xdp_other", 1, XDP_TX, "other.c's xdp_other returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "counts",
+            0,
+            2,
+            "xdp_funcs adds 1 to counts[0] per run, ran twice",
+        ),
+        u64_at("counts", 1, 3, "xdp_other adds 3 to counts[1], ran once"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1282,4 +1313,5 @@ pub const ALL: &[&Scenario] = &[
     &TYPEDEF_KEYS,
     &VALUES_PLAIN,
     &STATIC_MAPS,
+    &EMPTY_SECTION,
 ];
