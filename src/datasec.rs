@@ -130,6 +130,19 @@ pub fn finish(
                     }
                     continue;
                 }
+                // A global FUNC whose definition was folded into another input's.
+                BtfType::Func { name, linkage, .. }
+                    if *linkage == FUNC_GLOBAL
+                        && symbols
+                            .global_def
+                            .get(btf.str(*name))
+                            .is_some_and(|&(di, _)| di != i) =>
+                {
+                    if let Some(&d) = def_func.get(btf.str(*name)) {
+                        redirects.entry(t).or_insert(Redirect::To(d));
+                    }
+                    continue;
+                }
                 BtfType::Func { name, linkage, .. } if *linkage == FUNC_EXTERN => {
                     if let Some(&d) = def_func.get(btf.str(*name)) {
                         redirects.entry(t).or_insert(Redirect::To(d));
@@ -173,7 +186,7 @@ pub fn finish(
                 continue;
             }
 
-            let Some((out_id, piece)) = placed else {
+            let Some((out_id, _)) = placed else {
                 // No ELF section: `.kconfig` / `.ksyms` externs, kept once per name.
                 let idx = extern_sec_index(&mut extern_secs, sec_name);
                 let entry = secs
@@ -254,12 +267,15 @@ pub fn finish(
                             ),
                         });
                     }
+                    let Some((_, offset)) = layout.map(i, elf_sec, sym.value) else {
+                        continue;
+                    };
                     secs.entry(SecKey::Out(out_id))
                         .or_insert((sec_name, Vec::new()))
                         .1
                         .push(VarSecinfo {
                             ty: v.ty,
-                            offset: (sym.value + piece) as u32,
+                            offset: offset as u32,
                             size,
                         });
                 } else if let Some(&d) = def_var.get(vname) {
@@ -358,7 +374,7 @@ fn move_ext_records(
         let input = &inputs[i];
         for sec in ext.sections {
             let name = btf.str(sec.name).to_string();
-            let Some((sec_idx, (out_id, piece))) = input
+            let Some((sec_idx, (out_id, _))) = input
                 .section_by_name(&name)
                 .and_then(|s| Some((s, layout.placed(i, s)?)))
             else {
@@ -384,38 +400,32 @@ fn move_ext_records(
                     });
                 }
             }
-            // A record at the end of the piece survives only at the end of the output section.
-            let keep_end = piece + size >= layout.sections[out_id.0].size;
-            let kept = |off: u32| u64::from(off) < size || keep_end;
-            let piece = piece as u32;
+            // A record at the end of the piece survives only at the end of the output section;
+            // a record inside a folded (cut) definition goes with it.
+            let out_size = layout.sections[out_id.0].size;
+            let moved = |off: u32| {
+                let (_, o) = layout.map(i, sec_idx, u64::from(off))?;
+                (u64::from(off) < size || o >= out_size).then_some(o as u32)
+            };
             let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
                 name: sec.name,
                 ..ExtSection::default()
             });
             o.func_info
-                .extend(
-                    sec.func_info
-                        .into_iter()
-                        .filter(|r| kept(r.insn_off))
-                        .map(|mut r| {
-                            r.insn_off += piece;
-                            r
-                        }),
-                );
+                .extend(sec.func_info.into_iter().filter_map(|mut r| {
+                    r.insn_off = moved(r.insn_off)?;
+                    Some(r)
+                }));
             o.line_info
-                .extend(
-                    sec.line_info
-                        .into_iter()
-                        .filter(|r| kept(r.insn_off))
-                        .map(|mut r| {
-                            r.insn_off += piece;
-                            r
-                        }),
-                );
-            o.core_relos.extend(sec.core_relos.into_iter().map(|mut r| {
-                r.insn_off += piece;
-                r
-            }));
+                .extend(sec.line_info.into_iter().filter_map(|mut r| {
+                    r.insn_off = moved(r.insn_off)?;
+                    Some(r)
+                }));
+            o.core_relos
+                .extend(sec.core_relos.into_iter().filter_map(|mut r| {
+                    r.insn_off = moved(r.insn_off)?;
+                    Some(r)
+                }));
         }
     }
     Ok(ext_out)

@@ -7,6 +7,7 @@
 pub mod btf;
 mod datasec;
 pub mod error;
+mod fold;
 pub mod input;
 pub mod inspect;
 mod layout;

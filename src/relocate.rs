@@ -33,20 +33,48 @@ fn set_addend(e: Endianness, r_type: u32, at: &mut [u8], v: i64) {
     }
 }
 
-/// Byte distance `delta` moved a section-relative target: the change to the stored addend.
-fn addend_delta(r_type: u32, at: &[u8], delta: u64) -> Result<i64, String> {
-    match r_type {
-        reloc::R64_32 => {
-            if at[0] != BPF_CALL_OPCODE {
-                return Err(format!(
-                    "R_BPF_64_32 on an instruction with opcode {:#04x}, not a call",
-                    at[0]
-                ));
-            }
-            // Call immediates count instructions.
-            Ok((delta / 8) as i64)
+/// Whether a section-relative reference's addend counts instructions (a call: the target is
+/// instruction `imm + 1` of the section) rather than bytes.
+fn is_call(r_type: u32, at: &[u8]) -> Result<bool, String> {
+    if r_type != reloc::R64_32 {
+        return Ok(false);
+    }
+    if at[0] != BPF_CALL_OPCODE {
+        return Err(format!(
+            "R_BPF_64_32 on an instruction with opcode {:#04x}, not a call",
+            at[0]
+        ));
+    }
+    Ok(true)
+}
+
+/// The new addend of a section-relative reference to input section `sec` of input `i`: its
+/// target moved to where that byte landed (the piece's place, less any folded definitions cut
+/// out before it).
+fn moved_addend(
+    layout: &Layout,
+    i: usize,
+    sec: crate::input::SecIdx,
+    r_type: u32,
+    at: &[u8],
+    e: Endianness,
+) -> Result<i64, String> {
+    let old = implicit_addend(e, r_type, at);
+    let call = is_call(r_type, at)?;
+    let target = if call { (old + 1) * 8 } else { old };
+    let moved = u64::try_from(target)
+        .ok()
+        .and_then(|t| layout.map(i, sec, t))
+        .map(|(_, o)| o as i64);
+    match (moved, layout.placed(i, sec)) {
+        (Some(o), _) => Ok(if call { o / 8 - 1 } else { o }),
+        // Past the end or before the start of the section: moved with the piece.
+        (None, Some((_, base))) if !layout.cuts.contains_key(&(i, sec)) => {
+            Ok(old + if call { (base / 8) as i64 } else { base as i64 })
         }
-        _ => Ok(delta as i64),
+        _ => Err(format!(
+            "refers to offset {target} of its section, inside a folded definition"
+        )),
     }
 }
 
@@ -68,26 +96,42 @@ pub fn relocate(
             {
                 continue;
             }
-            let Some((out_id, piece)) = layout.placed(i, crate::input::SecIdx(s)) else {
+            let sec_idx = crate::input::SecIdx(s);
+            let Some((out_id, _)) = layout.placed(i, sec_idx) else {
                 continue;
             };
-            let out = &mut layout.sections[out_id.0];
             let bad = |n: usize, why: String| Error::BadObject {
                 file: input.name.clone(),
                 reason: format!("section {}: relocation {n}: {why}", sec.name),
             };
             for (n, r) in sec.relocs.iter().enumerate() {
                 let width = crate::input::reloc_width(r.r_type).unwrap_or(0) as usize;
-                let off = (piece + r.offset) as usize;
+                // Inside a folded (cut) definition: gone with it.
+                let Some((_, off)) = layout.map(i, sec_idx, r.offset) else {
+                    continue;
+                };
+                let off = off as usize;
                 let target = symbols.refs[i][r.sym.0];
+                let moved = match (target, input.symbols[r.sym.0].section()) {
+                    (SymRef::Section(..), Some(tsec)) => {
+                        let at = layout.sections[out_id.0]
+                            .data
+                            .get(off..off + width)
+                            .ok_or_else(|| bad(n, "lies outside the section".into()))?;
+                        Some(
+                            moved_addend(layout, i, tsec, r.r_type, at, e)
+                                .map_err(|w| bad(n, w))?,
+                        )
+                    }
+                    _ => None,
+                };
+                let out = &mut layout.sections[out_id.0];
                 let Some(at) = out.data.get_mut(off..off + width) else {
                     return Err(bad(n, "lies outside the section".into()));
                 };
                 let sym = match target {
-                    SymRef::Section(sec_id, base) => {
-                        if base != 0 {
-                            let d = addend_delta(r.r_type, at, base).map_err(|w| bad(n, w))?;
-                            let v = implicit_addend(e, r.r_type, at).wrapping_add(d);
+                    SymRef::Section(sec_id, _) => {
+                        if let Some(v) = moved {
                             set_addend(e, r.r_type, at, v);
                         }
                         symbols.section_sym[sec_id.0]

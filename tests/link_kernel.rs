@@ -274,6 +274,8 @@ scenario_tests! {
     values_plain => scenarios::VALUES_PLAIN,
     static_maps => scenarios::STATIC_MAPS,
     empty_section => scenarios::EMPTY_SECTION,
+    fold => scenarios::FOLD,
+    fold_sample => scenarios::FOLD_SAMPLE,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -295,6 +297,8 @@ fn all_scenarios_have_tests() {
         "values_plain",
         "static_maps",
         "empty_section",
+        "fold",
+        "fold_sample",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -207,3 +207,86 @@ fn empty_section_with_func_info_links() {
     let (code, _, stderr, _) = link("empty_section_rev", &[objs[1], objs[0]], &[]);
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+// ---- Identical definitions fold --------------------------------------------------------------
+
+const FOLD: &[&str] = &["fold/main", "fold/tool"];
+
+#[test]
+fn identical_definitions_fold_and_are_reported() {
+    let (code, _, stderr, written) = link("fold_v", FOLD, &["-v"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(written);
+    let (m, t) = (
+        fixture("fold/main").display().to_string(),
+        fixture("fold/tool").display().to_string(),
+    );
+    for what in ["function scale", "variable knob"] {
+        let line = format!("folded {what}: identical definitions in {m} and {t} (kept {m})");
+        assert!(stderr.contains(&line), "`{line}` in {stderr}");
+    }
+
+    let (code, stdout, stderr, _) = link("fold_json", FOLD, &["--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let folded = report["folded"].as_array().expect("folded");
+    let names: Vec<(&str, &str)> = folded
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap(), f["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("scale", "function"), ("knob", "variable")]);
+    assert_eq!(folded[0]["kept_from"], m.as_str());
+    assert_eq!(folded[0]["folded_from"], serde_json::json!([t]));
+
+    let r = bpfmerge(&args(&["check", "--json"], FOLD));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let check: Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(check["folded"].as_array().map(Vec::len), Some(2));
+}
+
+/// The tracepoint programs two tools share (xdp_sample-like) fold, each program once.
+#[test]
+fn identical_programs_of_two_tools_fold() {
+    let objs = ["fold_sample/basic", "fold_sample/cpumap"];
+    let (code, _, stderr, _) = link("fold_sample", &objs, &["-v"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for p in ["tp_xdp_exception", "tp_xdp_redirect"] {
+        assert!(
+            stderr.contains(&format!("folded function {p}: identical definitions")),
+            "{stderr}"
+        );
+    }
+}
+
+/// A strong definition that differs from the first stays an error, naming the first
+/// difference: here the instruction index and both instructions (2 * x vs 3 * x).
+#[test]
+fn differing_definitions_name_the_first_difference() {
+    let objs = ["fold/main", "fold_differ/differ"];
+    let (code, _, stderr, written) = link("fold_differs", &objs, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!written, "nothing written on error");
+    let m = fixture("fold/main").display().to_string();
+    let d = fixture("fold_differ/differ").display().to_string();
+    let msg = format!(
+        "symbol `scale` is defined in both {m} and {d}, and the definitions differ: instruction "
+    );
+    assert!(stderr.contains(&msg), "{stderr}");
+    // `x * 2` is a left shift by 1 (0x67 lsh imm 1), `x * 3` a multiplication (0x27 mul imm 3).
+    assert!(
+        stderr.contains("67 06 00 00 01 00 00 00 vs 27 06 00 00 03 00 00 00"),
+        "{stderr}"
+    );
+    // `knob` is identical in both and folds; the map merges: only `scale` is a conflict.
+    let r = bpfmerge(&args(&["check", "--json"], &objs));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let check: Value = serde_json::from_str(&r.stdout).expect("json");
+    let conflicts = check["conflicts"].as_array().expect("conflicts");
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["kind"], "symbol");
+    assert_eq!(conflicts[0]["name"], "scale");
+    assert!(conflicts[0]["field"]
+        .as_str()
+        .is_some_and(|f| f.starts_with("definition: instruction ")));
+    assert_eq!(check["folded"][0]["name"], "knob");
+}

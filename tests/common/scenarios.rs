@@ -1250,6 +1250,114 @@ pub const EMPTY_SECTION: Scenario = Scenario {
     ],
 };
 
+/// bpf/fold: shared.h's global `__noinline` subprogram `scale`, `const volatile` knob and map,
+/// included by main.c and tool.c: the identical copies fold into one (fold_differ/differ.c's
+/// different `scale` is the error case, tests/link_semantics.rs).
+pub const FOLD: Scenario = Scenario {
+    name: "fold",
+    objects: &["fold/main", "fold/tool"],
+    progs: &["xdp_main", "xdp_tool"],
+    maps: &["fold_stats"],
+    libbpf: Applies::No(
+        "both files define `scale` and `knob` strongly (from shared.h): libbpf's linker refuses \
+         duplicate strong definitions",
+    ),
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_main",
+            1,
+            XDP_PASS,
+            "main.c's xdp_main returns XDP_PASS",
+        ),
+        packet_run("xdp_tool", 1, XDP_TX, "tool.c's xdp_tool returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "fold_stats",
+            0,
+            2 * PKT_LEN + 1,
+            "main.c stores scale(len) = 2 * 64 + knob (1)",
+        ),
+        u64_at(
+            "fold_stats",
+            1,
+            2 * (PKT_LEN + 1) + 1,
+            "tool.c stores scale(len + 1) = 2 * 65 + knob (1)",
+        ),
+        u64_at("fold_stats", 2, 0, "only differ.c writes fold_stats[2]"),
+        u64_at(
+            "fold_stats",
+            3,
+            2,
+            "scale counts its calls in fold_stats[3]: once from each program",
+        ),
+    ],
+};
+
+/// bpf/fold_sample: two tools that each carry the same raw tracepoint programs and stats map
+/// from sample.h (like xdp-tools' xdp_sample programs): the programs fold into one each.
+pub const FOLD_SAMPLE: Scenario = Scenario {
+    name: "fold_sample",
+    objects: &["fold_sample/basic", "fold_sample/cpumap"],
+    progs: &[
+        "tp_xdp_exception",
+        "tp_xdp_redirect",
+        "xdp_basic",
+        "xdp_cpumap",
+    ],
+    maps: &["sample_stats"],
+    libbpf: Applies::No(
+        "both tools define the sample programs strongly: libbpf's linker refuses duplicate \
+         strong definitions",
+    ),
+    separately: Applies::No(
+        "`bpfmerge load` pins programs by name and refuses one program name from two objects \
+         (folding identical programs at run time would be a loader change)",
+    ),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        raw_tp_run(
+            "tp_xdp_exception",
+            &[0, 0, 5],
+            0,
+            "sample.h's tp_xdp_exception returns 0",
+        ),
+        raw_tp_run(
+            "tp_xdp_redirect",
+            &[0],
+            0,
+            "sample.h's tp_xdp_redirect returns 0",
+        ),
+        packet_run(
+            "xdp_basic",
+            1,
+            XDP_PASS,
+            "basic.c's xdp_basic returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_cpumap",
+            1,
+            XDP_TX,
+            "cpumap.c's xdp_cpumap returns XDP_TX",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "sample_stats",
+            0,
+            5,
+            "tp_xdp_exception adds its args[2] (5) to sample_stats[0]",
+        ),
+        u64_at("sample_stats", 1, 1, "tp_xdp_redirect ran once"),
+        u64_at("sample_stats", 2, 1, "xdp_basic ran once"),
+        u64_at("sample_stats", 3, 1, "xdp_cpumap ran once"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1259,6 +1367,11 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
          fail (tests/link_semantics.rs)",
     ),
     ("conflict_endian", CONFLICT),
+    (
+        "fold_differ",
+        "a copy of fold's `scale` that differs: linking it with fold/main must fail, naming \
+         the first differing instruction (tests/link_semantics.rs)",
+    ),
     (
         "map_rules",
         "link-only cases of the map definition rules, no programs (tests/link_semantics.rs)",
@@ -1314,4 +1427,6 @@ pub const ALL: &[&Scenario] = &[
     &VALUES_PLAIN,
     &STATIC_MAPS,
     &EMPTY_SECTION,
+    &FOLD,
+    &FOLD_SAMPLE,
 ];
