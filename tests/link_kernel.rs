@@ -276,6 +276,7 @@ scenario_tests! {
     empty_section => scenarios::EMPTY_SECTION,
     fold => scenarios::FOLD,
     fold_sample => scenarios::FOLD_SAMPLE,
+    externs => scenarios::EXTERNS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -299,6 +300,7 @@ fn all_scenarios_have_tests() {
         "empty_section",
         "fold",
         "fold_sample",
+        "externs",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -1364,6 +1364,57 @@ pub const FOLD_SAMPLE: Scenario = Scenario {
     ],
 };
 
+/// bpf/externs: `__kconfig` and `__ksym` (kfunc) externs declared in both files stay one
+/// extern each in the linked object; libbpf resolves them at load time.
+pub const EXTERNS: Scenario = Scenario {
+    name: "externs",
+    objects: &["externs/a", "externs/b"],
+    progs: &["xdp_ext_a", "xdp_ext_b"],
+    maps: &["ext_stats"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run("xdp_ext_a", 1, XDP_PASS, "a.c's xdp_ext_a returns XDP_PASS"),
+        packet_run("xdp_ext_b", 1, XDP_TX, "b.c's xdp_ext_b returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "ext_stats",
+            0,
+            1,
+            "a.c: CONFIG_BPF_SYSCALL is y (1) on any kernel that runs BPF",
+        ),
+        u64_at(
+            "ext_stats",
+            1,
+            1,
+            "a.c called the kfuncs bpf_rcu_read_lock/unlock (the program only loads when the \
+             .ksyms externs resolve)",
+        ),
+        Check {
+            probe: Probe::U64 {
+                map: "ext_stats",
+                key: 2,
+            },
+            expect: Expect::KernelVersion,
+            why: "a.c stores the .kconfig extern LINUX_KERNEL_VERSION, filled in by libbpf",
+        },
+        u64_at("ext_stats", 3, 1, "b.c: CONFIG_BPF_SYSCALL"),
+        u64_at("ext_stats", 4, 1, "b.c called the same kfuncs"),
+        Check {
+            probe: Probe::U64 {
+                map: "ext_stats",
+                key: 5,
+            },
+            expect: Expect::KernelVersion,
+            why: "b.c stores the same LINUX_KERNEL_VERSION",
+        },
+        u64_at("ext_stats", 6, 0, "nobody writes ext_stats[6]"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1435,4 +1486,5 @@ pub const ALL: &[&Scenario] = &[
     &EMPTY_SECTION,
     &FOLD,
     &FOLD_SAMPLE,
+    &EXTERNS,
 ];
