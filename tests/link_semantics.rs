@@ -290,3 +290,29 @@ fn differing_definitions_name_the_first_difference() {
         .is_some_and(|f| f.starts_with("definition: instruction ")));
     assert_eq!(check["folded"][0]["name"], "knob");
 }
+
+/// A variable that does not fold names its difference: the first differing byte, the section,
+/// or the BTF type (when the bytes agree).
+#[test]
+fn differing_variables_name_the_difference() {
+    for (fx, difference) in [
+        ("fold_differ/knob_value", "byte 0: 0x01 vs 0x02"),
+        ("fold_differ/knob_data", "section .rodata vs .data"),
+        (
+            "fold_differ/knob_signed",
+            "BTF type: const volatile __u64 vs const volatile __s64",
+        ),
+    ] {
+        let (code, _, stderr, written) = link("knob_differs", &["fold/main", fx], &[]);
+        assert_eq!(code, Some(1), "{fx}: {stderr}");
+        assert!(!written);
+        assert!(
+            stderr.contains("symbol `knob` is defined in both "),
+            "{fx}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("the definitions differ: {difference};")),
+            "{fx}: {stderr}"
+        );
+    }
+}
