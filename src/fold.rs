@@ -240,15 +240,18 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
                 }
                 SymRef::MapsSection | SymRef::Dropped => Target::Other,
             };
-            let name = if target_sym.is_section() {
-                format!(
-                    "section {}",
+            // File-local targets are named with their file: two copies that each reach their
+            // own file's statics are different code.
+            let name = match (target_sym.is_section(), target_sym.is_local()) {
+                (true, _) => format!(
+                    "section {} of {} (file-local)",
                     target_sym
                         .section()
-                        .map_or("?", |s| input.section(s).name.as_str())
-                )
-            } else {
-                format!("`{}`", target_sym.name)
+                        .map_or("?", |s| input.section(s).name.as_str()),
+                    input.name
+                ),
+                (false, true) => format!("static `{}` of {}", target_sym.name, input.name),
+                (false, false) => format!("`{}`", target_sym.name),
             };
             (r.offset - d.sym.value, r.r_type, target, name)
         })

@@ -316,3 +316,18 @@ fn differing_variables_name_the_difference() {
         );
     }
 }
+
+/// F3: copies whose code reaches their own file's statics are different code (each copy
+/// would need its own statics), so they do not fold: the error names the file-local target.
+#[test]
+fn copies_using_their_own_statics_do_not_fold() {
+    let (code, _, stderr, written) = link("own_statics", &["statics/a", "statics/a"], &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!written);
+    assert!(
+        stderr.contains("symbol `xdp_a` is defined in both")
+            && stderr.contains("the definitions differ: relocation at instruction ")
+            && stderr.contains("(file-local)"),
+        "{stderr}"
+    );
+}
