@@ -62,7 +62,7 @@ impl Layout {
     pub fn map(&self, input: usize, sec: SecIdx, off: u64) -> Option<(OutSecId, u64)> {
         let (out, base) = self.placed(input, sec)?;
         let Some(cuts) = self.cuts.get(&(input, sec)) else {
-            return Some((out, base + off));
+            return Some((out, base.checked_add(off)?));
         };
         let mut shift = 0;
         for &(a, b) in cuts {
@@ -72,7 +72,7 @@ impl Layout {
                 return None;
             }
         }
-        Some((out, base + off - shift))
+        Some((out, base.checked_add(off - shift)?))
     }
 
     /// Leave the `cuts` ranges out: the output sections holding a cut piece are rebuilt, each

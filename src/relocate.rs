@@ -61,7 +61,11 @@ fn moved_addend(
 ) -> Result<i64, String> {
     let old = implicit_addend(e, r_type, at);
     let call = is_call(r_type, at)?;
-    let target = if call { (old + 1) * 8 } else { old };
+    let target = if call {
+        old.wrapping_add(1).wrapping_mul(8)
+    } else {
+        old
+    };
     let moved = u64::try_from(target)
         .ok()
         .and_then(|t| layout.map(i, sec, t))
@@ -70,7 +74,7 @@ fn moved_addend(
         (Some(o), _) => Ok(if call { o / 8 - 1 } else { o }),
         // Past the end or before the start of the section: moved with the piece.
         (None, Some((_, base))) if !layout.cuts.contains_key(&(i, sec)) => {
-            Ok(old + if call { (base / 8) as i64 } else { base as i64 })
+            Ok(old.wrapping_add(if call { (base / 8) as i64 } else { base as i64 }))
         }
         _ => Err(format!(
             "refers to offset {target} of its section, inside a folded definition"
