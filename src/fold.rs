@@ -30,6 +30,7 @@ pub struct Ctx<'a> {
     pub inputs: &'a [Input<'a>],
     pub layout: &'a Layout,
     pub symbols: &'a Symbols,
+    pub maps: &'a MapPlan,
     pub btf: &'a Btf,
     pub appended: &'a [Option<Appended>],
     pub exts: &'a [Option<BtfExt>],
@@ -57,6 +58,7 @@ pub fn resolve_and_fold<'a>(
         inputs,
         layout,
         symbols: &symbols,
+        maps,
         btf,
         appended,
         exts,
@@ -223,22 +225,27 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
         .filter(|r| r.offset >= d.sym.value && r.offset < end)
         .map(|r| {
             let target_sym = &input.symbols[r.sym.0];
+            // The addend stored in the instruction (or data) at the relocation.
+            let addend = || {
+                cx.layout
+                    .placed(d.input, sec)
+                    .and_then(|(o, p)| {
+                        let from = (p + r.offset) as usize;
+                        let width = crate::input::reloc_width(r.r_type)? as usize;
+                        cx.layout.sections[o.0].data.get(from..from + width)
+                    })
+                    .map_or(0, |at| implicit_addend(input.endian, r.r_type, at))
+            };
             let target = match cx.symbols.refs[d.input][r.sym.0] {
                 SymRef::Out(k) => Target::Out(k),
                 SymRef::Map(m) => Target::Map(m.0),
-                SymRef::Section(out, base) => {
-                    let at = cx
-                        .layout
-                        .placed(d.input, sec)
-                        .and_then(|(o, p)| {
-                            let from = (p + r.offset) as usize;
-                            let width = crate::input::reloc_width(r.r_type)? as usize;
-                            cx.layout.sections[o.0].data.get(from..from + width)
-                        })
-                        .map_or(0, |at| implicit_addend(input.endian, r.r_type, at));
-                    Target::Place(out.0, base, at)
-                }
-                SymRef::MapsSection | SymRef::Dropped => Target::Other,
+                SymRef::Section(out, base) => Target::Place(out.0, base, addend()),
+                // A static map reached through the `.maps` section symbol: the map there.
+                SymRef::MapsSection => u64::try_from(addend())
+                    .ok()
+                    .and_then(|a| cx.maps.at_offset(d.input, a))
+                    .map_or(Target::Other, |m| Target::Map(m.0)),
+                SymRef::Dropped => Target::Other,
             };
             // File-local targets are named with their file: two copies that each reach their
             // own file's statics are different code.
@@ -252,6 +259,10 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
                 ),
                 (false, true) => format!("static `{}` of {}", target_sym.name, input.name),
                 (false, false) => format!("`{}`", target_sym.name),
+            };
+            let name = match target {
+                Target::Map(m) => format!("map `{}`", cx.maps.maps[m].name),
+                _ => name,
             };
             (r.offset - d.sym.value, r.r_type, target, name)
         })

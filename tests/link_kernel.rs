@@ -277,6 +277,7 @@ scenario_tests! {
     fold => scenarios::FOLD,
     fold_sample => scenarios::FOLD_SAMPLE,
     externs => scenarios::EXTERNS,
+    fold_static_maps => scenarios::FOLD_STATIC_MAPS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -301,6 +302,7 @@ fn all_scenarios_have_tests() {
         "fold",
         "fold_sample",
         "externs",
+        "fold_static_maps",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -331,3 +331,34 @@ fn copies_using_their_own_statics_do_not_fold() {
         "{stderr}"
     );
 }
+
+/// A header's global function using the header's static map: when the static maps agree they
+/// are one map and the functions fold (tests/link_kernel.rs `fold_static_maps::*` runs it);
+/// when they differ they are kept apart, the functions reach different maps and do not fold.
+#[test]
+fn functions_fold_only_when_their_static_maps_are_one() {
+    let (code, _, stderr, _) = link(
+        "fsm_fold",
+        &["fold_static_maps/x", "fold_static_maps/y"],
+        &["-v"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("folded function bump_hdr: identical definitions"),
+        "{stderr}"
+    );
+    let (code, _, stderr, written) = link(
+        "fsm_apart",
+        &["fold_static_maps/x", "fold_differ/own_map"],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!written);
+    assert!(
+        stderr.contains(
+            "the definitions differ: relocation at instruction 5: refers to map `hdr_map` vs \
+             map `hdr_map_2`"
+        ),
+        "{stderr}"
+    );
+}

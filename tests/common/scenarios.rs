@@ -1415,6 +1415,45 @@ pub const EXTERNS: Scenario = Scenario {
     ],
 };
 
+/// bpf/fold_static_maps: a header's static map (one definition: merged) used by the header's
+/// global `__noinline` function: both copies reach the one map and fold.
+pub const FOLD_STATIC_MAPS: Scenario = Scenario {
+    name: "fold_static_maps",
+    objects: &["fold_static_maps/x", "fold_static_maps/y"],
+    progs: &["xdp_x", "xdp_y"],
+    maps: &["hdr_map"],
+    libbpf: Applies::No(
+        "both files define `bump_hdr` strongly: libbpf's linker refuses duplicate strong \
+         definitions (and libbpf refuses static maps)",
+    ),
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_x",
+            1,
+            XDP_PASS,
+            "x.c: bump_hdr(1) returns 1, so XDP_PASS",
+        ),
+        packet_run(
+            "xdp_y",
+            1,
+            XDP_TX,
+            "y.c: bump_hdr(10) returns 10, so XDP_TX",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "hdr_map",
+            0,
+            1 + 10,
+            "the folded bump_hdr added 1 (x.c) and 10 (y.c) to the one hdr_map[0]",
+        ),
+        u64_at("hdr_map", 1, 0, "nobody writes hdr_map[1]"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1493,4 +1532,5 @@ pub const ALL: &[&Scenario] = &[
     &FOLD,
     &FOLD_SAMPLE,
     &EXTERNS,
+    &FOLD_STATIC_MAPS,
 ];
