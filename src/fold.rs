@@ -9,7 +9,7 @@ use object::elf;
 use crate::btf::ext::BtfExt;
 use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, FUNC_EXTERN, VAR_EXTERN};
 use crate::error::{Error, Result};
-use crate::input::{implicit_addend, Input, SecKind, SymIdx, Symbol};
+use crate::input::{implicit_addend, Input, SecIdx, SecKind, SymIdx, Symbol};
 use crate::layout::{Cuts, Layout};
 use crate::mapdef::types_match;
 use crate::maps::MapPlan;
@@ -208,6 +208,9 @@ enum Target {
     Map(usize),
     /// A section-relative place: output section, piece offset, addend.
     Place(usize, u64, i64),
+    /// File-local read-only data, compared by content: section name, the bytes of the object
+    /// there, and the addend's offset into it.
+    ReadOnly(String, Vec<u8>, u64),
     Other,
 }
 
@@ -239,7 +242,13 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
             let target = match cx.symbols.refs[d.input][r.sym.0] {
                 SymRef::Out(k) => Target::Out(k),
                 SymRef::Map(m) => Target::Map(m.0),
-                SymRef::Section(out, base) => Target::Place(out.0, base, addend()),
+                SymRef::Section(out, base) => {
+                    let a = addend();
+                    target_sym
+                        .section()
+                        .and_then(|t| read_only_object(cx, d.input, t, a))
+                        .unwrap_or(Target::Place(out.0, base, a))
+                }
                 // A static map reached through the `.maps` section symbol: the map there.
                 SymRef::MapsSection => u64::try_from(addend())
                     .ok()
@@ -260,8 +269,12 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
                 (false, true) => format!("static `{}` of {}", target_sym.name, input.name),
                 (false, false) => format!("`{}`", target_sym.name),
             };
-            let name = match target {
-                Target::Map(m) => format!("map `{}`", cx.maps.maps[m].name),
+            let name = match &target {
+                Target::Map(m) => format!("map `{}`", cx.maps.maps[*m].name),
+                Target::ReadOnly(sec_name, bytes, _) => {
+                    let text: String = String::from_utf8_lossy(bytes).chars().take(40).collect();
+                    format!("read-only {sec_name} data {text:?} of {}", input.name)
+                }
                 _ => name,
             };
             (r.offset - d.sym.value, r.r_type, target, name)
@@ -403,4 +416,70 @@ fn ext_difference(cx: &Ctx<'_>, a: &Def<'_>, b: &Def<'_>) -> Option<String> {
                 insns(q)
             )
         })
+}
+
+/// F3, file-local read-only data: a reference to a place in a section that is neither
+/// writable nor code (`.rodata*`, string literals) reaches the same thing as another file's
+/// reference when the data there has the same bytes — bpf_printk's `static const char fmt[]`
+/// in two copies of one function. The object is the local symbol covering the place (its
+/// bytes), or in a string section the NUL-terminated string there. A `volatile` variable
+/// (meant to be set from user space before loading) is never compared by content.
+fn read_only_object(cx: &Ctx<'_>, i: usize, sec: SecIdx, addend: i64) -> Option<Target> {
+    let input = &cx.inputs[i];
+    let section = input.section(sec);
+    let (write, exec) = (elf::SHF_WRITE.0, elf::SHF_EXECINSTR.0);
+    if section.kind != SecKind::Data || section.flags & (write | exec) != 0 {
+        return None;
+    }
+    let off = u64::try_from(addend).ok()?;
+    let (out, base) = cx.layout.placed(i, sec)?;
+    let data = &cx.layout.sections[out.0].data;
+    let at = |a: u64, b: u64| data.get((base + a) as usize..(base + b) as usize);
+    let covering = input.symbols.iter().find(|s| {
+        s.is_local()
+            && !s.is_section()
+            && s.section() == Some(sec)
+            && s.value <= off
+            && off < s.value + s.size.max(1)
+    });
+    let (start, bytes) = match covering {
+        Some(s) if is_volatile_var(cx, i, &s.name) => return None,
+        Some(s) => (s.value, at(s.value, s.value + s.size)?),
+        None if section.flags & elf::SHF_STRINGS.0 != 0 => {
+            let rest = at(off, section.size)?;
+            let len = rest.iter().position(|&b| b == 0)? + 1;
+            (off, &rest[..len])
+        }
+        None => return None,
+    };
+    Some(Target::ReadOnly(
+        section.name.clone(),
+        bytes.to_vec(),
+        off - start,
+    ))
+}
+
+/// Whether input `i`'s BTF has a VAR `name` whose type is `volatile` (through typedefs and
+/// `const`).
+fn is_volatile_var(cx: &Ctx<'_>, i: usize, name: &str) -> bool {
+    let Some(app) = cx.appended.get(i).copied().flatten() else {
+        return false;
+    };
+    (app.base + 1..=app.base + app.count).any(|id| {
+        let Ok(BtfType::Var { name: n, ty, .. }) = cx.btf.get(TypeId(id)) else {
+            return false;
+        };
+        if cx.btf.str(*n) != name {
+            return false;
+        }
+        let mut t = *ty;
+        for _ in 0..16 {
+            match cx.btf.get(t) {
+                Ok(BtfType::Volatile { .. }) => return true,
+                Ok(BtfType::Const { ty } | BtfType::Typedef { ty, .. }) => t = *ty,
+                _ => return false,
+            }
+        }
+        false
+    })
 }

@@ -244,7 +244,10 @@ fn identical_definitions_fold_and_are_reported() {
     assert_eq!(check["folded"].as_array().map(Vec::len), Some(2));
 }
 
-/// The tracepoint programs two tools share (xdp_sample-like) fold, each program once.
+/// The tracepoint programs two tools share (xdp_sample-like) fold, each program once, also
+/// the one printing with a bpf_printk-style `static const char fmt[]` (each copy reaches its
+/// own file's .rodata object, with the same bytes). With another format of the same length
+/// the instructions are the same but the data is not: no fold, and the error shows both.
 #[test]
 fn identical_programs_of_two_tools_fold() {
     let objs = ["fold_sample/basic", "fold_sample/cpumap"];
@@ -256,6 +259,18 @@ fn identical_programs_of_two_tools_fold() {
             "{stderr}"
         );
     }
+    let (code, _, stderr, written) = link(
+        "fold_sample_fmt",
+        &["fold_sample/basic", "fold_differ/sample_fmt"],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!written);
+    assert!(
+        stderr.contains(r#"refers to read-only .rodata data "xdp_exception: err %llu\n\0" of "#)
+            && stderr.contains(r#"vs read-only .rodata data "xdp_exception: ERR %llu\n\0" of "#),
+        "{stderr}"
+    );
 }
 
 /// A strong definition that differs from the first stays an error, naming the first
