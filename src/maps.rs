@@ -207,9 +207,11 @@ fn group(btf: &Btf, eq: &Equivalence, defs: Vec<(String, MapDef)>, plan: &mut Ma
         }
         if !def.is_extern {
             plan.by_offset[i].push((def.offset, def.offset + def.size, id));
-            plan.by_offset[i].sort();
         }
         plan.maps[id.0].defs.push(def);
+    }
+    for list in &mut plan.by_offset {
+        list.sort_unstable();
     }
 }
 
@@ -230,7 +232,7 @@ fn place_def(
     if let Some(id) = same_name
         .iter()
         .copied()
-        .find(|&id| compare_all(btf, eq, &rep(plan, id), &def.fields).is_empty())
+        .find(|&id| compare(btf, eq, &plan.maps[id.0].defs[0].fields, &def.fields).is_none())
     {
         return id;
     }
