@@ -227,59 +227,66 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
         .iter()
         .filter(|r| r.offset >= d.sym.value && r.offset < end)
         .map(|r| {
-            let target_sym = &input.symbols[r.sym.0];
-            // The addend stored in the instruction (or data) at the relocation.
-            let addend = || {
-                cx.layout
-                    .placed(d.input, sec)
-                    .and_then(|(o, p)| {
-                        let from = (p + r.offset) as usize;
-                        let width = crate::input::reloc_width(r.r_type)? as usize;
-                        cx.layout.sections[o.0].data.get(from..from + width)
-                    })
-                    .map_or(0, |at| implicit_addend(input.endian, r.r_type, at))
-            };
-            let target = match cx.symbols.refs[d.input][r.sym.0] {
-                SymRef::Out(k) => Target::Out(k),
-                SymRef::Map(m) => Target::Map(m.0),
-                SymRef::Section(out, base) => {
-                    let a = addend();
-                    target_sym
-                        .section()
-                        .and_then(|t| read_only_object(cx, d.input, t, a))
-                        .unwrap_or(Target::Place(out.0, base, a))
-                }
-                // A static map reached through the `.maps` section symbol: the map there.
-                SymRef::MapsSection => u64::try_from(addend())
-                    .ok()
-                    .and_then(|a| cx.maps.at_offset(d.input, a))
-                    .map_or(Target::Other, |m| Target::Map(m.0)),
-                SymRef::Dropped => Target::Other,
-            };
-            // File-local targets are named with their file: two copies that each reach their
-            // own file's statics are different code.
-            let name = match (target_sym.is_section(), target_sym.is_local()) {
-                (true, _) => format!(
-                    "section {} of {} (file-local)",
-                    target_sym
-                        .section()
-                        .map_or("?", |s| input.section(s).name.as_str()),
-                    input.name
-                ),
-                (false, true) => format!("static `{}` of {}", target_sym.name, input.name),
-                (false, false) => format!("`{}`", target_sym.name),
-            };
-            let name = match &target {
-                Target::Map(m) => format!("map `{}`", cx.maps.maps[*m].name),
-                Target::ReadOnly(sec_name, bytes, _) => {
-                    let text: String = String::from_utf8_lossy(bytes).chars().take(40).collect();
-                    format!("read-only {sec_name} data {text:?} of {}", input.name)
-                }
-                _ => name,
-            };
+            let target = reloc_target(cx, d.input, sec, r);
+            let name = target_name(cx, d.input, r, &target);
             (r.offset - d.sym.value, r.r_type, target, name)
         })
         .collect()
+}
+
+/// What relocation `r` of section `sec` of input `i` reaches after merging.
+fn reloc_target(cx: &Ctx<'_>, i: usize, sec: SecIdx, r: &crate::input::Reloc) -> Target {
+    let input = &cx.inputs[i];
+    // The addend stored in the instruction (or data) at the relocation.
+    let addend = || {
+        cx.layout
+            .placed(i, sec)
+            .and_then(|(o, p)| {
+                let from = (p + r.offset) as usize;
+                let width = crate::input::reloc_width(r.r_type)? as usize;
+                cx.layout.sections[o.0].data.get(from..from + width)
+            })
+            .map_or(0, |at| implicit_addend(input.endian, r.r_type, at))
+    };
+    match cx.symbols.refs[i][r.sym.0] {
+        SymRef::Out(k) => Target::Out(k),
+        SymRef::Map(m) => Target::Map(m.0),
+        SymRef::Section(out, base) => {
+            let a = addend();
+            input.symbols[r.sym.0]
+                .section()
+                .and_then(|t| read_only_object(cx, i, t, a))
+                .unwrap_or(Target::Place(out.0, base, a))
+        }
+        // A static map reached through the `.maps` section symbol: the map there.
+        SymRef::MapsSection => u64::try_from(addend())
+            .ok()
+            .and_then(|a| cx.maps.at_offset(i, a))
+            .map_or(Target::Other, |m| Target::Map(m.0)),
+        SymRef::Dropped => Target::Other,
+    }
+}
+
+/// A relocation's target for messages; file-local targets are named with their file (two
+/// copies that each reach their own file's statics are different code).
+fn target_name(cx: &Ctx<'_>, i: usize, r: &crate::input::Reloc, target: &Target) -> String {
+    let input = &cx.inputs[i];
+    let sym = &input.symbols[r.sym.0];
+    match target {
+        Target::Map(m) => format!("map `{}`", cx.maps.maps[*m].name),
+        Target::ReadOnly(sec_name, bytes, _) => {
+            let text: String = String::from_utf8_lossy(bytes).chars().take(40).collect();
+            format!("read-only {sec_name} data {text:?} of {}", input.name)
+        }
+        _ if sym.is_section() => format!(
+            "section {} of {} (file-local)",
+            sym.section()
+                .map_or("?", |s| input.section(s).name.as_str()),
+            input.name
+        ),
+        _ if sym.is_local() => format!("static `{}` of {}", sym.name, input.name),
+        _ => format!("`{}`", sym.name),
+    }
 }
 
 /// F3: relocations at the same places, of the same types, to the same targets after merging.

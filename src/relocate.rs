@@ -1,12 +1,13 @@
 //! Takes the layout (with concatenated section bytes), the resolved symbols and the map plan,
-//! gives every output section its relocations: offsets shifted with their piece, targets moved
+//! gives every output section its relocations: offsets moved with their piece (and past folded
+//! definitions cut out of it), targets moved
 //! to output symbols (dropped map definitions to their survivor), and instruction immediates or
 //! data addends patched where a reference was section-relative.
 
 use object::{Endian as _, Endianness};
 
 use crate::error::{Error, Result};
-use crate::input::{implicit_addend, reloc, Input, SecKind};
+use crate::input::{implicit_addend, reloc, Input, Reloc, SecIdx, SecKind};
 use crate::layout::{Layout, OutReloc};
 use crate::maps::MapPlan;
 use crate::resolve::{SymRef, Symbols};
@@ -54,7 +55,7 @@ fn is_call(r_type: u32, at: &[u8]) -> Result<bool, String> {
 fn moved_addend(
     layout: &Layout,
     i: usize,
-    sec: crate::input::SecIdx,
+    sec: SecIdx,
     r_type: u32,
     at: &[u8],
     e: Endianness,
@@ -82,7 +83,7 @@ fn moved_addend(
     }
 }
 
-/// Relocate every kept input section into the layout.
+/// Relocate every kept input section into the layout, then add the `.values` initialisers.
 pub fn relocate(
     inputs: &[Input<'_>],
     layout: &mut Layout,
@@ -90,7 +91,6 @@ pub fn relocate(
     maps: &MapPlan,
 ) -> Result<()> {
     for (i, input) in inputs.iter().enumerate() {
-        let e = input.endian;
         for (s, sec) in input.sections.iter().enumerate() {
             if sec.relocs.is_empty()
                 || matches!(
@@ -100,114 +100,154 @@ pub fn relocate(
             {
                 continue;
             }
-            let sec_idx = crate::input::SecIdx(s);
-            let Some((out_id, _)) = layout.placed(i, sec_idx) else {
-                continue;
-            };
-            let bad = |n: usize, why: String| Error::BadObject {
-                file: input.name.clone(),
-                reason: format!("section {}: relocation {n}: {why}", sec.name),
+            let cx = Cx {
+                i,
+                input,
+                sec: SecIdx(s),
+                symbols,
+                maps,
             };
             for (n, r) in sec.relocs.iter().enumerate() {
-                let width = crate::input::reloc_width(r.r_type).unwrap_or(0) as usize;
-                // Inside a folded (cut) definition: gone with it.
-                let Some((_, off)) = layout.map(i, sec_idx, r.offset) else {
-                    continue;
-                };
-                let off = off as usize;
-                let target = symbols.refs[i][r.sym.0];
-                let moved = match (target, input.symbols[r.sym.0].section()) {
-                    (SymRef::Section(..), Some(tsec)) => {
-                        let at = layout.sections[out_id.0]
-                            .data
-                            .get(off..off + width)
-                            .ok_or_else(|| bad(n, "lies outside the section".into()))?;
-                        Some(
-                            moved_addend(layout, i, tsec, r.r_type, at, e)
-                                .map_err(|w| bad(n, w))?,
-                        )
-                    }
-                    _ => None,
-                };
-                let out = &mut layout.sections[out_id.0];
-                let Some(at) = out.data.get_mut(off..off + width) else {
-                    return Err(bad(n, "lies outside the section".into()));
-                };
-                let sym = match target {
-                    SymRef::Section(sec_id, _) => {
-                        if let Some(v) = moved {
-                            set_addend(e, r.r_type, at, v);
-                        }
-                        symbols.section_sym[sec_id.0]
-                    }
-                    SymRef::MapsSection => {
-                        // A section-relative reference into `.maps` (a static map): find the
-                        // definition at that offset and point at the merged map itself.
-                        let a = implicit_addend(e, r.r_type, at);
-                        let Some(mid) = u64::try_from(a).ok().and_then(|a| maps.at_offset(i, a))
-                        else {
-                            return Err(bad(
-                                n,
-                                format!("refers to .maps offset {a}, where no map is defined"),
-                            ));
-                        };
-                        let def_off = maps.maps[mid.0]
-                            .defs
-                            .iter()
-                            .find(|d| d.input == i && !d.is_extern && d.offset as i64 <= a)
-                            .map_or(0, |d| d.offset as i64);
-                        set_addend(e, r.r_type, at, a - def_off);
-                        symbols.map_sym[mid.0]
-                    }
-                    SymRef::Dropped => {
-                        return Err(bad(
-                            n,
-                            format!(
-                                "refers to symbol `{}`, which is in a section that is not linked",
-                                input.symbols[r.sym.0].name
-                            ),
-                        ))
-                    }
-                    other => symbols.index_of(other).unwrap_or(0),
-                };
-                out.relocs.push(OutReloc {
-                    offset: off as u64,
-                    sym,
-                    r_type: r.r_type,
-                });
+                cx.relocation(layout, n, r)?;
             }
         }
     }
+    values_initialisers(inputs, layout, symbols, maps)
+}
 
-    // `.values` initialisers of the merged maps.
-    if let Some(maps_id) = layout.maps {
-        let out = &mut layout.sections[maps_id.0];
-        for m in &maps.maps {
-            let Some(voff) = m.survivor().fields.values_offset else {
-                continue;
-            };
-            for (&slot, target) in &m.slots {
-                let resolved = match target.map {
-                    Some(mid) => symbols.map_sym.get(mid.0).copied(),
-                    None => symbols.index_of(symbols.refs[target.input][target.sym.0]),
-                };
-                let Some(sym) = resolved else {
-                    let input = &inputs[target.input];
-                    return Err(Error::BadObject {
-                        file: input.name.clone(),
-                        reason: format!(
-                            "map {}: .values slot {slot} refers to symbol `{}`, which is in a \
-                             section that is not linked",
-                            m.name, input.symbols[target.sym.0].name
-                        ),
-                    });
-                };
-                out.relocs.push(OutReloc {
-                    offset: m.out_offset + voff + 8 * slot,
-                    sym,
-                    r_type: reloc::ABS64,
-                });
+/// One input section being relocated.
+struct Cx<'a> {
+    i: usize,
+    input: &'a Input<'a>,
+    sec: SecIdx,
+    symbols: &'a Symbols,
+    maps: &'a MapPlan,
+}
+
+impl Cx<'_> {
+    fn bad(&self, n: usize, why: String) -> Error {
+        Error::BadObject {
+            file: self.input.name.clone(),
+            reason: format!(
+                "section {}: relocation {n}: {why}",
+                self.input.section(self.sec).name
+            ),
+        }
+    }
+
+    /// Relocation `n`: moved to where its place landed (dropped with a folded definition),
+    /// its target made an output symbol, a section-relative addend moved with its target.
+    fn relocation(&self, layout: &mut Layout, n: usize, r: &Reloc) -> Result<()> {
+        let (i, e) = (self.i, self.input.endian);
+        let width = crate::input::reloc_width(r.r_type).unwrap_or(0) as usize;
+        // Inside a folded (cut) definition: gone with it.
+        let Some((out_id, off)) = layout.map(i, self.sec, r.offset) else {
+            return Ok(());
+        };
+        let off = off as usize;
+        let target = self.symbols.refs[i][r.sym.0];
+        let moved = match (target, self.input.symbols[r.sym.0].section()) {
+            (SymRef::Section(..), Some(tsec)) => {
+                let at = layout.sections[out_id.0]
+                    .data
+                    .get(off..off + width)
+                    .ok_or_else(|| self.bad(n, "lies outside the section".into()))?;
+                let v = moved_addend(layout, i, tsec, r.r_type, at, e);
+                Some(v.map_err(|w| self.bad(n, w))?)
             }
+            _ => None,
+        };
+        let out = &mut layout.sections[out_id.0];
+        let Some(at) = out.data.get_mut(off..off + width) else {
+            return Err(self.bad(n, "lies outside the section".into()));
+        };
+        let sym = match target {
+            SymRef::Section(sec_id, _) => {
+                if let Some(v) = moved {
+                    set_addend(e, r.r_type, at, v);
+                }
+                self.symbols.section_sym[sec_id.0]
+            }
+            SymRef::MapsSection => self.static_map(n, r.r_type, at)?,
+            SymRef::Dropped => {
+                return Err(self.bad(
+                    n,
+                    format!(
+                        "refers to symbol `{}`, which is in a section that is not linked",
+                        self.input.symbols[r.sym.0].name
+                    ),
+                ))
+            }
+            other => self.symbols.index_of(other).unwrap_or(0),
+        };
+        out.relocs.push(OutReloc {
+            offset: off as u64,
+            sym,
+            r_type: r.r_type,
+        });
+        Ok(())
+    }
+
+    /// A section-relative reference into `.maps` (a static map): the merged map defined at
+    /// that offset, with the addend made relative to it.
+    fn static_map(&self, n: usize, r_type: u32, at: &mut [u8]) -> Result<u32> {
+        let (i, e) = (self.i, self.input.endian);
+        let a = implicit_addend(e, r_type, at);
+        let Some(mid) = u64::try_from(a)
+            .ok()
+            .and_then(|a| self.maps.at_offset(i, a))
+        else {
+            return Err(self.bad(
+                n,
+                format!("refers to .maps offset {a}, where no map is defined"),
+            ));
+        };
+        let def_off = self.maps.maps[mid.0]
+            .defs
+            .iter()
+            .find(|d| d.input == i && !d.is_extern && d.offset as i64 <= a)
+            .map_or(0, |d| d.offset as i64);
+        set_addend(e, r_type, at, a - def_off);
+        Ok(self.symbols.map_sym[mid.0])
+    }
+}
+
+/// `.values` initialisers of the merged maps: one ABS64 relocation per slot.
+fn values_initialisers(
+    inputs: &[Input<'_>],
+    layout: &mut Layout,
+    symbols: &Symbols,
+    maps: &MapPlan,
+) -> Result<()> {
+    let Some(maps_id) = layout.maps else {
+        return Ok(());
+    };
+    let out = &mut layout.sections[maps_id.0];
+    for m in &maps.maps {
+        let Some(voff) = m.survivor().fields.values_offset else {
+            continue;
+        };
+        for (&slot, target) in &m.slots {
+            let resolved = match target.map {
+                Some(mid) => symbols.map_sym.get(mid.0).copied(),
+                None => symbols.index_of(symbols.refs[target.input][target.sym.0]),
+            };
+            let Some(sym) = resolved else {
+                let input = &inputs[target.input];
+                return Err(Error::BadObject {
+                    file: input.name.clone(),
+                    reason: format!(
+                        "map {}: .values slot {slot} refers to symbol `{}`, which is in a \
+                         section that is not linked",
+                        m.name, input.symbols[target.sym.0].name
+                    ),
+                });
+            };
+            out.relocs.push(OutReloc {
+                offset: m.out_offset + voff + 8 * slot,
+                sym,
+                r_type: reloc::ABS64,
+            });
         }
     }
     Ok(())
