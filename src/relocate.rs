@@ -1,8 +1,8 @@
 //! Takes the layout (with concatenated section bytes), the resolved symbols and the map plan,
 //! gives every output section its relocations: offsets moved with their piece (and past folded
-//! definitions cut out of it), targets moved
-//! to output symbols (dropped map definitions to their survivor), and instruction immediates or
-//! data addends patched where a reference was section-relative.
+//! definitions cut out of it), targets moved to output symbols (dropped map definitions to
+//! their survivor), and instruction immediates or data addends patched where a reference was
+//! section-relative.
 
 use object::{Endian as _, Endianness};
 
