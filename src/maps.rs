@@ -152,7 +152,7 @@ pub fn plan_collecting(
     };
     let defs = collect_all(inputs, btf, appended, &mut plan)?;
     group(btf, eq, defs, &mut plan);
-    derive_names(&mut plan);
+    derive_names(inputs, &mut plan);
     for map in &mut plan.maps {
         compare_defs(inputs, btf, eq, map, conflicts);
         choose_survivor(map);
@@ -306,9 +306,13 @@ fn apart_reason(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> St
 }
 
 /// Give every kept-apart map a unique output name derived from its source name: `<name>_<n>`
-/// with the smallest n >= 2 that is free, the name cut so that the whole fits the kernel's
-/// 15-character map names (docs/link.md, "File-local maps").
-fn derive_names(plan: &mut MapPlan) {
+/// with the smallest n >= 2 that no other map and no global symbol uses, the name cut so that
+/// the whole fits the kernel's 15-character map names (docs/link.md, "File-local maps").
+fn derive_names(inputs: &[Input<'_>], plan: &mut MapPlan) {
+    if plan.maps.iter().all(|m| m.kept_apart.is_none()) {
+        return;
+    }
+    // Names of the other maps (also as the kernel cuts them) and of every global symbol.
     let mut taken: std::collections::HashSet<String> = plan
         .maps
         .iter()
@@ -319,6 +323,12 @@ fn derive_names(plan: &mut MapPlan) {
                 m.name.chars().take(KERNEL_NAME_LEN).collect(),
             ]
         })
+        .chain(inputs.iter().flat_map(|inp| {
+            inp.symbols
+                .iter()
+                .filter(|s| !s.is_local())
+                .map(|s| s.name.clone())
+        }))
         .collect();
     for m in plan.maps.iter_mut().filter(|m| m.kept_apart.is_some()) {
         let name = (2u32..)
