@@ -130,6 +130,19 @@ pub fn finish(
                     }
                     continue;
                 }
+                // A global FUNC whose definition was folded into another input's.
+                BtfType::Func { name, linkage, .. }
+                    if *linkage == FUNC_GLOBAL
+                        && symbols
+                            .global_def
+                            .get(btf.str(*name))
+                            .is_some_and(|&(di, _)| di != i) =>
+                {
+                    if let Some(&d) = def_func.get(btf.str(*name)) {
+                        redirects.entry(t).or_insert(Redirect::To(d));
+                    }
+                    continue;
+                }
                 BtfType::Func { name, linkage, .. } if *linkage == FUNC_EXTERN => {
                     if let Some(&d) = def_func.get(btf.str(*name)) {
                         redirects.entry(t).or_insert(Redirect::To(d));
@@ -173,7 +186,7 @@ pub fn finish(
                 continue;
             }
 
-            let Some((out_id, piece)) = placed else {
+            let Some((out_id, _)) = placed else {
                 // No ELF section: `.kconfig` / `.ksyms` externs, kept once per name.
                 let idx = extern_sec_index(&mut extern_secs, sec_name);
                 let entry = secs
@@ -254,12 +267,15 @@ pub fn finish(
                             ),
                         });
                     }
+                    let Some((_, offset)) = layout.map(i, elf_sec, sym.value) else {
+                        continue;
+                    };
                     secs.entry(SecKey::Out(out_id))
                         .or_insert((sec_name, Vec::new()))
                         .1
                         .push(VarSecinfo {
                             ty: v.ty,
-                            offset: (sym.value + piece) as u32,
+                            offset: offset as u32,
                             size,
                         });
                 } else if let Some(&d) = def_var.get(vname) {
@@ -269,10 +285,17 @@ pub fn finish(
         }
     }
 
-    // A kept map definition is emitted as a global (libbpf refuses static maps).
+    // A kept map definition is emitted as a global (libbpf refuses static maps), under its
+    // output name (a kept-apart static map's derived name).
     for m in maps.maps.iter().filter(|m| !m.is_extern) {
-        if let Some(BtfType::Var { linkage, .. }) = btf.types.get_mut(m.survivor().var.0 as usize) {
+        let new_name = m.kept_apart.as_ref().map(|_| btf.intern(&m.name));
+        if let Some(BtfType::Var { linkage, name, .. }) =
+            btf.types.get_mut(m.survivor().var.0 as usize)
+        {
             *linkage = VAR_GLOBAL;
+            if let Some(n) = new_name {
+                *name = n;
+            }
         }
     }
 
@@ -299,58 +322,7 @@ pub fn finish(
         btf.push(BtfType::Datasec { name, size, vars });
     }
 
-    // `.BTF.ext`: records moved to their output sections.
-    let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
-    for (i, ext) in exts.into_iter().enumerate() {
-        let Some(ext) = ext else { continue };
-        let input = &inputs[i];
-        for sec in ext.sections {
-            let name = btf.str(sec.name).to_string();
-            let Some((sec_idx, (out_id, piece))) = input
-                .section_by_name(&name)
-                .and_then(|s| Some((s, layout.placed(i, s)?)))
-            else {
-                continue;
-            };
-            // Every record must point at an instruction of its section.
-            let size = input.section(sec_idx).size;
-            let offs = (sec.func_info.iter().map(|r| ("func_info", r.insn_off)))
-                .chain(sec.line_info.iter().map(|r| ("line_info", r.insn_off)))
-                .chain(
-                    sec.core_relos
-                        .iter()
-                        .map(|r| ("CO-RE relocation", r.insn_off)),
-                );
-            for (what, off) in offs {
-                if u64::from(off) >= size || off % 8 != 0 {
-                    return Err(crate::error::Error::BadObject {
-                        file: input.name.clone(),
-                        reason: format!(
-                            ".BTF.ext: {what} record for section {name} at instruction offset \
-                             {off} is not on an instruction of the section ({size} bytes)"
-                        ),
-                    });
-                }
-            }
-            let piece = piece as u32;
-            let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
-                name: sec.name,
-                ..ExtSection::default()
-            });
-            o.func_info.extend(sec.func_info.into_iter().map(|mut r| {
-                r.insn_off += piece;
-                r
-            }));
-            o.line_info.extend(sec.line_info.into_iter().map(|mut r| {
-                r.insn_off += piece;
-                r
-            }));
-            o.core_relos.extend(sec.core_relos.into_iter().map(|mut r| {
-                r.insn_off += piece;
-                r
-            }));
-        }
-    }
+    let ext_out = move_ext_records(inputs, &btf, exts, layout)?;
 
     // A type never redirects to itself (an extern map that stays an extern is its own survivor).
     let redirects: Vec<(TypeId, Redirect)> = redirects
@@ -381,4 +353,80 @@ fn extern_sec_index(list: &mut Vec<StrOff>, name: StrOff) -> usize {
             list.len() - 1
         }
     }
+}
+
+/// `.BTF.ext`: each input's records moved to their output sections, offsets shifted with the
+/// piece. A record must be on an instruction of its section (else it would describe another
+/// input's code), with one exception that libbpf's linker also links: a record at the very
+/// end of its section describes an empty function (`SEC(".s") __naked void f(void) {}`). It is
+/// kept when nothing follows it in the output section (as libbpf's linker keeps it; libbpf's
+/// loader skips empty code sections), and dropped when another input's code follows, where it
+/// would name that code's first instruction.
+fn move_ext_records(
+    inputs: &[Input<'_>],
+    btf: &Btf,
+    exts: Vec<Option<BtfExt>>,
+    layout: &Layout,
+) -> Result<BTreeMap<OutSecId, ExtSection>> {
+    let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
+    for (i, ext) in exts.into_iter().enumerate() {
+        let Some(ext) = ext else { continue };
+        let input = &inputs[i];
+        for sec in ext.sections {
+            let name = btf.str(sec.name).to_string();
+            let Some((sec_idx, (out_id, _))) = input
+                .section_by_name(&name)
+                .and_then(|s| Some((s, layout.placed(i, s)?)))
+            else {
+                continue;
+            };
+            let size = input.section(sec_idx).size;
+            let offs = (sec.func_info.iter().map(|r| ("func_info", r.insn_off)))
+                .chain(sec.line_info.iter().map(|r| ("line_info", r.insn_off)))
+                .chain(
+                    sec.core_relos
+                        .iter()
+                        .map(|r| ("CO-RE relocation", r.insn_off)),
+                );
+            for (what, off) in offs {
+                let at_end = u64::from(off) == size && what != "CO-RE relocation";
+                if (u64::from(off) >= size && !at_end) || off % 8 != 0 {
+                    return Err(crate::error::Error::BadObject {
+                        file: input.name.clone(),
+                        reason: format!(
+                            ".BTF.ext: {what} record for section {name} at instruction offset \
+                             {off} is not on an instruction of the section ({size} bytes)"
+                        ),
+                    });
+                }
+            }
+            // A record at the end of the piece survives only at the end of the output section;
+            // a record inside a folded (cut) definition goes with it.
+            let out_size = layout.sections[out_id.0].size;
+            let moved = |off: u32| {
+                let (_, o) = layout.map(i, sec_idx, u64::from(off))?;
+                (u64::from(off) < size || o >= out_size).then_some(o as u32)
+            };
+            let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
+                name: sec.name,
+                ..ExtSection::default()
+            });
+            o.func_info
+                .extend(sec.func_info.into_iter().filter_map(|mut r| {
+                    r.insn_off = moved(r.insn_off)?;
+                    Some(r)
+                }));
+            o.line_info
+                .extend(sec.line_info.into_iter().filter_map(|mut r| {
+                    r.insn_off = moved(r.insn_off)?;
+                    Some(r)
+                }));
+            o.core_relos
+                .extend(sec.core_relos.into_iter().filter_map(|mut r| {
+                    r.insn_off = moved(r.insn_off)?;
+                    Some(r)
+                }));
+        }
+    }
+    Ok(ext_out)
 }

@@ -25,7 +25,8 @@ pub enum Error {
     /// Two definitions of one map disagree on a field.
     #[error("{0}")]
     MapConflict(Box<MapConflict>),
-    /// Two strong definitions of one global symbol.
+    /// Two strong definitions of one global symbol. (The linker now reports
+    /// [`Error::DifferentDefinitions`], naming the difference; identical ones fold.)
     #[error(
         "symbol `{name}` is defined in both {file_a} and {file_b}; \
          make one of them `static`, `__weak`, or an `extern` declaration"
@@ -34,6 +35,18 @@ pub enum Error {
         name: String,
         file_a: String,
         file_b: String,
+    },
+    /// Two strong definitions of one global that are not identical (so they do not fold).
+    #[error(
+        "symbol `{name}` is defined in both {file_a} and {file_b}, and the definitions differ: \
+         {difference}; make them identical (then they fold into one), or make one of them \
+         `static`, `__weak`, or an `extern` declaration"
+    )]
+    DifferentDefinitions {
+        name: String,
+        file_a: String,
+        file_b: String,
+        difference: String,
     },
     /// Two symbols of one name that cannot be the same thing (a function and a variable, ...).
     #[error("symbol `{name}`: {reason} ({file_a} and {file_b})")]

@@ -2,7 +2,7 @@
 //! concatenated in input order with each piece aligned, `license`/`version` once (checked to
 //! agree), `.maps` rebuilt from the surviving definitions; and where each input section landed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, Result};
 use crate::input::{Input, SecIdx, SecKind};
@@ -45,11 +45,93 @@ pub struct Layout {
     pub place: Vec<Vec<Option<(OutSecId, u64)>>>,
     /// The output `.maps` section.
     pub maps: Option<OutSecId>,
+    /// Byte ranges cut out of input sections (folded duplicate definitions), sorted and
+    /// disjoint, by (input, section).
+    pub cuts: Cuts,
 }
 
+/// Ranges `[start, end)` of input sections left out of the output.
+pub type Cuts = BTreeMap<(usize, SecIdx), Vec<(u64, u64)>>;
+
 impl Layout {
+    /// Output section and offset of the start of an input section (its piece).
     pub fn placed(&self, input: usize, sec: SecIdx) -> Option<(OutSecId, u64)> {
         self.place.get(input)?.get(sec.0).copied().flatten()
+    }
+
+    /// Output section and offset of byte `off` of an input section; None when the section is
+    /// not kept or that byte was cut out.
+    pub fn map(&self, input: usize, sec: SecIdx, off: u64) -> Option<(OutSecId, u64)> {
+        let (out, base) = self.placed(input, sec)?;
+        let Some(cuts) = self.cuts.get(&(input, sec)) else {
+            return Some((out, base.checked_add(off)?));
+        };
+        let mut shift = 0;
+        for &(a, b) in cuts {
+            if off >= b {
+                shift += b - a;
+            } else if off >= a {
+                return None;
+            }
+        }
+        Some((out, base.checked_add(off - shift)?))
+    }
+
+    /// Leave the `cuts` ranges out: the output sections holding a cut piece are rebuilt, each
+    /// piece again aligned after the one before it.
+    pub fn cut(&mut self, inputs: &[Input<'_>], cuts: Cuts) {
+        let touched: std::collections::BTreeSet<OutSecId> = cuts
+            .keys()
+            .filter_map(|&(i, s)| self.placed(i, s).map(|p| p.0))
+            .collect();
+        self.cuts = cuts;
+        for out in touched {
+            self.rebuild(inputs, out);
+        }
+    }
+
+    /// Re-place the pieces of one output section with their cut ranges left out.
+    fn rebuild(&mut self, inputs: &[Input<'_>], out: OutSecId) {
+        let mut pieces: Vec<(u64, usize, SecIdx)> = Vec::new();
+        for (i, secs) in self.place.iter().enumerate() {
+            for (s, p) in secs.iter().enumerate() {
+                if let Some((o, base)) = p {
+                    if *o == out {
+                        pieces.push((*base, i, SecIdx(s)));
+                    }
+                }
+            }
+        }
+        pieces.sort();
+        let old = std::mem::take(&mut self.sections[out.0].data);
+        let nobits = self.sections[out.0].kind == SecKind::Bss;
+        let mut data = Vec::with_capacity(old.len());
+        let mut pos = 0u64;
+        for (base, i, s) in pieces {
+            let sec = inputs[i].section(s);
+            let start = pos.next_multiple_of(sec.align);
+            let mut from = 0u64;
+            let keep = |a: u64, b: u64, data: &mut Vec<u8>| {
+                if let Some(bytes) = old.get((base + a) as usize..(base + b) as usize) {
+                    data.extend_from_slice(bytes);
+                }
+                b - a
+            };
+            if !nobits {
+                data.resize(start as usize, 0);
+            }
+            let mut len = 0u64;
+            for &(a, b) in self.cuts.get(&(i, s)).map_or(&[][..], Vec::as_slice) {
+                len += keep(from, a, &mut data);
+                from = b;
+            }
+            len += keep(from, sec.size, &mut data);
+            self.place[i][s.0] = Some((out, start));
+            pos = start + len;
+        }
+        let sec = &mut self.sections[out.0];
+        sec.size = pos;
+        sec.data = if nobits { Vec::new() } else { data };
     }
 }
 
@@ -255,6 +337,7 @@ impl LayoutBuilder {
             sections: self.sections,
             place: self.place,
             maps: self.maps_out,
+            cuts: Cuts::new(),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod btf;
 mod datasec;
 pub mod error;
+mod fold;
 pub mod input;
 pub mod inspect;
 mod layout;
@@ -14,6 +15,7 @@ mod link;
 mod linker;
 #[cfg(feature = "load")]
 pub mod load;
+pub mod mapdef;
 pub mod maps;
 pub mod migrate;
 mod relocate;

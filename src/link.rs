@@ -7,7 +7,7 @@ use crate::btf::ext::BtfExt;
 use crate::btf::{Appended, Btf};
 use crate::error::{Error, Result};
 use crate::input::{self, Input, SecKind};
-use crate::{datasec, layout, maps, relocate, resolve, write};
+use crate::{datasec, fold, layout, maps, relocate, resolve, write};
 
 /// One merged map in the report.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -21,6 +21,11 @@ pub struct MapReport {
     pub kept_from: String,
     /// Number of `.values` slots initialised.
     pub initialised_slots: usize,
+    /// For a file-local (static) map kept apart from a same-named map because the definitions
+    /// differ: its name in the source (`name` is then the derived output name); else None.
+    pub renamed_from: Option<String>,
+    /// Why it was kept apart (`static, definitions differ: type HASH vs ARRAY`); else None.
+    pub kept_apart: Option<String>,
 }
 
 /// One input in the report.
@@ -31,12 +36,26 @@ pub struct InputReport {
     pub programs: Vec<String>,
 }
 
+/// One global whose identical strong definitions were folded into one.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FoldReport {
+    pub name: String,
+    /// `function` or `variable`.
+    pub kind: String,
+    /// The file whose definition was kept (the first).
+    pub kept_from: String,
+    /// The files whose identical copies were dropped, in input order.
+    pub folded_from: Vec<String>,
+}
+
 /// What a link merged (printed by `-v`, `--json`).
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct LinkReport {
     pub output: Option<PathBuf>,
     pub inputs: Vec<InputReport>,
     pub maps: Vec<MapReport>,
+    /// Identical definitions folded into one, in order of first definition.
+    pub folded: Vec<FoldReport>,
 }
 
 impl LinkReport {
@@ -44,7 +63,12 @@ impl LinkReport {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         for m in &self.maps {
-            if m.definitions.len() > 1 {
+            if let (Some(from), Some(why)) = (&m.renamed_from, &m.kept_apart) {
+                s.push_str(&format!(
+                    "map {} ({}): from {}: {why}; renamed {from} -> {}\n",
+                    m.name, m.map_type, m.kept_from, m.name
+                ));
+            } else if m.definitions.len() > 1 {
                 s.push_str(&format!(
                     "map {} ({}): merged {} definitions from {} (kept {})\n",
                     m.name,
@@ -59,6 +83,16 @@ impl LinkReport {
                     m.name, m.map_type, m.kept_from
                 ));
             }
+        }
+        for f in &self.folded {
+            s.push_str(&format!(
+                "folded {} {}: identical definitions in {} and {} (kept {})\n",
+                f.kind,
+                f.name,
+                f.kept_from,
+                f.folded_from.join(", "),
+                f.kept_from
+            ));
         }
         for i in &self.inputs {
             if !i.programs.is_empty() {
@@ -164,21 +198,32 @@ fn plan<'a>(
         None => maps::plan(&inputs, &btf, &appended, &eq)?,
     };
     let mut lay = builder.finish(&map_plan);
-    let symbols = resolve::resolve_collecting(
+    let (symbols, folds) = fold::resolve_and_fold(
         &inputs,
-        &lay,
+        &mut lay,
         &map_plan,
-        check.map(|state| &mut state.symbol_conflicts),
+        &btf,
+        &appended,
+        &exts,
+        &eq,
+        check
+            .as_deref_mut()
+            .map(|state| &mut state.symbol_conflicts),
     )?;
+    if let Some(r) = check.and_then(|state| state.report.as_mut()) {
+        add_folds(r, &inputs, &folds);
+    }
     relocate::relocate(&inputs, &mut lay, &symbols, &map_plan)?;
     let has_btf = appended.iter().any(Option::is_some);
     let fin = datasec::finish(
         &inputs, btf, &appended, exts, &eq, &lay, &symbols, &map_plan, endian,
     )?;
     // Without BTF in any input there is none to write.
+    let mut report = report(&inputs, &map_plan);
+    add_folds(&mut report, &inputs, &folds);
     Ok(Linked {
         endian,
-        report: report(&inputs, &map_plan),
+        report,
         layout: lay,
         symbols,
         btf: has_btf.then_some(fin.btf),
@@ -200,6 +245,11 @@ fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
                 .collect(),
             kept_from: inputs[m.survivor().input].name.clone(),
             initialised_slots: m.slots.len(),
+            renamed_from: m.kept_apart.as_ref().map(|k| k.source_name.clone()),
+            kept_apart: m
+                .kept_apart
+                .as_ref()
+                .map(|k| format!("kept apart: {}", k.reason)),
         })
         .collect();
     let inputs = inputs
@@ -224,7 +274,32 @@ fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
         output: None,
         inputs,
         maps,
+        folded: Vec::new(),
     }
+}
+
+/// The folds in the report; a folded program is listed only under the input it was kept from.
+fn add_folds(report: &mut LinkReport, inputs: &[Input<'_>], folds: &[fold::Fold]) {
+    for f in folds {
+        for &i in &f.dropped {
+            if let Some(r) = report.inputs.get_mut(i) {
+                r.programs.retain(|p| *p != f.name);
+            }
+        }
+    }
+    report.folded = fold_report(inputs, folds);
+}
+
+fn fold_report(inputs: &[Input<'_>], folds: &[fold::Fold]) -> Vec<FoldReport> {
+    folds
+        .iter()
+        .map(|f| FoldReport {
+            name: f.name.clone(),
+            kind: f.kind.to_string(),
+            kept_from: inputs[f.kept].name.clone(),
+            folded_from: f.dropped.iter().map(|&i| inputs[i].name.clone()).collect(),
+        })
+        .collect()
 }
 
 /// Read an object file (see `input::read_object`), naming the file in an error.
@@ -371,6 +446,18 @@ impl Conflict {
                 file_b,
                 ..
             } => c("symbol", name, None, [file_a, file_b], vec![]),
+            Error::DifferentDefinitions {
+                name,
+                file_a,
+                file_b,
+                difference,
+            } => c(
+                "symbol",
+                name,
+                Some(format!("definition: {difference}")),
+                [file_a, file_b],
+                vec![],
+            ),
             Error::SectionConflict {
                 section,
                 file_a,
@@ -410,6 +497,8 @@ pub struct CheckReport {
     pub inputs: Vec<InputReport>,
     /// Maps as they would be merged.
     pub maps: Vec<MapReport>,
+    /// Identical definitions that would fold into one.
+    pub folded: Vec<FoldReport>,
     /// Every map conflict (every differing field of every definition, compared with the first
     /// definition of its name, and every conflicting `.values` slot), every `license`/`version`
     /// section that differs from the first one, then the first conflict of another kind (two
@@ -424,6 +513,7 @@ impl CheckReport {
             output: None,
             inputs: self.inputs.clone(),
             maps: self.maps.clone(),
+            folded: self.folded.clone(),
         }
         .to_text();
         for c in &self.conflicts {
@@ -484,6 +574,7 @@ pub(crate) fn check<'a>(
         ok: conflicts.is_empty(),
         inputs: report.inputs,
         maps: report.maps,
+        folded: report.folded,
         conflicts,
     })
 }

@@ -2,36 +2,18 @@
 //! definition read from BTF, compared field by field (naming the differing field), a survivor
 //! chosen and the `.values` initialiser slots of all definitions combined.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, VAR_EXTERN, VAR_STATIC};
 use crate::error::{Error, Result};
 use crate::input::{reloc, Input, SecIdx, SymIdx, SymPlace};
+pub use crate::mapdef::{
+    compare, compare_all, map_type_name, parse_fields, types_match, MapFields,
+};
 
 /// Index of a merged map in `MapPlan::maps`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MapId(pub usize);
-
-/// The fields of one BTF map definition (`struct { __uint(type, ..); ... }`).
-#[derive(Clone, Debug, Default)]
-pub struct MapFields {
-    pub map_type: Option<u64>,
-    pub key_size: Option<u64>,
-    pub key: Option<TypeId>,
-    pub value_size: Option<u64>,
-    pub value: Option<TypeId>,
-    pub max_entries: Option<u64>,
-    pub map_flags: Option<u64>,
-    pub numa_node: Option<u64>,
-    pub pinning: Option<u64>,
-    pub map_extra: Option<u64>,
-    /// Inner map definition of a map-in-map (`__array(values, struct inner)`).
-    pub inner: Option<Box<MapFields>>,
-    /// Byte offset of the `values` member, when the definition has one.
-    pub values_offset: Option<u64>,
-    /// Size of the definition struct in bytes.
-    pub struct_size: u64,
-}
 
 /// One definition (or extern declaration) of a map in one input.
 #[derive(Clone, Debug)]
@@ -89,6 +71,17 @@ pub struct MergedMap {
     /// Offset and size in the output `.maps` section.
     pub out_offset: u64,
     pub out_size: u64,
+    /// A file-local (static) map kept apart from the same-named map(s) before it because the
+    /// definitions differ: the name in the source and why (`static, definitions differ: type
+    /// HASH vs ARRAY`). `name` is then the derived output name.
+    pub kept_apart: Option<KeptApart>,
+}
+
+/// Why a static map is a map of its own, and under which source name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptApart {
+    pub source_name: String,
+    pub reason: String,
 }
 
 impl MergedMap {
@@ -126,373 +119,6 @@ impl MapPlan {
     }
 }
 
-const MAP_TYPES: &[&str] = &[
-    "UNSPEC",
-    "HASH",
-    "ARRAY",
-    "PROG_ARRAY",
-    "PERF_EVENT_ARRAY",
-    "PERCPU_HASH",
-    "PERCPU_ARRAY",
-    "STACK_TRACE",
-    "CGROUP_ARRAY",
-    "LRU_HASH",
-    "LRU_PERCPU_HASH",
-    "LPM_TRIE",
-    "ARRAY_OF_MAPS",
-    "HASH_OF_MAPS",
-    "DEVMAP",
-    "SOCKMAP",
-    "CPUMAP",
-    "XSKMAP",
-    "SOCKHASH",
-    "CGROUP_STORAGE",
-    "REUSEPORT_SOCKARRAY",
-    "PERCPU_CGROUP_STORAGE",
-    "QUEUE",
-    "STACK",
-    "SK_STORAGE",
-    "DEVMAP_HASH",
-    "STRUCT_OPS",
-    "RINGBUF",
-    "INODE_STORAGE",
-    "TASK_STORAGE",
-    "BLOOM_FILTER",
-    "USER_RINGBUF",
-    "CGRP_STORAGE",
-    "ARENA",
-];
-
-/// Human name of a map type number.
-pub fn map_type_name(t: u64) -> String {
-    match MAP_TYPES.get(t as usize) {
-        Some(n) => format!("{n} ({t})"),
-        None => format!("{t}"),
-    }
-}
-
-/// Read `__uint(name, N)`: a pointer to an array of N elements.
-fn read_uint(btf: &Btf, ty: TypeId) -> Result<u64> {
-    let ptr = btf.skip_mods(ty)?;
-    let BtfType::Ptr { ty: arr } = btf.get(ptr)? else {
-        return Err(Error::btf(format!(
-            "expected __uint() (pointer to array), found {}",
-            btf.display(ty)
-        )));
-    };
-    let arr = btf.skip_mods(*arr)?;
-    match btf.get(arr)? {
-        BtfType::Array { nelems, .. } => Ok(u64::from(*nelems)),
-        _ => Err(Error::btf(format!(
-            "expected __uint() (pointer to array), found {}",
-            btf.display(ty)
-        ))),
-    }
-}
-
-/// Read `__type(name, T)`: a pointer to T.
-fn read_type(btf: &Btf, ty: TypeId) -> Result<TypeId> {
-    let ptr = btf.skip_mods(ty)?;
-    match btf.get(ptr)? {
-        BtfType::Ptr { ty } => Ok(*ty),
-        _ => Err(Error::btf(format!(
-            "expected __type() (pointer), found {}",
-            btf.display(ty)
-        ))),
-    }
-}
-
-/// Parse a map definition struct.
-pub fn parse_fields(btf: &Btf, def_ty: TypeId, depth: u32) -> Result<MapFields> {
-    if depth > 4 {
-        return Err(Error::btf("map-in-map definitions nest too deeply"));
-    }
-    let st = btf.skip_mods(def_ty)?;
-    let BtfType::Struct {
-        size,
-        kind_flag,
-        members,
-        ..
-    } = btf.get(st)?
-    else {
-        return Err(Error::btf(format!(
-            "map definition is {}, not a struct",
-            btf.display(def_ty)
-        )));
-    };
-    let mut f = MapFields {
-        struct_size: u64::from(*size),
-        ..MapFields::default()
-    };
-    for m in members {
-        let bit_off = if *kind_flag {
-            m.offset & 0xff_ffff
-        } else {
-            m.offset
-        };
-        let name = btf.str(m.name);
-        let ctx = |e: Error| match e {
-            Error::BadBtf { section, reason } => Error::BadBtf {
-                section,
-                reason: format!("map definition field `{name}`: {reason}"),
-            },
-            other => other,
-        };
-        match name {
-            "type" => f.map_type = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "max_entries" => f.max_entries = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "map_flags" => f.map_flags = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "numa_node" => f.numa_node = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "pinning" => f.pinning = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "map_extra" => f.map_extra = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "key_size" => f.key_size = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "value_size" => f.value_size = Some(read_uint(btf, m.ty).map_err(ctx)?),
-            "key" => f.key = Some(read_type(btf, m.ty).map_err(ctx)?),
-            "value" => f.value = Some(read_type(btf, m.ty).map_err(ctx)?),
-            "values" => {
-                f.values_offset = Some(u64::from(bit_off / 8));
-                let arr = btf.skip_mods(m.ty)?;
-                if let BtfType::Array { elem, .. } = btf.get(arr)? {
-                    let elem = btf.skip_mods(*elem)?;
-                    if let BtfType::Ptr { ty } = btf.get(elem)? {
-                        let target = btf.skip_mods(*ty)?;
-                        if let BtfType::Struct { .. } = btf.get(target)? {
-                            f.inner = Some(Box::new(parse_fields(btf, target, depth + 1)?));
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    // A `key`/`value` type gives the size when no explicit size is set.
-    if f.key_size.is_none() {
-        if let Some(k) = f.key {
-            f.key_size = Some(u64::from(btf.size_of(k)?));
-        }
-    }
-    if f.value_size.is_none() {
-        if let Some(v) = f.value {
-            f.value_size = Some(u64::from(btf.size_of(v)?));
-        }
-    }
-    Ok(f)
-}
-
-/// A differing field: (field, value in a, value in b).
-type Difference = (String, String, String);
-
-fn opt(v: Option<u64>) -> u64 {
-    v.unwrap_or(0)
-}
-
-/// Compare two definitions; the first differing field, if any.
-pub fn compare(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Option<Difference> {
-    compare_all(btf, eq, a, b).into_iter().next()
-}
-
-/// Compare two definitions; every differing field, in the order of [`compare`].
-pub fn compare_all(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> Vec<Difference> {
-    let mut out = Vec::new();
-    let num = |field: &str, x: Option<u64>, y: Option<u64>| -> Option<Difference> {
-        (opt(x) != opt(y)).then(|| (field.to_string(), opt(x).to_string(), opt(y).to_string()))
-    };
-    if opt(a.map_type) != opt(b.map_type) {
-        out.push((
-            "type".into(),
-            map_type_name(opt(a.map_type)),
-            map_type_name(opt(b.map_type)),
-        ));
-    }
-    out.extend(num("key_size", a.key_size, b.key_size));
-    if let (Some(x), Some(y)) = (a.key, b.key) {
-        if !types_match(btf, eq, x, y) {
-            out.push(type_difference(btf, "key type", x, y));
-        }
-    }
-    out.extend(num("value_size", a.value_size, b.value_size));
-    if let (Some(x), Some(y)) = (a.value, b.value) {
-        if !types_match(btf, eq, x, y) {
-            out.push(type_difference(btf, "value type", x, y));
-        }
-    }
-    for (field, x, y) in [
-        ("max_entries", a.max_entries, b.max_entries),
-        ("map_flags", a.map_flags, b.map_flags),
-        ("numa_node", a.numa_node, b.numa_node),
-        ("pinning", a.pinning, b.pinning),
-        ("map_extra", a.map_extra, b.map_extra),
-    ] {
-        out.extend(num(field, x, y));
-    }
-    if let (Some(x), Some(y)) = (&a.inner, &b.inner) {
-        for (f, va, vb) in compare_all(btf, eq, x, y) {
-            out.push((format!("inner map {f}"), va, vb));
-        }
-    }
-    out
-}
-
-/// Whether two key/value types are the same type, looking through typedefs and modifiers at
-/// every level (`u32` from vmlinux.h and `__u32` from linux/types.h are one type), as libbpf's
-/// linker does. Struct, union and enum names, member names and offsets must agree.
-pub fn types_match(btf: &Btf, eq: &Equivalence, a: TypeId, b: TypeId) -> bool {
-    let mut assumed = HashSet::new();
-    match_rec(btf, eq, a, b, &mut assumed, 0)
-}
-
-fn match_rec(
-    btf: &Btf,
-    eq: &Equivalence,
-    a: TypeId,
-    b: TypeId,
-    assumed: &mut HashSet<(TypeId, TypeId)>,
-    depth: u32,
-) -> bool {
-    if eq.same(a, b) {
-        return true;
-    }
-    let (Ok(a), Ok(b)) = (btf.skip_mods(a), btf.skip_mods(b)) else {
-        return false;
-    };
-    if eq.same(a, b) || !assumed.insert((a, b)) {
-        // Equal, or already being compared further up (a cycle): equal unless shown otherwise.
-        return true;
-    }
-    if depth > 64 {
-        return false;
-    }
-    let (Ok(ta), Ok(tb)) = (btf.get(a), btf.get(b)) else {
-        return false;
-    };
-    let mut sub = |x: TypeId, y: TypeId| match_rec(btf, eq, x, y, assumed, depth + 1);
-    match (ta, tb) {
-        (BtfType::Void, BtfType::Void) => true,
-        (
-            BtfType::Int {
-                size: s1, data: d1, ..
-            },
-            BtfType::Int {
-                size: s2, data: d2, ..
-            },
-        ) => s1 == s2 && d1 == d2,
-        (BtfType::Float { size: s1, .. }, BtfType::Float { size: s2, .. }) => s1 == s2,
-        (BtfType::Ptr { ty: x }, BtfType::Ptr { ty: y }) => sub(*x, *y),
-        (
-            BtfType::Array {
-                elem: e1,
-                nelems: n1,
-                ..
-            },
-            BtfType::Array {
-                elem: e2,
-                nelems: n2,
-                ..
-            },
-        ) => n1 == n2 && sub(*e1, *e2),
-        (
-            BtfType::Struct {
-                name: n1,
-                size: s1,
-                members: m1,
-                ..
-            },
-            BtfType::Struct {
-                name: n2,
-                size: s2,
-                members: m2,
-                ..
-            },
-        )
-        | (
-            BtfType::Union {
-                name: n1,
-                size: s1,
-                members: m1,
-                ..
-            },
-            BtfType::Union {
-                name: n2,
-                size: s2,
-                members: m2,
-                ..
-            },
-        ) => {
-            btf.str(*n1) == btf.str(*n2)
-                && s1 == s2
-                && m1.len() == m2.len()
-                && m1.iter().zip(m2).all(|(x, y)| {
-                    btf.str(x.name) == btf.str(y.name) && x.offset == y.offset && sub(x.ty, y.ty)
-                })
-        }
-        (
-            BtfType::Enum {
-                name: n1,
-                size: s1,
-                values: v1,
-                ..
-            },
-            BtfType::Enum {
-                name: n2,
-                size: s2,
-                values: v2,
-                ..
-            },
-        )
-        | (
-            BtfType::Enum64 {
-                name: n1,
-                size: s1,
-                values: v1,
-                ..
-            },
-            BtfType::Enum64 {
-                name: n2,
-                size: s2,
-                values: v2,
-                ..
-            },
-        ) => btf.str(*n1) == btf.str(*n2) && s1 == s2 && v1 == v2,
-        (
-            BtfType::Fwd { name: n1, .. },
-            BtfType::Struct { name: n2, .. } | BtfType::Union { name: n2, .. },
-        )
-        | (
-            BtfType::Struct { name: n1, .. } | BtfType::Union { name: n1, .. },
-            BtfType::Fwd { name: n2, .. },
-        )
-        | (BtfType::Fwd { name: n1, .. }, BtfType::Fwd { name: n2, .. }) => {
-            btf.str(*n1) == btf.str(*n2)
-        }
-        (
-            BtfType::FuncProto {
-                ret: r1,
-                params: p1,
-            },
-            BtfType::FuncProto {
-                ret: r2,
-                params: p2,
-            },
-        ) => {
-            p1.len() == p2.len() && sub(*r1, *r2) && p1.iter().zip(p2).all(|(x, y)| sub(x.ty, y.ty))
-        }
-        _ => false,
-    }
-}
-
-fn type_difference(btf: &Btf, field: &str, x: TypeId, y: TypeId) -> Difference {
-    let (dx, dy) = (btf.display(x), btf.display(y));
-    if dx == dy {
-        (
-            field.to_string(),
-            format!("{dx} (one layout)"),
-            format!("{dy} (another layout)"),
-        )
-    } else {
-        (field.to_string(), dx, dy)
-    }
-}
-
 /// Collect every map definition of every input, merge by name, check agreement.
 pub fn plan(
     inputs: &[Input<'_>],
@@ -524,7 +150,26 @@ pub fn plan_collecting(
         maps_section: vec![None; inputs.len()],
         ..MapPlan::default()
     };
-    let mut by_name: HashMap<String, MapId> = HashMap::new();
+    let defs = collect_all(inputs, btf, appended, &mut plan)?;
+    group(btf, eq, defs, &mut plan);
+    derive_names(inputs, &mut plan);
+    for map in &mut plan.maps {
+        compare_defs(inputs, btf, eq, map, conflicts);
+        choose_survivor(map);
+    }
+    collect_slots(inputs, &mut plan, conflicts)?;
+    lay_out(&mut plan);
+    Ok(plan)
+}
+
+/// Every map definition of every input, in input order (and section order within one).
+fn collect_all(
+    inputs: &[Input<'_>],
+    btf: &Btf,
+    appended: &[Option<Appended>],
+    plan: &mut MapPlan,
+) -> Result<Vec<(String, MapDef)>> {
+    let mut all = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let maps_sec = input.section_by_name(".maps");
         plan.maps_section[i] = maps_sec;
@@ -541,170 +186,371 @@ pub fn plan_collecting(
             Error::BadObject { .. } => e,
             e => e.in_file(&input.name),
         })?;
-        for def in defs {
-            let name = def_name(btf, &def);
-            let id = *by_name.entry(name.clone()).or_insert_with(|| {
-                plan.maps.push(MergedMap {
-                    name,
-                    defs: Vec::new(),
-                    survivor: 0,
-                    is_extern: false,
-                    slots: BTreeMap::new(),
-                    out_offset: 0,
-                    out_size: 0,
-                });
-                MapId(plan.maps.len() - 1)
+        all.extend(defs.into_iter().map(|d| (def_name(btf, &d), d)));
+    }
+    Ok(all)
+}
+
+/// Put every definition into a merged map (docs/link.md, "File-local maps"): the first map of
+/// its name it agrees with. A static definition that agrees with none is file-local: a map of
+/// its own, kept apart (renamed later). A global or extern one that agrees with none joins the
+/// first map of its name that has a non-static definition (its differences are conflicts);
+/// when all maps of its name are static ones it starts its own map, which keeps the name.
+fn group(btf: &Btf, eq: &Equivalence, defs: Vec<(String, MapDef)>, plan: &mut MapPlan) {
+    let mut by_name: HashMap<String, Vec<MapId>> = HashMap::new();
+    for (name, def) in defs {
+        let same_name = by_name.entry(name.clone()).or_default();
+        let id = place_def(btf, eq, plan, same_name, &name, &def);
+        let i = def.input;
+        if let Some(sym) = def.sym {
+            plan.by_symbol.insert((i, sym), id);
+        }
+        if !def.is_extern {
+            plan.by_offset[i].push((def.offset, def.offset + def.size, id));
+        }
+        plan.maps[id.0].defs.push(def);
+    }
+    for list in &mut plan.by_offset {
+        list.sort_unstable();
+    }
+}
+
+fn is_local(d: &MapDef) -> bool {
+    d.is_static && !d.is_extern
+}
+
+/// The merged map a definition goes to (see [`group`]); `same_name` lists the maps of its name.
+fn place_def(
+    btf: &Btf,
+    eq: &Equivalence,
+    plan: &mut MapPlan,
+    same_name: &mut Vec<MapId>,
+    name: &str,
+    def: &MapDef,
+) -> MapId {
+    let rep = |plan: &MapPlan, id: MapId| plan.maps[id.0].defs[0].fields.clone();
+    if let Some(id) = same_name
+        .iter()
+        .copied()
+        .find(|&id| compare(btf, eq, &plan.maps[id.0].defs[0].fields, &def.fields).is_none())
+    {
+        return id;
+    }
+    let Some(&first) = same_name.first() else {
+        return new_map(plan, same_name, name, None);
+    };
+    if is_local(def) {
+        let reason = apart_reason(btf, eq, &rep(plan, first), &def.fields);
+        return new_map(plan, same_name, name, Some(reason));
+    }
+    if let Some(&global) = same_name
+        .iter()
+        .find(|id| !plan.maps[id.0].defs.iter().all(is_local))
+    {
+        return global;
+    }
+    // Only static maps of this name so far: they are the file-local ones.
+    for &id in same_name.iter() {
+        if plan.maps[id.0].kept_apart.is_none() {
+            let reason = apart_reason(btf, eq, &def.fields, &rep(plan, id));
+            plan.maps[id.0].kept_apart = Some(KeptApart {
+                source_name: name.to_string(),
+                reason,
             });
-            if let Some(sym) = def.sym {
-                plan.by_symbol.insert((i, sym), id);
-            }
-            if !def.is_extern {
-                plan.by_offset[i].push((def.offset, def.offset + def.size, id));
-            }
-            plan.maps[id.0].defs.push(def);
         }
-        plan.by_offset[i].sort();
     }
+    new_map(plan, same_name, name, None)
+}
 
-    // Compare every definition with the first one, and choose the survivor.
-    for map in &mut plan.maps {
-        let first = &map.defs[0];
-        for other in &map.defs[1..] {
-            for (field, a, b) in compare_all(btf, eq, &first.fields, &other.fields) {
-                conflicts.push(crate::error::MapConflict {
-                    map: map.name.clone(),
-                    field,
-                    file_a: inputs[first.input].name.clone(),
-                    value_a: a,
-                    file_b: inputs[other.input].name.clone(),
-                    value_b: b,
-                });
-            }
+/// A new merged map named `name` (kept apart when `apart` gives the reason).
+fn new_map(
+    plan: &mut MapPlan,
+    same_name: &mut Vec<MapId>,
+    name: &str,
+    apart: Option<String>,
+) -> MapId {
+    plan.maps.push(MergedMap {
+        name: name.to_string(),
+        defs: Vec::new(),
+        survivor: 0,
+        is_extern: false,
+        slots: BTreeMap::new(),
+        out_offset: 0,
+        out_size: 0,
+        kept_apart: apart.map(|reason| KeptApart {
+            source_name: name.to_string(),
+            reason,
+        }),
+    });
+    let id = MapId(plan.maps.len() - 1);
+    same_name.push(id);
+    id
+}
+
+/// `static, definitions differ: type HASH vs ARRAY` (the first difference).
+fn apart_reason(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) -> String {
+    let diff = match compare(btf, eq, a, b) {
+        Some((field, _, _)) if field == "type" => {
+            let bare = |t: Option<u64>| {
+                let t = t.unwrap_or(0);
+                crate::mapdef::MAP_TYPES
+                    .get(t as usize)
+                    .map_or_else(|| t.to_string(), |n| n.to_string())
+            };
+            format!("type {} vs {}", bare(a.map_type), bare(b.map_type))
         }
-        // The kept definition: one that can hold initialisers if any has a `values` member,
-        // else the first global one, else the first static one.
-        let with_values = map
-            .defs
-            .iter()
-            .position(|d| !d.is_extern && d.fields.values_offset.is_some());
-        let first_global = map.defs.iter().position(|d| !d.is_extern && !d.is_static);
-        let first_defined = map.defs.iter().position(|d| !d.is_extern);
-        // With no definition at all the map stays an extern (a partial link): the loader, or
-        // a later link, must find its definition.
-        map.is_extern = first_defined.is_none();
-        map.survivor = with_values.or(first_global).or(first_defined).unwrap_or(0);
-    }
+        Some((field, x, y)) => format!("{field} {x} vs {y}"),
+        None => "they differ".into(),
+    };
+    format!("static, definitions differ: {diff}")
+}
 
-    // Initialiser slots.
+/// Give every kept-apart map a unique output name derived from its source name: `<name>_<n>`
+/// with the smallest n >= 2 that no other map and no global symbol uses, the name cut so that
+/// the whole fits the kernel's 15-character map names (docs/link.md, "File-local maps").
+fn derive_names(inputs: &[Input<'_>], plan: &mut MapPlan) {
+    if plan.maps.iter().all(|m| m.kept_apart.is_none()) {
+        return;
+    }
+    // Names of the other maps (also as the kernel cuts them) and of every global symbol.
+    let mut taken: std::collections::HashSet<String> = plan
+        .maps
+        .iter()
+        .filter(|m| m.kept_apart.is_none())
+        .flat_map(|m| {
+            [
+                m.name.clone(),
+                m.name.chars().take(KERNEL_NAME_LEN).collect(),
+            ]
+        })
+        .chain(inputs.iter().flat_map(|inp| {
+            inp.symbols
+                .iter()
+                .filter(|s| !s.is_local())
+                .map(|s| s.name.clone())
+        }))
+        .collect();
+    for m in plan.maps.iter_mut().filter(|m| m.kept_apart.is_some()) {
+        let name = (2u32..)
+            .map(|n| derived_name(&m.name, n))
+            .find(|cand| !taken.contains(cand))
+            .unwrap_or_else(|| m.name.clone());
+        taken.insert(name.clone());
+        m.name = name;
+    }
+}
+
+/// The kernel keeps 15 characters of a map name (BPF_OBJ_NAME_LEN 16 with the NUL).
+pub const KERNEL_NAME_LEN: usize = 15;
+
+/// `<base>_<n>`, `base` cut to fit 15 characters.
+pub fn derived_name(base: &str, n: u32) -> String {
+    let suffix = format!("_{n}");
+    let keep = KERNEL_NAME_LEN.saturating_sub(suffix.len());
+    let cut: String = base.chars().take(keep).collect();
+    format!("{cut}{suffix}")
+}
+
+/// Compare every definition of a map with its first one, pushing each difference.
+fn compare_defs(
+    inputs: &[Input<'_>],
+    btf: &Btf,
+    eq: &Equivalence,
+    map: &MergedMap,
+    conflicts: &mut Vec<crate::error::MapConflict>,
+) {
+    let first = &map.defs[0];
+    for other in &map.defs[1..] {
+        for (field, a, b) in compare_all(btf, eq, &first.fields, &other.fields) {
+            conflicts.push(crate::error::MapConflict {
+                map: map.name.clone(),
+                field,
+                file_a: inputs[first.input].name.clone(),
+                value_a: a,
+                file_b: inputs[other.input].name.clone(),
+                value_b: b,
+            });
+        }
+    }
+}
+
+/// The kept definition is the richest one (rule R4 of docs/link.md): one with a `values`
+/// member (it can hold the initialisers), then one that names key and value types (over sizes
+/// only), then a global one over a static one; the first among equals. With no definition at
+/// all the map stays an extern (a partial link: the loader, or a later link, must find it).
+fn choose_survivor(map: &mut MergedMap) {
+    let richness = |d: &MapDef| {
+        (
+            d.fields.values_offset.is_some(),
+            u8::from(d.fields.key.is_some()) + u8::from(d.fields.value.is_some()),
+            !d.is_static,
+        )
+    };
+    let best = map
+        .defs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !d.is_extern)
+        .fold(None::<(usize, _)>, |best, (k, d)| match best {
+            Some((_, r)) if r >= richness(d) => best,
+            _ => Some((k, richness(d))),
+        });
+    map.is_extern = best.is_none();
+    map.survivor = best.map_or(0, |(k, _)| k);
+}
+
+/// The `.values` initialiser slots of every input, combined per map.
+fn collect_slots(
+    inputs: &[Input<'_>],
+    plan: &mut MapPlan,
+    conflicts: &mut Vec<crate::error::MapConflict>,
+) -> Result<()> {
     for (i, input) in inputs.iter().enumerate() {
         let Some(sec) = plan.maps_section[i] else {
             continue;
         };
         for r in &input.section(sec).relocs {
-            let Some(id) = plan.at_offset(i, r.offset) else {
-                return Err(Error::BadObject {
-                    file: input.name.clone(),
-                    reason: format!(
-                        "section .maps: relocation at offset {} is outside every map definition",
-                        r.offset
-                    ),
-                });
-            };
-            let map = &plan.maps[id.0];
-            let Some(def) = map.defs.iter().find(|d| {
-                d.input == i && !d.is_extern && d.offset <= r.offset && r.offset < d.offset + d.size
-            }) else {
-                continue;
-            };
-            let bad = |why: String| Error::BadObject {
-                file: input.name.clone(),
-                reason: format!("map `{}`: {why}", map.name),
-            };
-            let Some(voff) = def.fields.values_offset else {
-                return Err(bad(format!(
-                    "relocation at offset {} but the definition has no `values` member",
-                    r.offset
-                )));
-            };
-            let rel = r.offset - def.offset;
-            if r.r_type != reloc::ABS64 || rel < voff || (rel - voff) % 8 != 0 {
-                return Err(bad(format!(
-                    "relocation at offset {} (type {}) is not a `.values` slot",
-                    r.offset, r.r_type
-                )));
-            }
-            let slot = (rel - voff) / 8;
-            // A section-relative initialiser (clang's form for a static inner map or program)
-            // names whatever is defined at that place.
-            let mut sym = r.sym;
-            let mut inner = plan.by_symbol.get(&(i, r.sym)).copied();
-            let first = &input.symbols[r.sym.0];
-            if first.is_section() && inner.is_none() {
-                let sec = first.section();
-                let place = u64::try_from(r.addend).ok();
-                if sec.is_some() && sec == plan.maps_section[i] {
-                    inner = place.and_then(|p| plan.at_offset(i, p));
-                } else if let Some(k) = input.symbols.iter().position(|s| {
-                    !s.is_section()
-                        && s.section() == sec
-                        && Some(s.value) == place
-                        && s.typ == object::elf::STT_FUNC.0
-                }) {
-                    sym = SymIdx(k);
-                }
-                if inner.is_none() && sym == r.sym {
-                    let sec_name = sec.map_or("?", |s| input.section(s).name.as_str());
-                    return Err(bad(format!(
-                        "`.values` slot {slot} points at offset {} of section {sec_name}, where no map or function is defined",
-                        r.addend
-                    )));
-                }
-            }
-            let target = &input.symbols[sym.0];
-            let key = if let Some(mid) = inner {
-                SlotKey::Map(plan.maps[mid.0].name.clone())
-            } else if target.is_local() {
-                SlotKey::Local(i, sym.0)
-            } else {
-                SlotKey::Global(target.name.to_string())
-            };
-            let target_name = match inner {
-                Some(mid) => plan.maps[mid.0].name.clone(),
-                None => target.name.clone(),
-            };
-            let new = Slot {
-                key,
-                input: i,
-                sym,
-                map: inner,
-            };
-            let old_name = plan.maps[id.0]
-                .slots
-                .get(&slot)
-                .map(|old| slot_name(&plan.maps, inputs, old));
-            let map = &mut plan.maps[id.0];
-            if let Some(old) = map.slots.get(&slot) {
-                if old.key != new.key {
-                    conflicts.push(crate::error::MapConflict {
-                        map: map.name.clone(),
-                        field: format!("initial value of slot {slot}"),
-                        file_a: inputs[old.input].name.clone(),
-                        value_a: format!("`{}`", old_name.unwrap_or_default()),
-                        file_b: input.name.clone(),
-                        value_b: format!("`{target_name}`"),
-                    });
-                }
-            } else {
-                map.slots.insert(slot, new);
+            if let Some((id, slot, new)) = read_slot(i, input, plan, r)? {
+                add_slot(inputs, plan, conflicts, id, slot, new);
             }
         }
     }
+    Ok(())
+}
 
-    // Output layout of `.maps`: survivors in order of first appearance, 8-byte aligned, except
-    // that a map named in another map's `.values` comes first (libbpf creates maps in `.maps`
-    // order and fills a map-in-map's slots when it creates the outer map).
+/// The slot one `.maps` relocation of input `i` initialises: (map, slot number, target), or
+/// None for a relocation in an extern's place.
+fn read_slot(
+    i: usize,
+    input: &Input<'_>,
+    plan: &MapPlan,
+    r: &crate::input::Reloc,
+) -> Result<Option<(MapId, u64, Slot)>> {
+    let Some(id) = plan.at_offset(i, r.offset) else {
+        return Err(Error::BadObject {
+            file: input.name.clone(),
+            reason: format!(
+                "section .maps: relocation at offset {} is outside every map definition",
+                r.offset
+            ),
+        });
+    };
+    let map = &plan.maps[id.0];
+    let Some(def) = map.defs.iter().find(|d| {
+        d.input == i && !d.is_extern && d.offset <= r.offset && r.offset < d.offset + d.size
+    }) else {
+        return Ok(None);
+    };
+    let bad = |why: String| Error::BadObject {
+        file: input.name.clone(),
+        reason: format!("map `{}`: {why}", map.name),
+    };
+    let Some(voff) = def.fields.values_offset else {
+        return Err(bad(format!(
+            "relocation at offset {} but the definition has no `values` member",
+            r.offset
+        )));
+    };
+    let rel = r.offset - def.offset;
+    if r.r_type != reloc::ABS64 || rel < voff || (rel - voff) % 8 != 0 {
+        return Err(bad(format!(
+            "relocation at offset {} (type {}) is not a `.values` slot",
+            r.offset, r.r_type
+        )));
+    }
+    let slot = (rel - voff) / 8;
+    let (sym, inner) = slot_target(i, input, plan, r).map_err(|place| {
+        bad(format!(
+            "`.values` slot {slot} points at offset {} of section {place}, where no map or \
+             function is defined",
+            r.addend
+        ))
+    })?;
+    let target = &input.symbols[sym.0];
+    let key = if let Some(mid) = inner {
+        SlotKey::Map(plan.maps[mid.0].name.clone())
+    } else if target.is_local() {
+        SlotKey::Local(i, sym.0)
+    } else {
+        SlotKey::Global(target.name.to_string())
+    };
+    Ok(Some((
+        id,
+        slot,
+        Slot {
+            key,
+            input: i,
+            sym,
+            map: inner,
+        },
+    )))
+}
+
+/// What a `.values` relocation names: the symbol, and the map when it is a map. A
+/// section-relative initialiser (clang's form for a static inner map or program) names
+/// whatever is defined at that place; Err(section name) when nothing is.
+fn slot_target(
+    i: usize,
+    input: &Input<'_>,
+    plan: &MapPlan,
+    r: &crate::input::Reloc,
+) -> std::result::Result<(SymIdx, Option<MapId>), String> {
+    let mut sym = r.sym;
+    let mut inner = plan.by_symbol.get(&(i, r.sym)).copied();
+    let first = &input.symbols[r.sym.0];
+    if first.is_section() && inner.is_none() {
+        let sec = first.section();
+        let place = u64::try_from(r.addend).ok();
+        if sec.is_some() && sec == plan.maps_section[i] {
+            inner = place.and_then(|p| plan.at_offset(i, p));
+        } else if let Some(k) = input.symbols.iter().position(|s| {
+            !s.is_section()
+                && s.section() == sec
+                && Some(s.value) == place
+                && s.typ == object::elf::STT_FUNC.0
+        }) {
+            sym = SymIdx(k);
+        }
+        if inner.is_none() && sym == r.sym {
+            return Err(sec
+                .map_or("?", |s| input.section(s).name.as_str())
+                .to_string());
+        }
+    }
+    Ok((sym, inner))
+}
+
+/// Record a slot; a slot already initialised to something else is a conflict.
+fn add_slot(
+    inputs: &[Input<'_>],
+    plan: &mut MapPlan,
+    conflicts: &mut Vec<crate::error::MapConflict>,
+    id: MapId,
+    slot: u64,
+    new: Slot,
+) {
+    let Some(old) = plan.maps[id.0].slots.get(&slot) else {
+        plan.maps[id.0].slots.insert(slot, new);
+        return;
+    };
+    if old.key != new.key {
+        conflicts.push(crate::error::MapConflict {
+            map: plan.maps[id.0].name.clone(),
+            field: format!("initial value of slot {slot}"),
+            file_a: inputs[old.input].name.clone(),
+            value_a: format!("`{}`", slot_name(&plan.maps, inputs, old)),
+            file_b: inputs[new.input].name.clone(),
+            value_b: format!("`{}`", slot_name(&plan.maps, inputs, &new)),
+        });
+    }
+}
+
+/// Output layout of `.maps`: survivors in order of first appearance, 8-byte aligned, except
+/// that a map named in another map's `.values` comes first (libbpf creates maps in `.maps`
+/// order and fills a map-in-map's slots when it creates the outer map).
+fn lay_out(plan: &mut MapPlan) {
     let mut off = 0u64;
-    for id in creation_order(&plan) {
+    for id in creation_order(plan) {
         let map = &mut plan.maps[id.0];
         if map.is_extern {
             continue;
@@ -719,7 +565,6 @@ pub fn plan_collecting(
         off = (off + size).next_multiple_of(8);
     }
     plan.section_size = off;
-    Ok(plan)
 }
 
 /// What a slot names, for messages.
@@ -867,4 +712,18 @@ fn collect_input(
     // In section order (BTF lists them in declaration order; externs have no place).
     out.sort_by_key(|d| (d.is_extern, d.offset));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_names_fit_the_kernel_limit() {
+        assert_eq!(derived_name("map_static", 2), "map_static_2");
+        // 15 characters: the name is cut, the suffix kept.
+        assert_eq!(derived_name("a_very_long_map_name", 2), "a_very_long_m_2");
+        assert_eq!(derived_name("a_very_long_map_name", 10), "a_very_long__10");
+        assert!(derived_name("x", 12345).len() <= KERNEL_NAME_LEN);
+    }
 }

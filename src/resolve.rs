@@ -1,7 +1,8 @@
 //! Takes the inputs, the layout and the map plan, gives the output symbol table: locals kept per
 //! file, globals resolved by libbpf's rules (extern -> definition, strong beats weak, first weak
-//! wins, two strong definitions are an error), one global per merged map, and for every input
-//! symbol what a relocation against it now refers to.
+//! wins; two strong definitions are listed as duplicates for the fold stage to fold or refuse),
+//! one global per merged map, and for every input symbol what a relocation against it now
+//! refers to.
 
 use std::collections::HashMap;
 
@@ -71,6 +72,18 @@ pub struct Symbols {
     pub map_sym: Vec<u32>,
     /// Per global name: the defining (input, symbol) — used to pick surviving BTF types.
     pub global_def: HashMap<String, (usize, SymIdx)>,
+    /// Second strong definitions of a global name, in input order (see `fold`).
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A second strong definition of a global: folded when identical to the first, else an error.
+#[derive(Clone, Debug)]
+pub struct Duplicate {
+    pub name: String,
+    /// The kept (first) definition.
+    pub first: (usize, SymIdx),
+    /// The other one.
+    pub other: (usize, SymIdx),
 }
 
 impl Symbols {
@@ -102,21 +115,27 @@ fn conflict(collect: &mut Option<&mut Vec<Error>>, e: Error) -> Result<()> {
     }
 }
 
-/// Resolve the symbols of all inputs. With `collect`, every symbol conflict is gathered there
-/// instead of stopping at the first one (for `check`).
-pub fn resolve_collecting(
-    inputs: &[Input<'_>],
-    layout: &Layout,
-    maps: &MapPlan,
-    mut collect: Option<&mut Vec<Error>>,
-) -> Result<Symbols> {
-    // Every input symbol yields at most one output symbol: reserve once, no regrowth.
-    let total: usize = inputs.iter().map(|i| i.symbols.len()).sum::<usize>()
-        + layout.sections.len()
-        + maps.maps.len()
-        + 1;
-    let mut list = Vec::with_capacity(total);
-    list.push(OutSymbol {
+/// Per input symbol while resolving: a final reference, or which global.
+enum Pending {
+    Ref(SymRef),
+    Global(usize),
+}
+
+/// The state of a resolution.
+struct Resolver<'a, 'c> {
+    inputs: &'a [Input<'a>],
+    layout: &'a Layout,
+    maps: &'a MapPlan,
+    collect: Option<&'c mut Vec<Error>>,
+    list: Vec<OutSymbol>,
+    globals: Vec<Global>,
+    by_name: HashMap<&'a str, usize>,
+    map_global: Vec<Option<usize>>,
+    duplicates: Vec<Duplicate>,
+}
+
+fn null_symbol() -> OutSymbol {
+    OutSymbol {
         name: String::new(),
         section: None,
         abs: false,
@@ -125,336 +144,381 @@ pub fn resolve_collecting(
         bind: 0,
         typ: 0,
         other: 0,
-    });
-    // Section symbols first, one per output section.
-    let mut section_sym = Vec::with_capacity(layout.sections.len());
-    for (s, _) in layout.sections.iter().enumerate() {
-        section_sym.push(list.len() as u32);
-        list.push(OutSymbol {
-            name: String::new(),
-            section: Some(OutSecId(s)),
-            abs: false,
-            value: 0,
-            size: 0,
-            bind: elf::STB_LOCAL.0,
-            typ: elf::STT_SECTION.0,
-            other: 0,
-        });
+    }
+}
+
+/// Resolve the symbols of all inputs. With `collect`, every symbol conflict is gathered there
+/// instead of stopping at the first one (for `check`).
+pub fn resolve_collecting<'a>(
+    inputs: &'a [Input<'a>],
+    layout: &'a Layout,
+    maps: &'a MapPlan,
+    collect: Option<&mut Vec<Error>>,
+) -> Result<Symbols> {
+    // Every input symbol yields at most one output symbol: reserve once, no regrowth.
+    let total: usize = inputs.iter().map(|i| i.symbols.len()).sum::<usize>()
+        + layout.sections.len()
+        + maps.maps.len()
+        + 1;
+    let mut r = Resolver {
+        inputs,
+        layout,
+        maps,
+        collect,
+        list: Vec::with_capacity(total),
+        globals: Vec::new(),
+        by_name: HashMap::new(),
+        map_global: vec![None; maps.maps.len()],
+        duplicates: Vec::new(),
+    };
+    r.list.push(null_symbol());
+    let section_sym = r.section_symbols();
+    let mut pending = Vec::with_capacity(inputs.len());
+    for i in 0..inputs.len() {
+        pending.push(r.input_symbols(i)?);
+    }
+    r.finish(pending, section_sym)
+}
+
+impl<'a> Resolver<'a, '_> {
+    /// One section symbol per output section, first after the null symbol.
+    fn section_symbols(&mut self) -> Vec<u32> {
+        let mut section_sym = Vec::with_capacity(self.layout.sections.len());
+        for s in 0..self.layout.sections.len() {
+            section_sym.push(self.list.len() as u32);
+            self.list.push(OutSymbol {
+                section: Some(OutSecId(s)),
+                bind: elf::STB_LOCAL.0,
+                typ: elf::STT_SECTION.0,
+                ..null_symbol()
+            });
+        }
+        section_sym
     }
 
-    let mut globals: Vec<Global> = Vec::new();
-    let mut by_name: HashMap<&str, usize> = HashMap::new();
-    let mut map_global: Vec<Option<usize>> = vec![None; maps.maps.len()];
-    // Per input, per symbol: a local's output index, or which global.
-    enum Pending {
-        Ref(SymRef),
-        Global(usize),
-    }
-    let mut pending: Vec<Vec<Pending>> = Vec::with_capacity(inputs.len());
-
-    for (i, input) in inputs.iter().enumerate() {
+    /// What each symbol of input `i` becomes.
+    fn input_symbols(&mut self, i: usize) -> Result<Vec<Pending>> {
+        let input = &self.inputs[i];
         let mut here = Vec::with_capacity(input.symbols.len());
-        for (k, sym) in input.symbols.iter().enumerate() {
-            let idx = SymIdx(k);
-            if k == 0 {
-                here.push(Pending::Ref(SymRef::Dropped));
-                continue;
-            }
-            if let Some(&mid) = maps.by_symbol.get(&(i, idx)) {
-                let g = *map_global[mid.0].get_or_insert_with(|| {
-                    globals.push(Global {
-                        name: maps.maps[mid.0].name.clone(),
-                        def: None,
-                        weak: false,
-                        map: Some(mid),
-                        typ: elf::STT_OBJECT.0,
-                        other: 0,
-                        weak_refs: true,
-                    });
-                    globals.len() - 1
-                });
-                by_name.entry(input.symbols[k].name.as_str()).or_insert(g);
-                here.push(Pending::Global(g));
-                continue;
-            }
-            let placed = sym.section().and_then(|s| layout.placed(i, s));
-            let in_maps = sym.section().is_some() && sym.section() == maps.maps_section[i];
-            if sym.is_section() {
-                here.push(Pending::Ref(match (in_maps, placed) {
-                    (true, _) => SymRef::MapsSection,
-                    (false, Some((out, off))) => SymRef::Section(out, off),
-                    (false, None) => SymRef::Dropped,
-                }));
-                continue;
-            }
-            if sym.typ == elf::STT_FILE.0 {
-                here.push(Pending::Ref(SymRef::Out(list.len() as u32)));
-                list.push(OutSymbol {
-                    name: sym.name.to_string(),
-                    section: None,
-                    abs: true,
-                    value: 0,
-                    size: 0,
-                    bind: elf::STB_LOCAL.0,
-                    typ: elf::STT_FILE.0,
-                    other: sym.other,
-                });
-                continue;
-            }
-            if in_maps {
-                // A symbol in .maps that is no map definition (a label): relocations against
-                // it resolve through the map that covers its offset.
-                here.push(Pending::Ref(match maps.at_offset(i, sym.value) {
-                    Some(m) => SymRef::Map(m),
-                    None => SymRef::Dropped,
-                }));
-                continue;
-            }
-            if sym.place == SymPlace::Common {
-                return Err(Error::BadObject {
-                    file: input.name.clone(),
-                    reason: format!("symbol `{}` is a COMMON symbol; BPF has none", sym.name),
-                });
-            }
-            if sym.is_local() {
-                let r = match (sym.place, placed) {
-                    (SymPlace::Section(_), Some((out, off))) => {
-                        list.push(OutSymbol {
-                            name: sym.name.to_string(),
-                            section: Some(out),
-                            abs: false,
-                            value: sym.value + off,
-                            size: sym.size,
-                            bind: sym.bind,
-                            typ: sym.typ,
-                            other: sym.other,
-                        });
-                        SymRef::Out(list.len() as u32 - 1)
-                    }
-                    (SymPlace::Absolute, _) => {
-                        list.push(OutSymbol {
-                            name: sym.name.to_string(),
-                            section: None,
-                            abs: true,
-                            value: sym.value,
-                            size: sym.size,
-                            bind: sym.bind,
-                            typ: sym.typ,
-                            other: sym.other,
-                        });
-                        SymRef::Out(list.len() as u32 - 1)
-                    }
-                    _ => SymRef::Dropped,
-                };
-                here.push(Pending::Ref(r));
-                continue;
-            }
-            // A global or weak symbol.
-            let defined = match sym.place {
-                SymPlace::Section(_) => placed.is_some(),
-                SymPlace::Absolute => true,
-                _ => false,
-            };
-            if sym.place != SymPlace::Undefined && !defined {
-                // Defined in a dropped section (debug info): nothing refers to it.
-                here.push(Pending::Ref(SymRef::Dropped));
-                continue;
-            }
-            let g = match by_name.get(sym.name.as_str()) {
-                Some(&g) => g,
-                None => {
-                    globals.push(Global {
-                        name: sym.name.to_string(),
-                        def: None,
-                        weak: false,
-                        map: None,
-                        typ: sym.typ,
-                        other: sym.other,
-                        weak_refs: true,
-                    });
-                    by_name.insert(sym.name.as_str(), globals.len() - 1);
-                    globals.len() - 1
-                }
-            };
-            here.push(Pending::Global(g));
-            if globals[g].map.is_some() {
-                if defined {
-                    conflict(
-                        &mut collect,
-                        Error::SymbolMismatch {
-                            name: sym.name.to_string(),
-                            reason: "defined both as a map and as another symbol".into(),
-                            file_a: input.name.clone(),
-                            file_b: inputs
-                                [maps.maps[globals[g].map.map_or(0, |m| m.0)].defs[0].input]
-                                .name
-                                .clone(),
-                        },
-                    )?;
-                }
-                continue;
-            }
-            if !defined {
-                globals[g].weak_refs &= sym.is_weak();
-                continue;
-            }
-            let weak = sym.is_weak();
-            let sec_kind = sym.section().map(|s| input.section(s).kind);
-            let entry = &mut globals[g];
-            match entry.def {
-                None => {
-                    entry.def = Some((i, idx));
-                    entry.weak = weak;
-                }
-                Some((pi, ps)) => {
-                    let prev = &inputs[pi].symbols[ps.0];
-                    let prev_kind = prev.section().map(|s| inputs[pi].section(s).kind);
-                    // The license string is kept once whatever its symbol is called.
-                    if matches!(sec_kind, Some(SecKind::License | SecKind::Version))
-                        && prev_kind == sec_kind
-                    {
-                        continue;
-                    }
-                    let is_func = |t: u8| t == elf::STT_FUNC.0;
-                    if is_func(prev.typ) != is_func(sym.typ) {
-                        conflict(
-                            &mut collect,
-                            Error::SymbolMismatch {
-                                name: sym.name.to_string(),
-                                reason: "a function in one file and a variable in the other".into(),
-                                file_a: inputs[pi].name.clone(),
-                                file_b: input.name.clone(),
-                            },
-                        )?;
-                        continue;
-                    }
-                    match (entry.weak, weak) {
-                        (false, false) => {
-                            // The first definition is kept when collecting.
-                            conflict(
-                                &mut collect,
-                                Error::DuplicateSymbol {
-                                    name: sym.name.to_string(),
-                                    file_a: inputs[pi].name.clone(),
-                                    file_b: input.name.clone(),
-                                },
-                            )?;
-                        }
-                        (true, false) => {
-                            entry.def = Some((i, idx));
-                            entry.weak = false;
-                        }
-                        // First weak wins; a weak after a strong loses.
-                        _ => {}
-                    }
-                }
-            }
-        }
-        pending.push(here);
-    }
-
-    // Globals after the locals, in order of first appearance.
-    let num_local = list.len() as u32;
-    let mut global_index = Vec::with_capacity(globals.len());
-    let mut map_sym = vec![0u32; maps.maps.len()];
-    let mut global_def = HashMap::new();
-    for g in &globals {
-        global_index.push(list.len() as u32);
-        if let Some(mid) = g.map {
-            let m = &maps.maps[mid.0];
-            map_sym[mid.0] = list.len() as u32;
-            let all_weak = m.defs.iter().all(|d| {
-                d.sym
-                    .is_some_and(|s| inputs[d.input].symbols[s.0].is_weak())
-            });
-            list.push(if m.is_extern {
-                OutSymbol {
-                    name: g.name.clone(),
-                    section: None,
-                    abs: false,
-                    value: 0,
-                    size: 0,
-                    bind: elf::STB_GLOBAL.0,
-                    typ: elf::STT_NOTYPE.0,
-                    other: 0,
-                }
+        for k in 0..input.symbols.len() {
+            let p = if k == 0 {
+                Pending::Ref(SymRef::Dropped)
             } else {
-                OutSymbol {
-                    name: g.name.clone(),
-                    section: layout.maps,
-                    abs: false,
-                    value: m.out_offset,
-                    size: m.out_size,
-                    bind: if all_weak {
-                        elf::STB_WEAK.0
-                    } else {
-                        elf::STB_GLOBAL.0
-                    },
-                    typ: elf::STT_OBJECT.0,
-                    other: 0,
-                }
-            });
-            continue;
+                self.symbol(i, SymIdx(k))?
+            };
+            here.push(p);
         }
-        match g.def {
-            Some((i, s)) => {
-                global_def.insert(g.name.clone(), (i, s));
-                let sym = &inputs[i].symbols[s.0];
-                let placed = sym.section().and_then(|sec| layout.placed(i, sec));
-                list.push(OutSymbol {
-                    name: g.name.clone(),
-                    section: placed.map(|p| p.0),
-                    abs: placed.is_none(),
-                    value: sym.value + placed.map_or(0, |p| p.1),
-                    size: sym.size,
-                    bind: sym.bind,
-                    typ: sym.typ,
-                    other: sym.other,
-                });
-            }
-            None => {
-                // Still an extern (a kfunc, a .kconfig or .ksyms variable): kept for the loader.
-                let (typ, other) = (g.typ, g.other);
-                list.push(OutSymbol {
-                    name: g.name.clone(),
-                    section: None,
-                    abs: false,
-                    value: 0,
-                    size: 0,
-                    bind: if g.weak_refs {
-                        elf::STB_WEAK.0
-                    } else {
-                        elf::STB_GLOBAL.0
+        Ok(here)
+    }
+
+    /// What one input symbol becomes.
+    fn symbol(&mut self, i: usize, idx: SymIdx) -> Result<Pending> {
+        let input = &self.inputs[i];
+        let sym = &input.symbols[idx.0];
+        if let Some(&mid) = self.maps.by_symbol.get(&(i, idx)) {
+            return Ok(Pending::Global(self.map_symbol(mid, &sym.name)));
+        }
+        let placed = sym.section().and_then(|s| self.layout.placed(i, s));
+        let in_maps = sym.section().is_some() && sym.section() == self.maps.maps_section[i];
+        if sym.is_section() {
+            return Ok(Pending::Ref(match (in_maps, placed) {
+                (true, _) => SymRef::MapsSection,
+                (false, Some((out, off))) => SymRef::Section(out, off),
+                (false, None) => SymRef::Dropped,
+            }));
+        }
+        if sym.typ == elf::STT_FILE.0 {
+            return Ok(Pending::Ref(self.push_local(sym, None, 0, true)));
+        }
+        if in_maps {
+            // A symbol in .maps that is no map definition (a label): relocations against
+            // it resolve through the map that covers its offset.
+            return Ok(Pending::Ref(match self.maps.at_offset(i, sym.value) {
+                Some(m) => SymRef::Map(m),
+                None => SymRef::Dropped,
+            }));
+        }
+        if sym.place == SymPlace::Common {
+            return Err(Error::BadObject {
+                file: input.name.clone(),
+                reason: format!("symbol `{}` is a COMMON symbol; BPF has none", sym.name),
+            });
+        }
+        // Where the symbol is in the output; None when its section is dropped or its bytes
+        // were cut out (a folded duplicate).
+        let at = sym.section().and_then(|s| self.layout.map(i, s, sym.value));
+        if sym.is_local() {
+            return Ok(Pending::Ref(match (sym.place, at) {
+                (SymPlace::Section(_), Some((out, v))) => self.push_local(sym, Some(out), v, false),
+                (SymPlace::Absolute, _) => self.push_local(sym, None, sym.value, true),
+                _ => SymRef::Dropped,
+            }));
+        }
+        self.global(i, idx, placed.is_some(), at.is_some())
+    }
+
+    /// A local symbol of the output.
+    fn push_local(
+        &mut self,
+        sym: &crate::input::Symbol,
+        section: Option<OutSecId>,
+        value: u64,
+        abs: bool,
+    ) -> SymRef {
+        let file = sym.typ == elf::STT_FILE.0;
+        self.list.push(OutSymbol {
+            name: sym.name.to_string(),
+            section,
+            abs,
+            value,
+            size: if file { 0 } else { sym.size },
+            bind: if file { elf::STB_LOCAL.0 } else { sym.bind },
+            typ: sym.typ,
+            other: sym.other,
+        });
+        SymRef::Out(self.list.len() as u32 - 1)
+    }
+
+    /// The global of a merged map.
+    fn map_symbol(&mut self, mid: MapId, sym_name: &'a str) -> usize {
+        let globals = &mut self.globals;
+        let g = *self.map_global[mid.0].get_or_insert_with(|| {
+            globals.push(Global {
+                name: self.maps.maps[mid.0].name.clone(),
+                def: None,
+                weak: false,
+                map: Some(mid),
+                typ: elf::STT_OBJECT.0,
+                other: 0,
+                weak_refs: true,
+            });
+            globals.len() - 1
+        });
+        self.by_name.entry(sym_name).or_insert(g);
+        g
+    }
+
+    /// The global entry of a name, made on first mention.
+    fn global_entry(&mut self, sym: &'a crate::input::Symbol) -> usize {
+        if let Some(&g) = self.by_name.get(sym.name.as_str()) {
+            return g;
+        }
+        self.globals.push(Global {
+            name: sym.name.to_string(),
+            def: None,
+            weak: false,
+            map: None,
+            typ: sym.typ,
+            other: sym.other,
+            weak_refs: true,
+        });
+        self.by_name
+            .insert(sym.name.as_str(), self.globals.len() - 1);
+        self.globals.len() - 1
+    }
+
+    /// A global or weak symbol: a reference, or a definition (`placed`: its section is kept;
+    /// `present`: its bytes are in the output, not cut out as a folded duplicate, which then
+    /// refers to the kept definition like an extern).
+    fn global(&mut self, i: usize, idx: SymIdx, placed: bool, present: bool) -> Result<Pending> {
+        let inputs = self.inputs;
+        let input = &inputs[i];
+        let sym = &input.symbols[idx.0];
+        let defined = match sym.place {
+            SymPlace::Section(_) => present,
+            SymPlace::Absolute => true,
+            _ => false,
+        };
+        if matches!(sym.place, SymPlace::Section(_)) && !placed {
+            // Defined in a dropped section (debug info): nothing refers to it.
+            return Ok(Pending::Ref(SymRef::Dropped));
+        }
+        let g = self.global_entry(sym);
+        if let Some(m) = self.globals[g].map {
+            if defined {
+                let file_b = inputs[self.maps.maps[m.0].defs[0].input].name.clone();
+                conflict(
+                    &mut self.collect,
+                    Error::SymbolMismatch {
+                        name: sym.name.to_string(),
+                        reason: "defined both as a map and as another symbol".into(),
+                        file_a: input.name.clone(),
+                        file_b,
                     },
-                    typ,
-                    other,
-                });
+                )?;
             }
+            return Ok(Pending::Global(g));
+        }
+        if !defined {
+            self.globals[g].weak_refs &= sym.is_weak();
+            return Ok(Pending::Global(g));
+        }
+        self.definition(g, i, idx)?;
+        Ok(Pending::Global(g))
+    }
+
+    /// Another definition of global `g`: strong beats weak, first weak wins, a second strong
+    /// one is a duplicate (folded or refused later).
+    fn definition(&mut self, g: usize, i: usize, idx: SymIdx) -> Result<()> {
+        let inputs = self.inputs;
+        let sym = &inputs[i].symbols[idx.0];
+        let weak = sym.is_weak();
+        let Some((pi, ps)) = self.globals[g].def else {
+            self.globals[g].def = Some((i, idx));
+            self.globals[g].weak = weak;
+            return Ok(());
+        };
+        let prev = &inputs[pi].symbols[ps.0];
+        let kind = |inp: &Input<'_>, s: &crate::input::Symbol| {
+            s.section().map(|sec| inp.section(sec).kind)
+        };
+        let sec_kind = kind(&inputs[i], sym);
+        // The license string is kept once whatever its symbol is called.
+        if matches!(sec_kind, Some(SecKind::License | SecKind::Version))
+            && kind(&inputs[pi], prev) == sec_kind
+        {
+            return Ok(());
+        }
+        let is_func = |t: u8| t == elf::STT_FUNC.0;
+        if is_func(prev.typ) != is_func(sym.typ) {
+            return conflict(
+                &mut self.collect,
+                Error::SymbolMismatch {
+                    name: sym.name.to_string(),
+                    reason: "a function in one file and a variable in the other".into(),
+                    file_a: inputs[pi].name.clone(),
+                    file_b: inputs[i].name.clone(),
+                },
+            );
+        }
+        match (self.globals[g].weak, weak) {
+            (false, false) => self.duplicates.push(Duplicate {
+                name: sym.name.to_string(),
+                first: (pi, ps),
+                other: (i, idx),
+            }),
+            (true, false) => {
+                self.globals[g].def = Some((i, idx));
+                self.globals[g].weak = false;
+            }
+            // First weak wins; a weak after a strong loses.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The output table: globals after the locals, in order of first appearance; every
+    /// pending reference made final.
+    fn finish(mut self, pending: Vec<Vec<Pending>>, section_sym: Vec<u32>) -> Result<Symbols> {
+        let num_local = self.list.len() as u32;
+        let mut global_index = Vec::with_capacity(self.globals.len());
+        let mut map_sym = vec![0u32; self.maps.maps.len()];
+        let mut global_def = HashMap::new();
+        let globals = std::mem::take(&mut self.globals);
+        for g in &globals {
+            global_index.push(self.list.len() as u32);
+            let sym = match (g.map, g.def) {
+                (Some(mid), _) => {
+                    map_sym[mid.0] = self.list.len() as u32;
+                    self.map_out_symbol(g, mid)
+                }
+                (None, Some((i, s))) => {
+                    global_def.insert(g.name.clone(), (i, s));
+                    self.defined_out_symbol(g, i, s)
+                }
+                (None, None) => extern_out_symbol(g),
+            };
+            self.list.push(sym);
+        }
+        let refs = pending
+            .into_iter()
+            .map(|syms| {
+                syms.into_iter()
+                    .map(|p| match p {
+                        Pending::Ref(r) => r,
+                        Pending::Global(g) => match globals[g].map {
+                            Some(m) => SymRef::Map(m),
+                            None => SymRef::Out(global_index[g]),
+                        },
+                    })
+                    .collect()
+            })
+            .collect();
+        self.list.shrink_to_fit();
+        Ok(Symbols {
+            list: self.list,
+            num_local,
+            refs,
+            section_sym,
+            map_sym,
+            global_def,
+            duplicates: self.duplicates,
+        })
+    }
+
+    /// A merged map's symbol: in `.maps` (weak only when every definition is weak), or an
+    /// extern when no input defines it.
+    fn map_out_symbol(&self, g: &Global, mid: MapId) -> OutSymbol {
+        let m = &self.maps.maps[mid.0];
+        if m.is_extern {
+            return OutSymbol {
+                name: g.name.clone(),
+                bind: elf::STB_GLOBAL.0,
+                typ: elf::STT_NOTYPE.0,
+                ..null_symbol()
+            };
+        }
+        let all_weak = m.defs.iter().all(|d| {
+            d.sym
+                .is_some_and(|s| self.inputs[d.input].symbols[s.0].is_weak())
+        });
+        OutSymbol {
+            name: g.name.clone(),
+            section: self.layout.maps,
+            abs: false,
+            value: m.out_offset,
+            size: m.out_size,
+            bind: if all_weak {
+                elf::STB_WEAK.0
+            } else {
+                elf::STB_GLOBAL.0
+            },
+            typ: elf::STT_OBJECT.0,
+            other: 0,
         }
     }
 
-    let refs = pending
-        .into_iter()
-        .map(|syms| {
-            syms.into_iter()
-                .map(|p| match p {
-                    Pending::Ref(r) => r,
-                    Pending::Global(g) => match globals[g].map {
-                        Some(m) => SymRef::Map(m),
-                        None => SymRef::Out(global_index[g]),
-                    },
-                })
-                .collect()
-        })
-        .collect();
+    /// A defined global's symbol, where its definition landed.
+    fn defined_out_symbol(&self, g: &Global, i: usize, s: SymIdx) -> OutSymbol {
+        let sym = &self.inputs[i].symbols[s.0];
+        let at = sym
+            .section()
+            .and_then(|sec| self.layout.map(i, sec, sym.value));
+        OutSymbol {
+            name: g.name.clone(),
+            section: at.map(|p| p.0),
+            abs: at.is_none(),
+            value: at.map_or(sym.value, |p| p.1),
+            size: sym.size,
+            bind: sym.bind,
+            typ: sym.typ,
+            other: sym.other,
+        }
+    }
+}
 
-    list.shrink_to_fit();
-    Ok(Symbols {
-        list,
-        num_local,
-        refs,
-        section_sym,
-        map_sym,
-        global_def,
-    })
+/// A global no input defines (a kfunc, a .kconfig or .ksyms variable): kept for the loader,
+/// weak when every reference was weak.
+fn extern_out_symbol(g: &Global) -> OutSymbol {
+    OutSymbol {
+        name: g.name.clone(),
+        bind: if g.weak_refs {
+            elf::STB_WEAK.0
+        } else {
+            elf::STB_GLOBAL.0
+        },
+        typ: g.typ,
+        other: g.other,
+        ..null_symbol()
+    }
 }

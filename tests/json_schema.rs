@@ -225,7 +225,8 @@ fn check_json_follows_its_schema_with_and_without_conflicts() {
 fn inspect_json_follows_its_schema() {
     let mut args: Vec<std::ffi::OsString> = vec!["inspect".into(), "--json".into()];
     for dir in common::list_dir(&common::fixtures_dir()) {
-        if dir == "bad" || dir == "conflict_endian" {
+        // bad_values: map definitions libbpf refuses, which inspect refuses too.
+        if dir == "bad" || dir == "conflict_endian" || dir == "bad_values" {
             continue;
         }
         let d = common::fixtures_dir().join(&dir);

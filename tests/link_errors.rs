@@ -220,19 +220,30 @@ fn mixed_byte_order_body() {
     );
 }
 
-/// The same object twice: two strong definitions of each program.
+/// The same object twice: two strong definitions of each program, identical, so they fold
+/// (docs/link.md, "Identical definitions fold") — no longer an error.
 #[test]
-fn same_object_twice() {
-    for_each_compiler(same_object_twice_body);
+fn same_object_twice_folds() {
+    for_each_compiler(same_object_twice_folds_body);
 }
 
-fn same_object_twice_body() {
-    let inputs = [fixture("seed/entry"), fixture("seed/entry")];
-    let err = expect_failure(&inputs, 1, "same_object_twice");
-    assert_word(
-        &without_paths(&err, &inputs),
-        &["xdp_entry"],
-        "the duplicated program",
+fn same_object_twice_folds_body() {
+    let dir = TempDir::new("same_object_twice_folds");
+    let out = dir.join("out.o");
+    let entry = fixture("seed/entry");
+    let r = bpfmerge(&[
+        "-v".as_ref(),
+        entry.as_os_str(),
+        entry.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("folded function xdp_entry: identical definitions"),
+        "{}",
+        r.stderr
     );
 }
 

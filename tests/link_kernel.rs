@@ -274,6 +274,13 @@ scenario_tests! {
     trace => scenarios::TRACE,
     typedef_keys => scenarios::TYPEDEF_KEYS,
     cc19_strings => scenarios::CC19_STRINGS,
+    values_plain => scenarios::VALUES_PLAIN,
+    static_maps => scenarios::STATIC_MAPS,
+    empty_section => scenarios::EMPTY_SECTION,
+    fold => scenarios::FOLD,
+    fold_sample => scenarios::FOLD_SAMPLE,
+    externs => scenarios::EXTERNS,
+    fold_static_maps => scenarios::FOLD_STATIC_MAPS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -293,6 +300,13 @@ fn all_scenarios_have_tests() {
         "trace",
         "typedef_keys",
         "cc19_strings",
+        "values_plain",
+        "static_maps",
+        "empty_section",
+        "fold",
+        "fold_sample",
+        "externs",
+        "fold_static_maps",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -1118,9 +1118,402 @@ pub const CC19_STRINGS: Scenario = Scenario {
     ],
 };
 
+/// bpf/values_plain: a prog array and a map-in-map declared plainly in plain.c (value type
+/// `__u32`, value_size 4) and with `values` initialisers in vals.c: one definition for libbpf
+/// (`values` means value_size 4); both files' programs use the initialised maps.
+pub const VALUES_PLAIN: Scenario = Scenario {
+    name: "values_plain",
+    objects: &["values_plain/plain", "values_plain/vals"],
+    progs: &[
+        "xdp_plain_lookup",
+        "xdp_plain_tail",
+        "xdp_target",
+        "xdp_vals_lookup",
+        "xdp_vals_tail",
+    ],
+    maps: &["hits", "inner_map", "jmp", "outer"],
+    libbpf: Applies::No(
+        "libbpf's linker keeps the first (plain) weak definition and leaves vals.c's `.values` \
+         relocations on the dropped one: libbpf cannot open the result",
+    ),
+    separately: Applies::No(
+        "plain.c's map-in-map declaration has no inner map definition, so libbpf cannot create \
+         `outer` from plain.c loaded first; only the linked object has vals.c's definition",
+    ),
+    // jmp[0] and outer[0], both vals.c's.
+    values_relocs: 2,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_plain_tail",
+            1,
+            XDP_TX,
+            "plain.c tail-calls jmp[0], initialised in vals.c to xdp_target (XDP_TX)",
+        ),
+        packet_run(
+            "xdp_vals_tail",
+            1,
+            XDP_TX,
+            "vals.c tail-calls jmp[0] = xdp_target (XDP_TX)",
+        ),
+        packet_run(
+            "xdp_plain_lookup",
+            1,
+            XDP_PASS,
+            "plain.c finds outer[0] (vals.c's initialiser: inner_map), returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_vals_lookup",
+            1,
+            XDP_PASS,
+            "vals.c finds outer[0] = inner_map, returns XDP_PASS",
+        ),
+    ],
+    checks: &[
+        u64_at("hits", 0, 1, "xdp_plain_tail ran once"),
+        u64_at(
+            "hits",
+            1,
+            2,
+            "xdp_target ran twice: through jmp[0] from plain.c and from vals.c",
+        ),
+        u64_at("hits", 2, 1, "xdp_vals_tail ran once"),
+        u64_at(
+            "inner_map",
+            0,
+            12,
+            "plain.c added 7 and vals.c added 5 to inner_map[0], both through outer[0]",
+        ),
+        Check {
+            probe: Probe::Inner {
+                outer: "outer",
+                slot: 0,
+                key: 0,
+            },
+            expect: Expect::Value(12),
+            why: "outer[0] is inner_map",
+        },
+    ],
+};
+
+/// bpf/static_maps: same-named static maps; `map_static` differs (HASH in a.c, ARRAY in b.c)
+/// and is kept apart (b.c's renamed `map_static_2`), `map_same` agrees and is one map.
+pub const STATIC_MAPS: Scenario = Scenario {
+    name: "static_maps",
+    objects: &["static_maps/a", "static_maps/b"],
+    progs: &["xdp_static_a", "xdp_static_b"],
+    maps: &["map_same", "map_static", "map_static_2"],
+    libbpf: Applies::No(
+        "libbpf's linker keeps both static `map_static` definitions under one name, so the \
+         result cannot be loaded with its maps pinned by name",
+    ),
+    separately: Applies::No(
+        "both objects name a map `map_static` with different definitions: sharing maps by name \
+         pins one and refuses the other",
+    ),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_static_a",
+            2,
+            XDP_PASS,
+            "a.c's xdp_static_a returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_static_b",
+            1,
+            XDP_TX,
+            "b.c's xdp_static_b finds slot 1 of its ARRAY map_static and returns XDP_TX \
+             (XDP_ABORTED if it used a.c's HASH, where key 1 is only there after a run)",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "map_static",
+            1,
+            100,
+            "a.c's HASH map_static[1] = 100 (b.c's += 200 went to its own map)",
+        ),
+        u64_at(
+            "map_static_2",
+            1,
+            200,
+            "b.c's ARRAY map_static (output name map_static_2)[1] += 200 once",
+        ),
+        u64_at("map_static_2", 0, 0, "nobody writes b.c's map_static[0]"),
+        u64_at(
+            "map_same",
+            0,
+            2 + 10,
+            "the one map_same: a.c adds 1 per run (twice), b.c adds 10 (once)",
+        ),
+    ],
+};
+
+/// bpf/empty_section: funcs.c has a naked empty function in a section of its own (no
+/// instructions, one func_info record); both files' programs link, load and run.
+pub const EMPTY_SECTION: Scenario = Scenario {
+    name: "empty_section",
+    objects: &["empty_section/funcs", "empty_section/other"],
+    progs: &["xdp_funcs", "xdp_other"],
+    maps: &["counts"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_funcs",
+            2,
+            XDP_PASS,
+            "funcs.c's xdp_funcs returns XDP_PASS",
+        ),
+        packet_run("xdp_other", 1, XDP_TX, "other.c's xdp_other returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "counts",
+            0,
+            2,
+            "xdp_funcs adds 1 to counts[0] per run, ran twice",
+        ),
+        u64_at("counts", 1, 3, "xdp_other adds 3 to counts[1], ran once"),
+    ],
+};
+
+/// bpf/fold: shared.h's global `__noinline` subprogram `scale`, `const volatile` knob and map,
+/// included by main.c and tool.c: the identical copies fold into one (fold_differ/differ.c's
+/// different `scale` is the error case, tests/link_semantics.rs).
+pub const FOLD: Scenario = Scenario {
+    name: "fold",
+    objects: &["fold/main", "fold/tool"],
+    progs: &["xdp_main", "xdp_tool"],
+    maps: &["fold_stats"],
+    libbpf: Applies::No(
+        "both files define `scale` and `knob` strongly (from shared.h): libbpf's linker refuses \
+         duplicate strong definitions",
+    ),
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_main",
+            1,
+            XDP_PASS,
+            "main.c's xdp_main returns XDP_PASS",
+        ),
+        packet_run("xdp_tool", 1, XDP_TX, "tool.c's xdp_tool returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "fold_stats",
+            0,
+            2 * PKT_LEN + 1,
+            "main.c stores scale(len) = 2 * 64 + knob (1)",
+        ),
+        u64_at(
+            "fold_stats",
+            1,
+            2 * (PKT_LEN + 1) + 1,
+            "tool.c stores scale(len + 1) = 2 * 65 + knob (1)",
+        ),
+        u64_at(
+            "fold_stats",
+            2,
+            PKT_LEN + 100 + 7,
+            "tool.c's static add100(len) = 64 + 100 + its static bias (7): a section-relative \
+             call and .rodata load that moved when tool.c's copies of scale and knob were cut",
+        ),
+        u64_at(
+            "fold_stats",
+            3,
+            2,
+            "scale counts its calls in fold_stats[3]: once from each program",
+        ),
+    ],
+};
+
+/// bpf/fold_sample: two tools that each carry the same raw tracepoint programs and stats map
+/// from sample.h (like xdp-tools' xdp_sample programs): the programs fold into one each.
+pub const FOLD_SAMPLE: Scenario = Scenario {
+    name: "fold_sample",
+    objects: &["fold_sample/basic", "fold_sample/cpumap"],
+    progs: &[
+        "tp_xdp_exception",
+        "tp_xdp_redirect",
+        "xdp_basic",
+        "xdp_cpumap",
+    ],
+    maps: &["sample_stats"],
+    libbpf: Applies::No(
+        "both tools define the sample programs strongly: libbpf's linker refuses duplicate \
+         strong definitions",
+    ),
+    separately: Applies::No(
+        "`bpfmerge load` pins programs by name and refuses one program name from two objects \
+         (folding identical programs at run time would be a loader change)",
+    ),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        raw_tp_run(
+            "tp_xdp_exception",
+            &[0, 0, 5],
+            0,
+            "sample.h's tp_xdp_exception returns 0",
+        ),
+        raw_tp_run(
+            "tp_xdp_redirect",
+            &[0],
+            0,
+            "sample.h's tp_xdp_redirect returns 0",
+        ),
+        packet_run(
+            "xdp_basic",
+            1,
+            XDP_PASS,
+            "basic.c's xdp_basic returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_cpumap",
+            1,
+            XDP_TX,
+            "cpumap.c's xdp_cpumap returns XDP_TX",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "sample_stats",
+            0,
+            5,
+            "tp_xdp_exception adds its args[2] (5) to sample_stats[0]",
+        ),
+        u64_at("sample_stats", 1, 1, "tp_xdp_redirect ran once"),
+        u64_at("sample_stats", 2, 1, "xdp_basic ran once"),
+        u64_at("sample_stats", 3, 1, "xdp_cpumap ran once"),
+    ],
+};
+
+/// bpf/externs: `__kconfig` and `__ksym` (kfunc) externs declared in both files stay one
+/// extern each in the linked object; libbpf resolves them at load time.
+pub const EXTERNS: Scenario = Scenario {
+    name: "externs",
+    objects: &["externs/a", "externs/b"],
+    progs: &["xdp_ext_a", "xdp_ext_b"],
+    maps: &["ext_stats"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run("xdp_ext_a", 1, XDP_PASS, "a.c's xdp_ext_a returns XDP_PASS"),
+        packet_run("xdp_ext_b", 1, XDP_TX, "b.c's xdp_ext_b returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "ext_stats",
+            0,
+            1,
+            "a.c: CONFIG_BPF_SYSCALL is y (1) on any kernel that runs BPF",
+        ),
+        u64_at(
+            "ext_stats",
+            1,
+            1,
+            "a.c called the kfuncs bpf_rcu_read_lock/unlock (the program only loads when the \
+             .ksyms externs resolve)",
+        ),
+        Check {
+            probe: Probe::U64 {
+                map: "ext_stats",
+                key: 2,
+            },
+            expect: Expect::KernelVersion,
+            why: "a.c stores the .kconfig extern LINUX_KERNEL_VERSION, filled in by libbpf",
+        },
+        u64_at("ext_stats", 3, 1, "b.c: CONFIG_BPF_SYSCALL"),
+        u64_at("ext_stats", 4, 1, "b.c called the same kfuncs"),
+        Check {
+            probe: Probe::U64 {
+                map: "ext_stats",
+                key: 5,
+            },
+            expect: Expect::KernelVersion,
+            why: "b.c stores the same LINUX_KERNEL_VERSION",
+        },
+        u64_at("ext_stats", 6, 0, "nobody writes ext_stats[6]"),
+    ],
+};
+
+/// bpf/fold_static_maps: a header's static map (one definition: merged) used by the header's
+/// global `__noinline` function: both copies reach the one map and fold.
+pub const FOLD_STATIC_MAPS: Scenario = Scenario {
+    name: "fold_static_maps",
+    objects: &["fold_static_maps/x", "fold_static_maps/y"],
+    progs: &["xdp_x", "xdp_y"],
+    maps: &["hdr_map"],
+    libbpf: Applies::No(
+        "both files define `bump_hdr` strongly: libbpf's linker refuses duplicate strong \
+         definitions (and libbpf refuses static maps)",
+    ),
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_x",
+            1,
+            XDP_PASS,
+            "x.c: bump_hdr(1) returns 1, so XDP_PASS",
+        ),
+        packet_run(
+            "xdp_y",
+            1,
+            XDP_TX,
+            "y.c: bump_hdr(10) returns 10, so XDP_TX",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "hdr_map",
+            0,
+            1 + 10,
+            "the folded bump_hdr added 1 (x.c) and 10 (y.c) to the one hdr_map[0]",
+        ),
+        u64_at("hdr_map", 1, 0, "nobody writes hdr_map[1]"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
+    (
+        "attach_cgroup",
+        "versions of one program swapped by `load --attach` (tests/attach_cgroup.rs)",
+    ),
+    (
+        "attach_net",
+        "versions of one program swapped by `load --attach` under traffic (tests/attach_net.rs)",
+    ),
+    (
+        "attach_pair",
+        "compared attached to a veth pair, separate vs linked (tests/attach_compare.rs)",
+    ),
+    (
+        "attach_struct_ops",
+        "versions of one struct_ops map swapped by `load --attach` (tests/attach_struct_ops.rs)",
+    ),
+    (
+        "attach_trace",
+        "attached to tracepoints/fentry/lsm by `load --attach` (tests/attach_trace.rs)",
+    ),
+    (
+        "bad_values",
+        "map definitions libbpf refuses (`values` misused, conflicting sizes): linking must \
+         fail (tests/link_semantics.rs)",
+    ),
     ("conflict_endian", CONFLICT),
     ("conflict_func", CONFLICT),
     ("conflict_key_type", CONFLICT),
@@ -1129,6 +1522,11 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
     ("conflict_max_entries", CONFLICT),
     ("conflict_pinning", CONFLICT),
     ("conflict_values", CONFLICT),
+    (
+        "fold_differ",
+        "a copy of fold's `scale` that differs: linking it with fold/main must fail, naming \
+         the first differing instruction (tests/link_semantics.rs)",
+    ),
     (
         "loader_adjust",
         "definitions that differ on purpose (ring buffer sizes, perf event array entries, devmap \
@@ -1152,24 +1550,14 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
         "rejected by the verifier on purpose (tests/load.rs)",
     ),
     (
-        "attach_cgroup",
-        "versions of one program swapped by `load --attach` (tests/attach_cgroup.rs)",
+        "map_rules",
+        "link-only cases of the map definition rules, no programs (tests/link_semantics.rs)",
     ),
     (
-        "attach_net",
-        "versions of one program swapped by `load --attach` under traffic (tests/attach_net.rs)",
-    ),
-    (
-        "attach_pair",
-        "compared attached to a veth pair, separate vs linked (tests/attach_compare.rs)",
-    ),
-    (
-        "attach_struct_ops",
-        "versions of one struct_ops map swapped by `load --attach` (tests/attach_struct_ops.rs)",
-    ),
-    (
-        "attach_trace",
-        "attached to tracepoints/fentry/lsm by `load --attach` (tests/attach_trace.rs)",
+        "struct_ops",
+        "struct_ops callbacks cannot be run with BPF_PROG_TEST_RUN and bpftool 7.1's libbpf \
+         predates `.struct_ops.link`: linked and loaded with libbpf-rs in \
+         tests/link_struct_ops.rs",
     ),
 ];
 
@@ -1191,4 +1579,11 @@ pub const ALL: &[&Scenario] = &[
     &TRACE,
     &TYPEDEF_KEYS,
     &CC19_STRINGS,
+    &VALUES_PLAIN,
+    &STATIC_MAPS,
+    &EMPTY_SECTION,
+    &FOLD,
+    &FOLD_SAMPLE,
+    &EXTERNS,
+    &FOLD_STATIC_MAPS,
 ];
