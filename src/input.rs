@@ -239,8 +239,55 @@ fn classify(name: &str, sh_type: u32, flags: u64) -> SecKind {
     }
 }
 
+/// The section table of an object being parsed, with what every step needs to name errors.
+struct Elf<'d, 'n> {
+    name: &'n str,
+    data: &'d [u8],
+    endian: Endianness,
+    table: SectionTable<'d>,
+}
+
+type SectionTable<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<Endianness>>;
+type SymbolTable<'d> = object::read::elf::SymbolTable<'d, elf::FileHeader64<Endianness>>;
+
 /// Parse and validate one object. `name` is used in messages.
 pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
+    let elf = open(name, data)?;
+    let mut sections = elf
+        .table
+        .iter()
+        .enumerate()
+        .map(|(i, sh)| read_section(&elf, i, sh))
+        .collect::<Result<Vec<_>>>()?;
+    let symtab = elf
+        .table
+        .symbols(elf.endian, data, elf::SHT_SYMTAB)
+        .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
+    let symbols = read_symbols(&elf, &symtab, &sections)?;
+    for (i, sh) in elf.table.iter().enumerate() {
+        read_relocations(&elf, &symtab, i, sh, &mut sections, symbols.len())?;
+    }
+    check_code_sizes(name, &sections)?;
+    let btf = sections
+        .iter()
+        .find(|s| s.kind == SecKind::Btf)
+        .map(|s| s.data);
+    let btf_ext = sections
+        .iter()
+        .find(|s| s.kind == SecKind::BtfExt)
+        .map(|s| s.data);
+    Ok(Input {
+        name: name.to_string(),
+        endian: elf.endian,
+        sections,
+        symbols,
+        btf,
+        btf_ext,
+    })
+}
+
+/// Check the ELF header (ELF64, BPF machine, relocatable) and read the section table.
+fn open<'d, 'n>(name: &'n str, data: &'d [u8]) -> Result<Elf<'d, 'n>> {
     if data.len() < 4 || &data[..4] != b"\x7fELF" {
         return Err(bad(name, "not an ELF file"));
     }
@@ -277,87 +324,115 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
     let table = header
         .sections(endian, data)
         .map_err(|e| bad(name, format!("bad section table: {e}")))?;
+    Ok(Elf {
+        name,
+        data,
+        endian,
+        table,
+    })
+}
 
-    let mut sections = Vec::with_capacity(table.len());
-    for (i, sh) in table.iter().enumerate() {
-        let sec_name = if i == 0 {
-            ""
-        } else {
-            let raw = table
-                .section_name(endian, sh)
-                .map_err(|e| bad(name, format!("section {i}: bad name: {e}")))?;
-            std::str::from_utf8(raw)
-                .map_err(|_| bad(name, format!("section {i}: name is not UTF-8")))?
-        };
-        let sh_type = sh.sh_type(endian).0;
-        let flags = sh.sh_flags(endian).0;
-        let size = sh.sh_size(endian);
-        let align = sh.sh_addralign(endian).max(1);
-        if !align.is_power_of_two() {
-            return Err(bad(
-                name,
-                format!("section {sec_name}: alignment {align} is not a power of two"),
-            ));
-        }
-        // BPF sections are aligned to at most 8; a huge alignment only makes padding.
-        if align > 1 << 16 {
-            return Err(bad(
-                name,
-                format!("section {sec_name}: alignment {align} is absurd (more than 64 KiB)"),
-            ));
-        }
-        let data_bytes = if i == 0 {
-            &[][..]
-        } else {
-            sh.data(endian, data).map_err(|_| {
-                bad(
-                    name,
-                    format!(
-                        "section {sec_name}: offset {} + size {size} lies outside the file ({} bytes); truncated?",
-                        sh.sh_offset(endian),
-                        data.len()
-                    ),
-                )
-            })?
-        };
-        let kind = if i == 0 {
-            SecKind::Dropped
-        } else {
-            classify(sec_name, sh_type, flags)
-        };
-        if matches!(
-            kind,
-            SecKind::Btf | SecKind::BtfExt | SecKind::Maps | SecKind::License | SecKind::Version
-        ) && sh_type != elf::SHT_PROGBITS.0
-        {
-            return Err(bad(
-                name,
-                format!("section {sec_name} has type {sh_type:#x}, not PROGBITS"),
-            ));
-        }
-        if kind == SecKind::Bss && size > (1 << 31) {
-            return Err(bad(
-                name,
-                format!("section {sec_name}: size {size} is absurd"),
-            ));
-        }
-        sections.push(Section {
-            name: sec_name.to_string(),
-            kind,
-            sh_type,
-            flags,
-            align,
-            entsize: sh.sh_entsize(endian),
-            size,
-            data: data_bytes,
-            relocs: Vec::new(),
-        });
+/// Section `i`: its name, kind, checked alignment and bytes (relocations come later).
+fn read_section<'d>(
+    elf: &Elf<'d, '_>,
+    i: usize,
+    sh: &elf::SectionHeader64<Endianness>,
+) -> Result<Section<'d>> {
+    let (name, endian) = (elf.name, elf.endian);
+    let sec_name = section_name(elf, i, sh)?;
+    let sh_type = sh.sh_type(endian).0;
+    let flags = sh.sh_flags(endian).0;
+    let size = sh.sh_size(endian);
+    let align = sh.sh_addralign(endian).max(1);
+    if !align.is_power_of_two() {
+        return Err(bad(
+            name,
+            format!("section {sec_name}: alignment {align} is not a power of two"),
+        ));
     }
+    // BPF sections are aligned to at most 8; a huge alignment only makes padding.
+    if align > 1 << 16 {
+        return Err(bad(
+            name,
+            format!("section {sec_name}: alignment {align} is absurd (more than 64 KiB)"),
+        ));
+    }
+    let data_bytes = if i == 0 {
+        &[][..]
+    } else {
+        sh.data(endian, elf.data).map_err(|_| {
+            bad(
+                name,
+                format!(
+                    "section {sec_name}: offset {} + size {size} lies outside the file ({} bytes); truncated?",
+                    sh.sh_offset(endian),
+                    elf.data.len()
+                ),
+            )
+        })?
+    };
+    let kind = if i == 0 {
+        SecKind::Dropped
+    } else {
+        classify(sec_name, sh_type, flags)
+    };
+    check_kind(name, sec_name, kind, sh_type, size)?;
+    Ok(Section {
+        name: sec_name.to_string(),
+        kind,
+        sh_type,
+        flags,
+        align,
+        entsize: sh.sh_entsize(endian),
+        size,
+        data: data_bytes,
+        relocs: Vec::new(),
+    })
+}
 
-    // Symbols.
-    let symtab = table
-        .symbols(endian, data, elf::SHT_SYMTAB)
-        .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
+fn section_name<'d>(
+    elf: &Elf<'d, '_>,
+    i: usize,
+    sh: &elf::SectionHeader64<Endianness>,
+) -> Result<&'d str> {
+    if i == 0 {
+        return Ok("");
+    }
+    let raw = elf
+        .table
+        .section_name(elf.endian, sh)
+        .map_err(|e| bad(elf.name, format!("section {i}: bad name: {e}")))?;
+    std::str::from_utf8(raw).map_err(|_| bad(elf.name, format!("section {i}: name is not UTF-8")))
+}
+
+/// Sections named for a special kind must be PROGBITS; a `.bss` of absurd size is refused.
+fn check_kind(name: &str, sec_name: &str, kind: SecKind, sh_type: u32, size: u64) -> Result<()> {
+    if matches!(
+        kind,
+        SecKind::Btf | SecKind::BtfExt | SecKind::Maps | SecKind::License | SecKind::Version
+    ) && sh_type != elf::SHT_PROGBITS.0
+    {
+        return Err(bad(
+            name,
+            format!("section {sec_name} has type {sh_type:#x}, not PROGBITS"),
+        ));
+    }
+    if kind == SecKind::Bss && size > (1 << 31) {
+        return Err(bad(
+            name,
+            format!("section {sec_name}: size {size} is absurd"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every symbol, its place checked against the sections.
+fn read_symbols(
+    elf: &Elf<'_, '_>,
+    symtab: &SymbolTable<'_>,
+    sections: &[Section<'_>],
+) -> Result<Vec<Symbol>> {
+    let (name, endian) = (elf.name, elf.endian);
     let mut symbols = Vec::with_capacity(symtab.len());
     for (i, sym) in symtab.enumerate() {
         let raw_name = symtab
@@ -365,32 +440,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             .map_err(|e| bad(name, format!("symbol {}: bad name: {e}", i.0)))?;
         let sym_name = std::str::from_utf8(raw_name)
             .map_err(|_| bad(name, format!("symbol {}: name is not UTF-8", i.0)))?;
-        let shndx = sym.st_shndx(endian);
-        let place = if shndx == elf::SHN_UNDEF {
-            SymPlace::Undefined
-        } else if shndx == elf::SHN_ABS {
-            SymPlace::Absolute
-        } else if shndx == elf::SHN_COMMON {
-            SymPlace::Common
-        } else {
-            let idx = symtab
-                .symbol_section(endian, sym, i)
-                .map_err(|e| bad(name, format!("symbol {sym_name}: {e}")))?;
-            match idx {
-                Some(s) if s.0 > 0 && s.0 < sections.len() => SymPlace::Section(SecIdx(s.0)),
-                Some(s) => {
-                    return Err(bad(
-                        name,
-                        format!(
-                            "symbol `{sym_name}` is in section {}, but there are only {} sections",
-                            s.0,
-                            sections.len()
-                        ),
-                    ))
-                }
-                None => SymPlace::Undefined,
-            }
-        };
+        let place = symbol_place(elf, symtab, i, sym, sym_name, sections.len())?;
         let value = sym.st_value(endian);
         let size = sym.st_size(endian);
         if let SymPlace::Section(s) = place {
@@ -416,109 +466,168 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             other: sym.st_other().0,
         });
     }
+    Ok(symbols)
+}
 
-    // Relocations.
-    for (i, sh) in table.iter().enumerate() {
-        let sh_type = sh.sh_type(endian);
-        if sh_type == elf::SHT_RELA {
-            let target = sh.sh_info(endian) as usize;
-            if sections
-                .get(target)
-                .is_some_and(|s| s.kind != SecKind::Dropped)
-            {
-                return Err(bad(
-                    name,
-                    format!(
-                        "section {}: RELA relocations are not used by BPF objects",
-                        sections[i].name
-                    ),
-                ));
-            }
-            continue;
-        }
-        if sh_type != elf::SHT_REL {
-            continue;
-        }
-        let target = sh.sh_info(endian) as usize;
-        let rel_name = sections[i].name.clone();
-        let Some(tsec) = sections.get(target) else {
-            return Err(bad(
-                name,
-                format!("relocation section {rel_name} applies to missing section {target}"),
-            ));
-        };
-        if tsec.kind == SecKind::Dropped
-            || tsec.kind == SecKind::Btf
-            || tsec.kind == SecKind::BtfExt
-        {
-            continue;
-        }
-        if sh.sh_link(endian) as usize != symtab.section().0 {
-            return Err(bad(
-                name,
-                format!("relocation section {rel_name} does not use the symbol table"),
-            ));
-        }
-        let rels: &[elf::Rel64<Endianness>] = sh
-            .data_as_array(endian, data)
-            .map_err(|_| bad(name, format!("relocation section {rel_name}: truncated")))?;
-        let tsize = tsec.size;
-        let tname = tsec.name.clone();
-        let is_nobits = tsec.sh_type == elf::SHT_NOBITS.0;
-        let mut relocs = Vec::with_capacity(rels.len());
-        for (n, r) in rels.iter().enumerate() {
-            let offset = r.r_offset(endian);
-            let sym = r.r_sym(endian) as usize;
-            let r_type = r.r_type(endian).0;
-            let Some(width) = reloc_width(r_type) else {
-                return Err(bad(
-                    name,
-                    format!("section {tname}: relocation {n} has unknown BPF type {r_type}"),
-                ));
-            };
-            if r_type == reloc::NONE {
-                continue;
-            }
-            if sym == 0 || sym >= symbols.len() {
-                return Err(bad(
-                    name,
-                    format!(
-                        "section {tname}: relocation {n} names symbol {sym}, but there are {} symbols",
-                        symbols.len()
-                    ),
-                ));
-            }
-            if is_nobits || offset.checked_add(width).is_none_or(|e| e > tsize) {
-                return Err(bad(
-                    name,
-                    format!(
-                        "section {tname}: relocation {n} at offset {offset} (+{width} bytes) lies outside the section ({tsize} bytes)"
-                    ),
-                ));
-            }
-            if matches!(tsec.kind, SecKind::Code) && offset % 8 != 0 {
-                return Err(bad(
-                    name,
-                    format!("section {tname}: relocation {n} at offset {offset} is not on an instruction"),
-                ));
-            }
-            let at = &tsec.data[offset as usize..(offset + width) as usize];
-            let addend = match r_type {
-                reloc::ABS64 | reloc::ABS32 => implicit_addend(endian, r_type, at),
-                _ => 0,
-            };
-            relocs.push(Reloc {
-                offset,
-                sym: SymIdx(sym),
-                r_type,
-                addend,
-            });
-        }
-        relocs.sort_by_key(|r| r.offset);
-        sections[target].relocs.extend(relocs);
+/// Where symbol `i` is: undefined, absolute, common, or in a section that exists.
+fn symbol_place(
+    elf: &Elf<'_, '_>,
+    symtab: &SymbolTable<'_>,
+    i: object::SymbolIndex,
+    sym: &elf::Sym64<Endianness>,
+    sym_name: &str,
+    section_count: usize,
+) -> Result<SymPlace> {
+    let shndx = sym.st_shndx(elf.endian);
+    if shndx == elf::SHN_UNDEF {
+        return Ok(SymPlace::Undefined);
     }
+    if shndx == elf::SHN_ABS {
+        return Ok(SymPlace::Absolute);
+    }
+    if shndx == elf::SHN_COMMON {
+        return Ok(SymPlace::Common);
+    }
+    let idx = symtab
+        .symbol_section(elf.endian, sym, i)
+        .map_err(|e| bad(elf.name, format!("symbol {sym_name}: {e}")))?;
+    match idx {
+        Some(s) if s.0 > 0 && s.0 < section_count => Ok(SymPlace::Section(SecIdx(s.0))),
+        Some(s) => Err(bad(
+            elf.name,
+            format!(
+                "symbol `{sym_name}` is in section {}, but there are only {section_count} sections",
+                s.0
+            ),
+        )),
+        None => Ok(SymPlace::Undefined),
+    }
+}
 
-    for s in &sections {
+/// The relocations of section header `i` (when it is a REL section of a kept section), checked
+/// and attached to their target section.
+fn read_relocations(
+    elf: &Elf<'_, '_>,
+    symtab: &SymbolTable<'_>,
+    i: usize,
+    sh: &elf::SectionHeader64<Endianness>,
+    sections: &mut [Section<'_>],
+    symbol_count: usize,
+) -> Result<()> {
+    let (name, endian) = (elf.name, elf.endian);
+    let sh_type = sh.sh_type(endian);
+    if sh_type == elf::SHT_RELA {
+        let target = sh.sh_info(endian) as usize;
+        if sections
+            .get(target)
+            .is_some_and(|s| s.kind != SecKind::Dropped)
+        {
+            return Err(bad(
+                name,
+                format!(
+                    "section {}: RELA relocations are not used by BPF objects",
+                    sections[i].name
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    if sh_type != elf::SHT_REL {
+        return Ok(());
+    }
+    let target = sh.sh_info(endian) as usize;
+    let rel_name = &sections[i].name;
+    let Some(tsec) = sections.get(target) else {
+        return Err(bad(
+            name,
+            format!("relocation section {rel_name} applies to missing section {target}"),
+        ));
+    };
+    if matches!(tsec.kind, SecKind::Dropped | SecKind::Btf | SecKind::BtfExt) {
+        return Ok(());
+    }
+    if sh.sh_link(endian) as usize != symtab.section().0 {
+        return Err(bad(
+            name,
+            format!("relocation section {rel_name} does not use the symbol table"),
+        ));
+    }
+    let rels: &[elf::Rel64<Endianness>] = sh
+        .data_as_array(endian, elf.data)
+        .map_err(|_| bad(name, format!("relocation section {rel_name}: truncated")))?;
+    let mut relocs = Vec::with_capacity(rels.len());
+    for (n, r) in rels.iter().enumerate() {
+        if let Some(reloc) = read_relocation(elf, tsec, n, r, symbol_count)? {
+            relocs.push(reloc);
+        }
+    }
+    relocs.sort_by_key(|r| r.offset);
+    sections[target].relocs.extend(relocs);
+    Ok(())
+}
+
+/// Relocation `n` of section `tsec`, checked (type, symbol, place); `None` for R_BPF_NONE.
+fn read_relocation(
+    elf: &Elf<'_, '_>,
+    tsec: &Section<'_>,
+    n: usize,
+    r: &elf::Rel64<Endianness>,
+    symbol_count: usize,
+) -> Result<Option<Reloc>> {
+    let (name, endian) = (elf.name, elf.endian);
+    let tname = &tsec.name;
+    let tsize = tsec.size;
+    let offset = r.r_offset(endian);
+    let sym = r.r_sym(endian) as usize;
+    let r_type = r.r_type(endian).0;
+    let Some(width) = reloc_width(r_type) else {
+        return Err(bad(
+            name,
+            format!("section {tname}: relocation {n} has unknown BPF type {r_type}"),
+        ));
+    };
+    if r_type == reloc::NONE {
+        return Ok(None);
+    }
+    if sym == 0 || sym >= symbol_count {
+        return Err(bad(
+            name,
+            format!(
+                "section {tname}: relocation {n} names symbol {sym}, but there are {symbol_count} symbols"
+            ),
+        ));
+    }
+    let is_nobits = tsec.sh_type == elf::SHT_NOBITS.0;
+    if is_nobits || offset.checked_add(width).is_none_or(|e| e > tsize) {
+        return Err(bad(
+            name,
+            format!(
+                "section {tname}: relocation {n} at offset {offset} (+{width} bytes) lies outside the section ({tsize} bytes)"
+            ),
+        ));
+    }
+    if matches!(tsec.kind, SecKind::Code) && offset % 8 != 0 {
+        return Err(bad(
+            name,
+            format!("section {tname}: relocation {n} at offset {offset} is not on an instruction"),
+        ));
+    }
+    let at = &tsec.data[offset as usize..(offset + width) as usize];
+    let addend = match r_type {
+        reloc::ABS64 | reloc::ABS32 => implicit_addend(endian, r_type, at),
+        _ => 0,
+    };
+    Ok(Some(Reloc {
+        offset,
+        sym: SymIdx(sym),
+        r_type,
+        addend,
+    }))
+}
+
+/// Code sections hold whole 8-byte instructions.
+fn check_code_sizes(name: &str, sections: &[Section<'_>]) -> Result<()> {
+    for s in sections {
         if s.kind == SecKind::Code && s.size % 8 != 0 {
             return Err(bad(
                 name,
@@ -529,23 +638,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
             ));
         }
     }
-
-    let btf = sections
-        .iter()
-        .find(|s| s.kind == SecKind::Btf)
-        .map(|s| s.data);
-    let btf_ext = sections
-        .iter()
-        .find(|s| s.kind == SecKind::BtfExt)
-        .map(|s| s.data);
-    Ok(Input {
-        name: name.to_string(),
-        endian,
-        sections,
-        symbols,
-        btf,
-        btf_ext,
-    })
+    Ok(())
 }
 
 fn machine_name(m: u16) -> &'static str {
