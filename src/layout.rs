@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, Result};
-use crate::input::{Input, SecIdx, SecKind};
+use crate::input::{Input, SecIdx, SecKind, Section};
 use crate::maps::MapPlan;
 
 /// Index of an output section in `Layout::sections`.
@@ -198,114 +198,135 @@ impl LayoutBuilder {
             if !is_kept(sec.kind) {
                 continue;
             }
-            let id = match self.by_name.get(sec.name.as_str()) {
-                Some(&id) => id,
-                None => {
-                    let id = OutSecId(self.sections.len());
-                    self.by_name.insert(sec.name.clone(), id);
-                    self.sections.push(OutSection {
-                        name: sec.name.clone(),
-                        kind: sec.kind,
-                        sh_type: sec.sh_type,
-                        flags: sec.flags,
-                        align: sec.align,
-                        entsize: sec.entsize,
-                        size: 0,
-                        data: Vec::new(),
-                        relocs: Vec::new(),
-                    });
-                    self.first_of.push(i);
-                    if sec.kind == SecKind::Maps {
-                        self.maps_out = Some(id);
-                    }
-                    id
-                }
-            };
-            let out = &mut self.sections[id.0];
-            let first = self.first_of[id.0];
-            match sec.kind {
+            let id = self.out_section_for(sec, i);
+            here[s] = Some(match sec.kind {
                 SecKind::Maps => {
                     // Rebuilt in `finish` from the map plan.
                     maps_bytes = sec.data.to_vec();
-                    here[s] = Some((id, 0));
+                    (id, 0)
                 }
                 SecKind::License | SecKind::Version => {
-                    if first == i && out.size == 0 {
-                        out.data.extend_from_slice(sec.data);
-                        out.size = sec.size;
-                    } else {
-                        let (a, b) = if sec.kind == SecKind::License {
-                            (license_text(&out.data), license_text(sec.data))
-                        } else {
-                            (&out.data[..], sec.data)
-                        };
-                        if a != b {
-                            let show = |d: &[u8]| {
-                                if sec.kind == SecKind::License {
-                                    format!("\"{}\"", String::from_utf8_lossy(d))
-                                } else {
-                                    format!("{d:02x?}")
-                                }
-                            };
-                            let e = Error::SectionConflict {
-                                section: sec.name.clone(),
-                                file_a: self.names[first].clone(),
-                                value_a: show(a),
-                                file_b: input.name.clone(),
-                                value_b: show(b),
-                            };
-                            match &mut self.section_conflicts {
-                                Some(list) => list.push(e),
-                                None => return Err(e),
-                            }
-                        }
-                    }
-                    here[s] = Some((id, 0));
+                    self.add_once(id, i, input, sec)?;
+                    (id, 0)
                 }
-                _ => {
-                    if out.kind != sec.kind {
-                        return Err(Error::BadObject {
-                            file: input.name.clone(),
-                            reason: format!(
-                                "section {} is {:?} here but {:?} in {}",
-                                sec.name, sec.kind, out.kind, self.names[first]
-                            ),
-                        });
-                    }
-                    let offset = out.size.next_multiple_of(sec.align);
-                    let end = offset
-                        .checked_add(sec.size)
-                        .ok_or_else(|| Error::BadObject {
-                            file: input.name.clone(),
-                            reason: format!("section {}: size overflows", sec.name),
-                        })?;
-                    if end > u64::from(u32::MAX) {
-                        return Err(Error::BadObject {
-                            file: input.name.clone(),
-                            reason: format!(
-                                "section {}: merged size {end} exceeds 4 GiB",
-                                sec.name
-                            ),
-                        });
-                    }
-                    if sec.kind != SecKind::Bss {
-                        out.data.resize(offset as usize, 0);
-                        out.data.extend_from_slice(sec.data);
-                    }
-                    out.size = end;
-                    out.align = out.align.max(sec.align);
-                    out.flags |= sec.flags;
-                    merge_entsize(out, sec.entsize);
-                    here[s] = Some((id, offset));
-                }
-            }
+                _ => (id, self.append_piece(id, input, sec)?),
+            });
         }
         self.place.push(here);
         self.maps_bytes.push(maps_bytes);
         Ok(())
     }
 
-    /// Give back the growth slack of the section buffers (called once all inputs are in).
+    /// The output section of `sec`'s name, created (first seen in input `i`) when new.
+    fn out_section_for(&mut self, sec: &Section<'_>, i: usize) -> OutSecId {
+        if let Some(&id) = self.by_name.get(sec.name.as_str()) {
+            return id;
+        }
+        let id = OutSecId(self.sections.len());
+        self.by_name.insert(sec.name.clone(), id);
+        self.sections.push(OutSection {
+            name: sec.name.clone(),
+            kind: sec.kind,
+            sh_type: sec.sh_type,
+            flags: sec.flags,
+            align: sec.align,
+            entsize: sec.entsize,
+            size: 0,
+            data: Vec::new(),
+            relocs: Vec::new(),
+        });
+        self.first_of.push(i);
+        if sec.kind == SecKind::Maps {
+            self.maps_out = Some(id);
+        }
+        id
+    }
+
+    /// `license` / `version`: kept once; a later input's must agree (licenses compared as
+    /// text, so flags or padding may differ). A disagreement is an error, or collected by a
+    /// check.
+    fn add_once(
+        &mut self,
+        id: OutSecId,
+        i: usize,
+        input: &Input<'_>,
+        sec: &Section<'_>,
+    ) -> Result<()> {
+        let first = self.first_of[id.0];
+        let out = &mut self.sections[id.0];
+        if first == i && out.size == 0 {
+            out.data.extend_from_slice(sec.data);
+            out.size = sec.size;
+            return Ok(());
+        }
+        let is_license = sec.kind == SecKind::License;
+        let (a, b) = if is_license {
+            (license_text(&out.data), license_text(sec.data))
+        } else {
+            (&out.data[..], sec.data)
+        };
+        if a == b {
+            return Ok(());
+        }
+        let show = |d: &[u8]| {
+            if is_license {
+                format!("\"{}\"", String::from_utf8_lossy(d))
+            } else {
+                format!("{d:02x?}")
+            }
+        };
+        let e = Error::SectionConflict {
+            section: sec.name.clone(),
+            file_a: self.names[first].clone(),
+            value_a: show(a),
+            file_b: input.name.clone(),
+            value_b: show(b),
+        };
+        match &mut self.section_conflicts {
+            Some(list) => {
+                list.push(e);
+                Ok(())
+            }
+            None => Err(e),
+        }
+    }
+
+    /// Append `sec`'s bytes (or, for `.bss`, its size) to output section `id`, aligned to the
+    /// piece's own alignment; gives the piece's offset in the output section.
+    fn append_piece(&mut self, id: OutSecId, input: &Input<'_>, sec: &Section<'_>) -> Result<u64> {
+        let first = self.first_of[id.0];
+        let out = &mut self.sections[id.0];
+        let bad = |reason: String| Error::BadObject {
+            file: input.name.clone(),
+            reason,
+        };
+        if out.kind != sec.kind {
+            return Err(bad(format!(
+                "section {} is {:?} here but {:?} in {}",
+                sec.name, sec.kind, out.kind, self.names[first]
+            )));
+        }
+        let offset = out.size.next_multiple_of(sec.align);
+        let end = offset
+            .checked_add(sec.size)
+            .ok_or_else(|| bad(format!("section {}: size overflows", sec.name)))?;
+        if end > u64::from(u32::MAX) {
+            return Err(bad(format!(
+                "section {}: merged size {end} exceeds 4 GiB",
+                sec.name
+            )));
+        }
+        if sec.kind != SecKind::Bss {
+            out.data.resize(offset as usize, 0);
+            out.data.extend_from_slice(sec.data);
+        }
+        out.size = end;
+        out.align = out.align.max(sec.align);
+        out.flags |= sec.flags;
+        merge_entsize(out, sec.entsize);
+        Ok(offset)
+    }
+
     pub fn shrink_to_fit(&mut self) {
         for s in &mut self.sections {
             s.data.shrink_to_fit();
