@@ -82,8 +82,9 @@ struct Ctx<'a, 'b> {
     type_base: u32,
     /// Highest valid input type id.
     max_type: u32,
-    /// Input string offset -> interned offset.
-    strs: FastMap<u32, StrOff>,
+    /// Input string offset -> interned offset (u32::MAX: not yet seen); indexed by offset, as
+    /// line_info names the same few file names and source lines over and over.
+    strs: Vec<u32>,
     /// Section name -> index in `out.sections`.
     by_name: FastMap<StrOff, usize>,
     out: BtfExt,
@@ -91,15 +92,17 @@ struct Ctx<'a, 'b> {
 
 impl Ctx<'_, '_> {
     fn string(&mut self, off: u32, what: &dyn Fn() -> String) -> Result<StrOff> {
-        if let Some(&s) = self.strs.get(&off) {
-            return Ok(s);
+        if let Some(&s) = self.strs.get(off as usize).filter(|&&s| s != u32::MAX) {
+            return Ok(StrOff(s));
         }
         let bytes = self
             .raw
             .str_at(off)
             .map_err(|e| Error::btf_ext(format!("{}: {}", what(), reason(&e))))?;
         let s = self.btf.strings.intern_bytes(bytes)?;
-        self.strs.insert(off, s);
+        if let Some(slot) = self.strs.get_mut(off as usize) {
+            *slot = s.0;
+        }
         Ok(s)
     }
 
@@ -186,11 +189,11 @@ impl BtfExt {
         }
         let body = data.get(hdr_len..).unwrap_or(&[]);
         let mut cx = Ctx {
+            strs: vec![u32::MAX; raw.strs.len()],
             raw,
             btf,
             type_base,
             max_type,
-            strs: FastMap::default(),
             by_name: FastMap::default(),
             out: BtfExt::default(),
         };
