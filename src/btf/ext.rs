@@ -5,6 +5,7 @@
 use super::encode::Writer;
 use super::hash::FastMap;
 use super::raw::{byte_order, u32_at, RawBtf, BTF_MAGIC};
+use super::strings::OffsetCache;
 use super::{Btf, BtfType, StrOff, TypeId, TypeRemap};
 use crate::error::{Error, Result};
 use object::Endianness;
@@ -82,9 +83,9 @@ struct Ctx<'a, 'b> {
     type_base: u32,
     /// Highest valid input type id.
     max_type: u32,
-    /// Input string offset -> interned offset (u32::MAX: not yet seen); indexed by offset, as
-    /// line_info names the same few file names and source lines over and over.
-    strs: Vec<u32>,
+    /// Input string offset -> interned offset (line_info names the same few file names and
+    /// source lines over and over).
+    strs: OffsetCache,
     /// Section name -> index in `out.sections`.
     by_name: FastMap<StrOff, usize>,
     out: BtfExt,
@@ -92,17 +93,15 @@ struct Ctx<'a, 'b> {
 
 impl Ctx<'_, '_> {
     fn string(&mut self, off: u32, what: &dyn Fn() -> String) -> Result<StrOff> {
-        if let Some(&s) = self.strs.get(off as usize).filter(|&&s| s != u32::MAX) {
-            return Ok(StrOff(s));
+        if let Some(s) = self.strs.get(off) {
+            return Ok(s);
         }
         let bytes = self
             .raw
             .str_at(off)
             .map_err(|e| Error::btf_ext(format!("{}: {}", what(), reason(&e))))?;
         let s = self.btf.strings.intern_bytes(bytes)?;
-        if let Some(slot) = self.strs.get_mut(off as usize) {
-            *slot = s.0;
-        }
+        self.strs.insert(off, s);
         Ok(s)
     }
 
@@ -189,7 +188,7 @@ impl BtfExt {
         }
         let body = data.get(hdr_len..).unwrap_or(&[]);
         let mut cx = Ctx {
-            strs: vec![u32::MAX; raw.strs.len()],
+            strs: OffsetCache::with_capacity(64),
             raw,
             btf,
             type_base,
