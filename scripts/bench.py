@@ -325,7 +325,7 @@ def profile_targets(kind, cases):
         verdict_cell(step, step is not None and step <= STEP_MAX) if len(cases) > 1 else "one size",
         verdict_cell(out, out is not None and out <= 1.0, ".3f"),
         verdict_cell(btf, btf is not None and btf <= 1.0, ".3f"),
-        (f"{len(checked)} ok" if not loads_bad else f"**{loads_bad} of {len(checked)} failed**")
+        (f"{len(checked)} outputs ok" if not loads_bad else f"**{loads_bad} of {len(checked)} failed**")
         if checked else "not checked",
     ]
 
@@ -405,6 +405,7 @@ def render(cases, mach, load_before, load_after, args):
         lines += ["", "bpfmerge instructions (callgrind, independent of machine load): " + ", ".join(
             f"{c['kind']} {c['n']}: {c['tools']['bpfmerge']['instructions'] / c['n'] / 1e6:.3f} M/object"
             for c in ins) + "."]
+    short = "\n".join(lines)
     lines += ["", "Individual runs, wall s (CPU s):", ""]
     for c in cases:
         for t_ in TOOLS:
@@ -412,13 +413,14 @@ def render(cases, mach, load_before, load_after, args):
             if r["runs"]:
                 lines.append(f"- {c['kind']} {c['n']} {t_}: " + ", ".join(
                     f"{x:.3f} ({y:.3f})" for x, y in zip(r["runs"], r["cpu"])))
-    return "\n".join(lines)
+    return "\n".join(lines), short
 
 
-def write_doc(text):
-    """Replace the text between the markers in docs/bench.md, and in README.md if it has them."""
+def write_doc(full, short):
+    """Replace the text between the markers: `full` in docs/bench.md, `short` (tables only) in
+    README.md."""
     written = []
-    for path in (DOC, ROOT / "README.md"):
+    for path, text in ((DOC, full), (ROOT / "README.md", short)):
         if path == DOC and not path.exists():
             path.write_text(f"# Benchmark\n\n{BEGIN}\n{END}\n")
         doc = path.read_text() if path.exists() else ""
@@ -507,11 +509,11 @@ def main():
     load_after = loadavg()
 
     mach = machine(args)
-    text = render(cases, mach, load_before, load_after, args)
+    text, short = render(cases, mach, load_before, load_after, args)
     print(text)
     (OUT / "results.json").write_text(json.dumps({"machine": mach, "cases": cases}, indent=1))
     if args.doc:
-        log(f"[bench] table written to {', '.join(write_doc(text))}")
+        log(f"[bench] table written to {', '.join(write_doc(text, short))}")
     return 0
 
 
