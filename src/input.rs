@@ -671,7 +671,16 @@ fn read_packed(file: &std::fs::File, len: u64) -> std::io::Result<Option<Vec<u8>
     let Some(skip) = debug_sections(&sections, &shstrtab, in_file) else {
         return Ok(None);
     };
-    pack(file, head, table, &sections, &skip, big).map(Some)
+    // Overlapping sections are copied once each: bound the copy by the file's size (a crafted
+    // table of many headers over one range must not make the buffer larger than the file).
+    let kept: u64 = (sections.iter().zip(&skip))
+        .filter(|(s, &skip)| !skip && s.sh_type != elf::SHT_NOBITS.0)
+        .map(|(s, _)| s.size.saturating_add(8))
+        .fold(0, u64::saturating_add);
+    if kept > len {
+        return Ok(None);
+    }
+    pack(file, head, table, &sections, &skip, kept, big).map(Some)
 }
 
 /// `Some(big-endian?)` for an ELF64 header, `None` otherwise.
@@ -714,13 +723,15 @@ fn debug_sections(
 }
 
 /// The packed buffer: header, the kept sections (each at its original offset modulo 8), the
-/// section header table; offsets rewritten, left-out sections made `SHT_NOBITS`.
+/// section header table; offsets rewritten, left-out sections made `SHT_NOBITS`. `kept`: the
+/// bytes of the kept sections with their padding (at most the file's size).
 fn pack(
     file: &std::fs::File,
     mut head: Vec<u8>,
     mut table: Vec<u8>,
     sections: &[RawSection],
     skip: &[bool],
+    kept: u64,
     big: bool,
 ) -> std::io::Result<Vec<u8>> {
     let put = |b: &mut [u8], o: usize, v: u64, n: usize| {
@@ -729,10 +740,6 @@ fn pack(
             b[o + k] = (v >> shift) as u8;
         }
     };
-    let kept: u64 = (sections.iter().zip(skip))
-        .filter(|(s, &skip)| !skip && s.sh_type != elf::SHT_NOBITS.0)
-        .map(|(s, _)| s.size + 8)
-        .sum();
     let mut buf = Vec::with_capacity(64 + kept as usize + table.len() + 8);
     buf.append(&mut head);
     for (i, s) in sections.iter().enumerate().skip(1) {
