@@ -310,8 +310,9 @@ def profile_targets(kind, cases):
     wall, cpu = ratio(ref, "median"), ratio(ref, "cpu_median")
     mems = [r for r in (ratio(c, "peak_kib") for c in cases) if r]
     mem = max(mems) if mems else None
-    st = steps(cases, "median") + steps(cases, "cpu_median")
-    step = max((s[2] for s in st), default=None)
+    # Flatness is judged on CPU time: on the shared machine, wall time also counts waiting for a
+    # CPU (the wall steps are listed under the table).
+    step = max((s[2] for s in steps(cases, "cpu_median")), default=None)
     outs = [(ratio(c, "out_bytes"), ratio(c, "btf_bytes")) for c in cases]
     out = max((o for o, _ in outs if o), default=None)
     btf = max((b for _, b in outs if b), default=None)
@@ -334,7 +335,7 @@ def targets_table(cases):
     kinds = list(dict.fromkeys(c["kind"] for c in cases))
     lines = [
         f"| profile | wall ≤ {WALL_MAX}× | CPU ≤ {CPU_MAX}× | peak memory ≤ {MEM_MAX}× (worst N) "
-        f"| per-object time: largest step ≤ {STEP_MAX}× (wall and CPU) | output ≤ 1.0× | BTF ≤ 1.0× "
+        f"| per-object CPU time: largest step ≤ {STEP_MAX}× | output ≤ 1.0× | BTF ≤ 1.0× "
         "| outputs load |",
         "|---|---|---|---|---|---|---|---|",
     ]
