@@ -7,12 +7,13 @@ bench/templates/ (`@I@` replaced by the object's index, so names are unique per 
           static helper, two globals, 16 shared hash maps (small_maps.h).
 * medium: ~65 KB objects: 10 XDP programs over a shared packet parser header (parser.h), two
           static helpers, three globals, the 16 maps of bench_maps.h.
-* heavy:  ~40 KB objects with much code: 4 XDP programs, 3 static helpers whose names repeat in
+* heavy:  ~30 KB objects with much code: 4 XDP programs, 3 static helpers whose names repeat in
           every object, one global function, globals in .data/.bss/.rodata (the corpus of the
           first benchmark), the 16 maps of bench_maps.h.
 * core:   CO-RE tracing objects (tp_btf/raw_tp reading task_struct & co.) built against a
-          vmlinux.h dumped from the running kernel's BTF: ~75 KiB of BTF per object.
-* large:  few large CO-RE objects (~850 KB, ~2,000 BTF types, ~140 KiB of BTF each): 9
+          vmlinux.h dumped from the running kernel's BTF: ~710 KB objects, ~1,200 BTF types
+          (~77 KiB) each.
+* large:  few large CO-RE objects (~850 KB, ~2,000 BTF types, ~144 KiB of BTF each): 9
           programs touching tasks, memory, files, block I/O, networking, BPF, timers, ...
 
 Object i of a profile is `<profile>_NNNNN.o`; a link of N objects takes the first N, so one
