@@ -1,21 +1,29 @@
 """Synthetic corpus for the bpfmerge benchmark (used by scripts/bench.py and scripts/profile.sh).
 
-Two corpora, compiled with `clang -O2 -g -target bpf -DSHARED_WEAK`:
+Five profiles, each compiled with `clang -O2 -g -target bpf -DSHARED_WEAK` from a template in
+bench/templates/ (`@I@` replaced by the object's index, so names are unique per object):
 
-* xdp:  objects generated from bench/templates/xdp.c.in (4 XDP programs, 3 static helpers whose
-        names repeat in every object, one global function, globals in .data/.bss/.rodata unique to
-        the object) sharing the 16 maps of bench/include/bench_maps.h. Object i is `xdp_NNNNN.o`;
-        a link of N objects takes the first N, so one 5000-object corpus serves every N.
-* core: objects generated from bench/templates/core.c.in: tp_btf/raw_tp programs reading
-        task_struct & co. through CO-RE relocations, built against a vmlinux.h dumped from the
-        running kernel's BTF (large BTF per object), sharing the same 16 maps.
+* small:  ~18 KB objects, the size of a libbpf-tools / xdp-tools object: 4 XDP programs, one
+          static helper, two globals, 16 shared hash maps (small_maps.h).
+* medium: ~65 KB objects: 10 XDP programs over a shared packet parser header (parser.h), two
+          static helpers, three globals, the 16 maps of bench_maps.h.
+* heavy:  ~30 KB objects with much code: 4 XDP programs, 3 static helpers whose names repeat in
+          every object, one global function, globals in .data/.bss/.rodata (the corpus of the
+          first benchmark), the 16 maps of bench_maps.h.
+* core:   CO-RE tracing objects (tp_btf/raw_tp reading task_struct & co.) built against a
+          vmlinux.h dumped from the running kernel's BTF: ~710 KB objects, ~1,200 BTF types
+          (~77 KiB) each.
+* large:  few large CO-RE objects (~850 KB, ~2,000 BTF types, ~144 KiB of BTF each): 9
+          programs touching tasks, memory, files, block I/O, networking, BPF, timers, ...
 
-The shared maps are `__weak` (-DSHARED_WEAK), and every other global is unique per object, so
-libbpf's linker (`bpftool gen object`) accepts exactly the same inputs as bpfmerge.
+Object i of a profile is `<profile>_NNNNN.o`; a link of N objects takes the first N, so one
+corpus serves every N. The shared maps are `__weak` (-DSHARED_WEAK) and every other global is
+unique per object, so libbpf's linker (`bpftool gen object`) accepts exactly the same inputs as
+bpfmerge.
 
-Corpora are cached under target/bench-corpus/<kind>-<hash>/, the hash covering the templates,
-headers, GENERATOR_VERSION, the compiler's version and flags and (for core) vmlinux.h; a rerun
-with nothing changed compiles nothing.
+Corpora are cached under target/bench-corpus/<profile>-<hash>/, the hash covering the template,
+the headers, GENERATOR_VERSION, the compiler's version and flags and (for CO-RE) vmlinux.h; a
+rerun with nothing changed compiles nothing.
 """
 
 import hashlib
@@ -30,7 +38,7 @@ BENCH = ROOT / "bench"
 CACHE = ROOT / "target" / "bench-corpus"
 CLANG = os.environ.get("CLANG", "clang")
 # Bump when a change here changes the generated sources (templates and headers are hashed).
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 FLAGS = ["-O2", "-g", "-target", "bpf", "-DSHARED_WEAK", "-fdebug-compilation-dir=."]
 
 
@@ -63,30 +71,52 @@ def vmlinux_h():
     return path
 
 
+def _xdp_incs():
+    return [ROOT / "bpf" / "include", BENCH / "include"]
+
+
+def _core_incs():
+    return [CACHE, BENCH / "include"]
+
+
+def _inc(*names):
+    return lambda: [BENCH / "include" / n for n in names]
+
+
 KINDS = {
-    # kind: (template, file prefix, include dirs, extra hashed inputs)
-    "xdp": ("xdp.c.in", "xdp", lambda: [ROOT / "bpf" / "include", BENCH / "include"],
-            lambda: [ROOT / "bpf" / "include" / "bpf_defs.h"]),
-    "core": ("core.c.in", "core", lambda: [CACHE, BENCH / "include"],
-             lambda: [vmlinux_h(), BENCH / "include" / "core_defs.h"]),
+    # profile: (template, include dirs, hashed headers, programs per object)
+    "small": ("small.c.in", _xdp_incs,
+              lambda: [ROOT / "bpf" / "include" / "bpf_defs.h"] + _inc("small_maps.h")(), 4),
+    "medium": ("medium.c.in", _xdp_incs,
+               lambda: [ROOT / "bpf" / "include" / "bpf_defs.h"]
+               + _inc("bench_maps.h", "parser.h")(), 10),
+    "heavy": ("heavy.c.in", _xdp_incs,
+              lambda: [ROOT / "bpf" / "include" / "bpf_defs.h"] + _inc("bench_maps.h")(), 4),
+    "core": ("core.c.in", _core_incs,
+             lambda: [vmlinux_h()] + _inc("bench_maps.h", "core_defs.h")(), 4),
+    "large": ("large.c.in", _core_incs,
+              lambda: [vmlinux_h()] + _inc("bench_maps.h", "core_defs.h")(), 9),
 }
 
 
+def programs_per_object(kind):
+    return KINDS[kind][3]
+
+
 def corpus_dir(kind):
-    template, _, _, extra = KINDS[kind]
-    inputs = [BENCH / "templates" / template,
-              BENCH / "include" / "bench_maps.h"] + extra()
+    template, _, headers, _ = KINDS[kind]
+    inputs = [BENCH / "templates" / template] + headers()
     key = _hash(inputs, GENERATOR_VERSION + _clang_version() + " ".join(FLAGS))
     return CACHE / f"{kind}-{key}"
 
 
 def object_name(kind, i):
-    return f"{KINDS[kind][1]}_{i:05d}.o"
+    return f"{kind}_{i:05d}.o"
 
 
 def ensure(kind, n, jobs=2, log=sys.stderr):
     """Make sure objects 0..n-1 of `kind` exist; return (dir, [file names])."""
-    template, _, incs, _ = KINDS[kind]
+    template, incs, _, _ = KINDS[kind]
     d = corpus_dir(kind)
     src_dir = d / "src"
     src_dir.mkdir(parents=True, exist_ok=True)
@@ -121,7 +151,7 @@ def ensure(kind, n, jobs=2, log=sys.stderr):
 
 
 if __name__ == "__main__":
-    # python3 bench/corpus.py KIND N  -> prints the corpus dir and makes sure N objects exist
+    # python3 bench/corpus.py PROFILE N  -> prints the corpus dir and makes sure N objects exist
     kind, n = sys.argv[1], int(sys.argv[2])
     d, _ = ensure(kind, n)
     print(d)

@@ -1,9 +1,11 @@
-//! `cargo bench --bench link [-- ARGS]`: the link benchmark of issue 5.
+//! `cargo bench --bench link [-- ARGS]`: the link benchmark of issues 5 and 13.
 //!
-//! Runs `scripts/bench.py` (corpus generation with clang, alternating timed runs of bpfmerge and
-//! `bpftool gen object`, load checks, the table in `docs/bench.md`) on the bpfmerge binary that
-//! cargo has just built in the bench (release) profile. ARGS go to the script, e.g.
-//! `cargo bench --bench link -- --sizes 10,100 --core 0 --no-doc`.
+//! Runs `scripts/bench.py` (corpus generation with clang for the five profiles small, medium,
+//! heavy, core and large; alternating timed runs of bpfmerge and `bpftool gen object`; load
+//! checks; the tables in `docs/bench.md` and README.md) on the bpfmerge binary that cargo has just
+//! built in the bench (release) profile. ARGS go to the script, e.g.
+//! `cargo bench --bench link -- --quick` (every profile in a few minutes) or
+//! `cargo bench --bench link -- --profiles small --size small=10,100 --no-doc`.
 
 use std::process::{Command, ExitCode};
 

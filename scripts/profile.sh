@@ -3,18 +3,19 @@
 #
 #   scripts/profile.sh [N] [callgrind|perf]      (defaults: 1000 callgrind)
 #
-#   N          number of objects of the XDP corpus (KIND=core: the CO-RE corpus)
+#   N          number of objects of the benchmark profile KIND (default small; see bench/corpus.py)
 #   callgrind  valgrind --tool=callgrind: exact instruction counts, inclusive and self
 #   perf       perf record -e cpu-clock -g (software clock: this VM has no hardware counters)
 #
 # Env: BPFMERGE=path (default target/release/bpfmerge); PROFILE_BUILD=1 builds a release binary
-# with line tables into target/profile first (for file:line in the annotations); KIND=xdp|core.
+# with line tables into target/profile first (for file:line in the annotations);
+# KIND=small|medium|heavy|core|large.
 # Raw data stays in target/bench-out/profile/ (callgrind_annotate / perf report on it for more).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-1000}
 tool=${2:-callgrind}
-kind=${KIND:-xdp}
+kind=${KIND:-small}
 bin=${BPFMERGE:-$root/target/release/bpfmerge}
 if [ "${PROFILE_BUILD:-0}" = 1 ]; then
 	(cd "$root" && CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \

@@ -654,90 +654,212 @@ fn machine_name(m: u16) -> &'static str {
 
 /// Read an object file for linking, leaving out the bytes the linker never looks at.
 ///
-/// The buffer has the file's size and layout, but only the ELF header, the section header
-/// table and the sections the linker reads are filled in: `.debug_*` sections (and their
-/// relocations) — most of a `clang -g` object — are left zero and never read. Anything
-/// unexpected (not ELF64, a table outside the file, ...) reads the whole file, so that `parse`
-/// reports the real problem.
+/// `.debug_*` sections (and their relocations) — most of a `clang -g` object — are neither read
+/// nor given room: the buffer holds the ELF header, the sections the linker reads, packed one
+/// after another, and the section header table, with the offsets in the headers rewritten and
+/// the left-out sections turned into `SHT_NOBITS` (`parse` drops `.debug_*` sections by name
+/// and never looks at their bytes). Nothing is zero-filled first: each section is read
+/// straight into the buffer's spare room. Anything unexpected (not ELF64, program headers, a
+/// section outside the file, ...) reads the whole file unchanged, so that `parse` reports the
+/// real problem.
 pub fn read_object(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len())
+    let len = file.metadata()?.len();
+    if let Some(buf) = read_packed(&file, len)? {
+        return Ok(buf);
+    }
+    let len = usize::try_from(len)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "file too large"))?;
-    let mut buf = vec![0u8; len];
-    fill_sparse(&file, &mut buf)?;
+    let mut buf = Vec::with_capacity(len);
+    read_range(&file, 0, len as u64, &mut buf)?;
     Ok(buf)
 }
 
-/// Fill `dst` (the file's size) with the parts of `file` the linker reads.
-fn fill_sparse(file: &std::fs::File, dst: &mut [u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
+/// Append the `size` bytes at `offset` of `file` to `buf` (reading into its spare capacity).
+fn read_range(
+    file: &std::fs::File,
+    offset: u64,
+    size: u64,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    use std::io::Read;
 
-    let len = dst.len() as u64;
-    if len < 64 {
-        return file.read_exact_at(dst, 0);
-    }
-    file.read_exact_at(&mut dst[..64], 0)?;
-    if &dst[..4] != b"\x7fELF" || dst[4] != 2 {
-        return file.read_exact_at(dst, 0);
-    }
-    let big = match dst[5] {
-        1 => false,
-        2 => true,
-        _ => return file.read_exact_at(dst, 0),
-    };
-    let word = |b: &[u8], o: usize, n: usize| -> u64 {
-        let mut v = 0u64;
-        for k in 0..n {
-            let byte = u64::from(b[o + if big { k } else { n - 1 - k }]);
-            v = (v << 8) | byte;
+    /// `Read` at a position, by `pread`: one system call per section, no seek.
+    struct At<'a>(&'a std::fs::File, u64);
+    impl Read for At<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = std::os::unix::fs::FileExt::read_at(self.0, out, self.1)?;
+            self.1 += n as u64;
+            Ok(n)
         }
-        v
-    };
-    let shoff = word(dst, 0x28, 8);
-    let shentsize = word(dst, 0x3a, 2);
-    let shnum = word(dst, 0x3c, 2);
-    let shstrndx = word(dst, 0x3e, 2);
-    let table_end = shnum
-        .checked_mul(shentsize)
-        .and_then(|s| s.checked_add(shoff));
-    if shentsize != 64 || shnum == 0 || shstrndx >= shnum || table_end.is_none_or(|e| e > len) {
-        return file.read_exact_at(dst, 0);
     }
-    let table = shoff as usize;
-    file.read_exact_at(&mut dst[table..table + (shnum * 64) as usize], shoff)?;
-    // (name, type, offset, size) of section i.
-    let header = |b: &[u8], i: u64| {
-        let h = table + (i * 64) as usize;
-        (
-            word(b, h, 4),
-            word(b, h + 4, 4),
-            word(b, h + 0x18, 8),
-            word(b, h + 0x20, 8),
-        )
-    };
-    let in_file = |off: u64, size: u64| off.checked_add(size).is_some_and(|e| e <= len);
-    let (_, _, str_off, str_size) = header(dst, shstrndx);
-    if !in_file(str_off, str_size) {
-        return file.read_exact_at(dst, 0);
-    }
-    let (s0, s1) = (str_off as usize, (str_off + str_size) as usize);
-    file.read_exact_at(&mut dst[s0..s1], str_off)?;
-    for i in 1..shnum {
-        let (name_off, sh_type, off, size) = header(dst, i);
-        if sh_type == u64::from(elf::SHT_NOBITS.0) || size == 0 || i == shstrndx {
-            continue;
-        }
-        if !in_file(off, size) || name_off >= str_size {
-            return file.read_exact_at(dst, 0);
-        }
-        let name = &dst[s0 + name_off as usize..s1];
-        let skip = [&b".debug"[..], b".rel.debug", b".rela.debug"]
-            .iter()
-            .any(|p| name.starts_with(p));
-        if !skip {
-            let (a, b) = (off as usize, (off + size) as usize);
-            file.read_exact_at(&mut dst[a..b], off)?;
-        }
+    let want = usize::try_from(size)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "file too large"))?;
+    buf.reserve_exact(want);
+    let got = At(file, offset).take(size).read_to_end(buf)?;
+    if got != want {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
     }
     Ok(())
+}
+
+/// One section header of the file being read: what `read_packed` needs of it.
+struct RawSection {
+    name_off: u64,
+    sh_type: u32,
+    offset: u64,
+    size: u64,
+    info: u64,
+}
+
+/// The packed form of the object (see `read_object`), or `None` when the file is not a plain
+/// ELF64 relocatable layout whose every section lies inside it.
+fn read_packed(file: &std::fs::File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut head = Vec::with_capacity(64);
+    if len < 64 {
+        return Ok(None);
+    }
+    read_range(file, 0, 64, &mut head)?;
+    let Some(big) = elf64_byte_order(&head) else {
+        return Ok(None);
+    };
+    let word = |b: &[u8], o: usize, n: usize| -> u64 {
+        let bytes = &b[o..o + n];
+        let fold = |v: u64, &byte: &u8| (v << 8) | u64::from(byte);
+        if big {
+            bytes.iter().fold(0, fold)
+        } else {
+            bytes.iter().rev().fold(0, fold)
+        }
+    };
+    let (shoff, phnum) = (word(&head, 0x28, 8), word(&head, 0x38, 2));
+    let (shentsize, shnum, shstrndx) = (
+        word(&head, 0x3a, 2),
+        word(&head, 0x3c, 2),
+        word(&head, 0x3e, 2),
+    );
+    let in_file = |off: u64, size: u64| off.checked_add(size).is_some_and(|e| e <= len);
+    if phnum != 0
+        || shentsize != 64
+        || shnum == 0
+        || shstrndx >= shnum
+        || !in_file(shoff, shnum * 64)
+    {
+        return Ok(None);
+    }
+    let mut table = Vec::new();
+    read_range(file, shoff, shnum * 64, &mut table)?;
+    let header = |i: u64| {
+        let h = (i * 64) as usize;
+        RawSection {
+            name_off: word(&table, h, 4),
+            sh_type: word(&table, h + 4, 4) as u32,
+            offset: word(&table, h + 0x18, 8),
+            size: word(&table, h + 0x20, 8),
+            info: word(&table, h + 0x2c, 4),
+        }
+    };
+    let sections: Vec<RawSection> = (0..shnum).map(header).collect();
+    let names = &sections[shstrndx as usize];
+    if !in_file(names.offset, names.size) {
+        return Ok(None);
+    }
+    let mut shstrtab = Vec::new();
+    read_range(file, names.offset, names.size, &mut shstrtab)?;
+    let Some(skip) = debug_sections(&sections, &shstrtab, in_file) else {
+        return Ok(None);
+    };
+    // Overlapping sections are copied once each: bound the copy by the file's size (a crafted
+    // table of many headers over one range must not make the buffer larger than the file).
+    let kept: u64 = (sections.iter().zip(&skip))
+        .filter(|(s, &skip)| !skip && s.sh_type != elf::SHT_NOBITS.0)
+        .map(|(s, _)| s.size.saturating_add(8))
+        .fold(0, u64::saturating_add);
+    if kept > len {
+        return Ok(None);
+    }
+    pack(file, head, table, &sections, &skip, kept, big).map(Some)
+}
+
+/// `Some(big-endian?)` for an ELF64 header, `None` otherwise.
+fn elf64_byte_order(head: &[u8]) -> Option<bool> {
+    if head.get(..4) != Some(b"\x7fELF") || head.get(4) != Some(&2) {
+        return None;
+    }
+    match head.get(5) {
+        Some(1) => Some(false),
+        Some(2) => Some(true),
+        _ => None,
+    }
+}
+
+/// Which sections to leave out: `.debug_*` PROGBITS sections, and `SHT_REL` sections named
+/// `.rel.debug*` that apply to one of those (`parse` drops both without reading them). `None`
+/// when a section with contents lies outside the file or has a name outside the name table.
+fn debug_sections(
+    sections: &[RawSection],
+    shstrtab: &[u8],
+    in_file: impl Fn(u64, u64) -> bool,
+) -> Option<Vec<bool>> {
+    let name = |s: &RawSection| -> Option<&[u8]> { shstrtab.get(s.name_off as usize..) };
+    let starts = |s: &RawSection, p: &[u8]| name(s).is_some_and(|n| n.starts_with(p));
+    let is_debug = |s: &RawSection| s.sh_type == elf::SHT_PROGBITS.0 && starts(s, b".debug");
+    let mut skip = vec![false; sections.len()];
+    for (i, s) in sections.iter().enumerate().skip(1) {
+        if s.sh_type == elf::SHT_NOBITS.0 || s.size == 0 {
+            continue;
+        }
+        if !in_file(s.offset, s.size) || name(s).is_none() {
+            return None;
+        }
+        skip[i] = is_debug(s)
+            || (s.sh_type == elf::SHT_REL.0
+                && starts(s, b".rel.debug")
+                && sections.get(s.info as usize).is_some_and(is_debug));
+    }
+    Some(skip)
+}
+
+/// The packed buffer: header, the kept sections (each at its original offset modulo 8), the
+/// section header table; offsets rewritten, left-out sections made `SHT_NOBITS`. `kept`: the
+/// bytes of the kept sections with their padding (at most the file's size).
+fn pack(
+    file: &std::fs::File,
+    mut head: Vec<u8>,
+    mut table: Vec<u8>,
+    sections: &[RawSection],
+    skip: &[bool],
+    kept: u64,
+    big: bool,
+) -> std::io::Result<Vec<u8>> {
+    let put = |b: &mut [u8], o: usize, v: u64, n: usize| {
+        for k in 0..n {
+            let shift = 8 * if big { n - 1 - k } else { k };
+            b[o + k] = (v >> shift) as u8;
+        }
+    };
+    let mut buf = Vec::with_capacity(64 + kept as usize + table.len() + 8);
+    buf.append(&mut head);
+    for (i, s) in sections.iter().enumerate().skip(1) {
+        let h = i * 64;
+        if skip[i] {
+            put(&mut table, h + 4, u64::from(elf::SHT_NOBITS.0), 4);
+            continue;
+        }
+        if s.sh_type == elf::SHT_NOBITS.0 || s.size == 0 {
+            continue;
+        }
+        while buf.len() % 8 != (s.offset % 8) as usize {
+            buf.push(0);
+        }
+        put(&mut table, h + 0x18, buf.len() as u64, 8);
+        read_range(file, s.offset, s.size, &mut buf)?;
+    }
+    while buf.len() % 8 != 0 {
+        buf.push(0);
+    }
+    let shoff = buf.len() as u64;
+    put(&mut buf, 0x28, shoff, 8);
+    buf.append(&mut table);
+    Ok(buf)
 }

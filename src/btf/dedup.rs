@@ -185,8 +185,9 @@ fn predecessors(n: usize, refs: &Flat) -> (Vec<u32>, Vec<u32>) {
 /// Partition of types into classes, each a contiguous range of `elems` whose tail
 /// `elems[dirty[c]..end[c]]` holds the members whose references changed class since the class
 /// was last checked (the others still share one signature).
-struct Partition {
-    cls: Vec<u32>,
+struct Partition<'a> {
+    /// Class of each type: the caller's array, refined in place.
+    cls: &'a mut [u32],
     elems: Vec<u32>,
     pos: Vec<u32>,
     start: Vec<u32>,
@@ -196,7 +197,7 @@ struct Partition {
     work: VecDeque<u32>,
 }
 
-impl Partition {
+impl Partition<'_> {
     fn size(&self, c: usize) -> u32 {
         self.end[c] - self.start[c]
     }
@@ -261,7 +262,7 @@ fn refine(cls: &mut [u32], nclasses: usize, refs: &Flat) -> usize {
     }
     // Everything starts dirty.
     let mut p = Partition {
-        cls: cls.to_vec(),
+        cls,
         elems,
         pos,
         dirty: start.clone(),
@@ -303,11 +304,11 @@ fn refine(cls: &mut [u32], nclasses: usize, refs: &Flat) -> usize {
             sigs.finish_item();
         };
         for &t in &members {
-            sig_of(t, &mut sigs, &p.cls);
+            sig_of(t, &mut sigs, p.cls);
         }
         let clean = (s < d).then(|| p.elems[s]);
         if let Some(u) = clean {
-            sig_of(u, &mut sigs, &p.cls);
+            sig_of(u, &mut sigs, p.cls);
         }
         let ngroups = grouper.group(&sigs, &mut group_of);
         p.dirty[c] = p.end[c];
@@ -385,7 +386,6 @@ fn refine(cls: &mut [u32], nclasses: usize, refs: &Flat) -> usize {
             }
         }
     }
-    cls.copy_from_slice(&p.cls);
     p.start.len()
 }
 
@@ -597,6 +597,10 @@ impl Btf {
                 }
             }
         }
+        // Done with these: free them before the tables below (this is the link's memory peak);
+        // `new_id` reuses the survivors' array.
+        drop(redirect);
+        let mut new_id = survivor;
         // DECL_TAGs: drop those whose target vanished, keep identical ones once.
         let mut tags: FastMap<(u32, u32, i32), u32> = FastMap::default();
         for t in 1..n {
@@ -621,7 +625,7 @@ impl Btf {
             }
         }
         // New ids: survivors (rep[t] == t) in original order.
-        let mut new_id = vec![0u32; n];
+        new_id.fill(0);
         let mut next = 1u32;
         for t in 1..n {
             if rep[t] == t as u32 {
@@ -635,6 +639,7 @@ impl Btf {
                 r => TypeId(new_id[r as usize]),
             })
             .collect();
+        drop(new_id);
         let old = std::mem::take(&mut self.types);
         let mut types = Vec::with_capacity(next as usize);
         types.push(BtfType::Void);

@@ -5,6 +5,7 @@
 use super::encode::Writer;
 use super::hash::FastMap;
 use super::raw::{byte_order, u32_at, RawBtf, BTF_MAGIC};
+use super::strings::OffsetCache;
 use super::{Btf, BtfType, StrOff, TypeId, TypeRemap};
 use crate::error::{Error, Result};
 use object::Endianness;
@@ -82,8 +83,9 @@ struct Ctx<'a, 'b> {
     type_base: u32,
     /// Highest valid input type id.
     max_type: u32,
-    /// Input string offset -> interned offset.
-    strs: FastMap<u32, StrOff>,
+    /// Input string offset -> interned offset (line_info names the same few file names and
+    /// source lines over and over).
+    strs: OffsetCache,
     /// Section name -> index in `out.sections`.
     by_name: FastMap<StrOff, usize>,
     out: BtfExt,
@@ -91,7 +93,7 @@ struct Ctx<'a, 'b> {
 
 impl Ctx<'_, '_> {
     fn string(&mut self, off: u32, what: &dyn Fn() -> String) -> Result<StrOff> {
-        if let Some(&s) = self.strs.get(&off) {
+        if let Some(s) = self.strs.get(off) {
             return Ok(s);
         }
         let bytes = self
@@ -186,11 +188,11 @@ impl BtfExt {
         }
         let body = data.get(hdr_len..).unwrap_or(&[]);
         let mut cx = Ctx {
+            strs: OffsetCache::with_capacity(64),
             raw,
             btf,
             type_base,
             max_type,
-            strs: FastMap::default(),
             by_name: FastMap::default(),
             out: BtfExt::default(),
         };

@@ -1,5 +1,7 @@
-//! A small fast non-cryptographic hasher for the BTF module's lookup tables (inputs are trusted
-//! to not be adversarial for hashing purposes; correctness never depends on the hash).
+//! A small fast non-cryptographic hasher for the BTF module's lookup tables, instead of std's
+//! SipHash: hash flooding is no risk here, as the inputs are the user's own build outputs (a
+//! crafted input could at worst make its own link slow), and correctness never depends on the
+//! hash (every lookup compares the keys).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -73,5 +75,14 @@ pub(crate) fn hash_words(words: &[u32]) -> u64 {
     if let [last] = pairs.remainder() {
         h.add(u64::from(*last));
     }
+    h.finish()
+}
+
+/// Hash of a byte string (used by the string table).
+#[inline]
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = FastHasher::default();
+    h.add(bytes.len() as u64);
+    h.write(bytes);
     h.finish()
 }

@@ -209,48 +209,33 @@ impl Btf {
     pub fn check_value_loops(&self, app: Appended) -> Result<()> {
         let first = app.base as usize + 1;
         let end = first + app.count as usize;
-        let refs = |id: usize| -> Vec<TypeId> {
-            match self.types.get(id) {
-                Some(
-                    BtfType::Typedef { ty, .. }
-                    | BtfType::Const { ty }
-                    | BtfType::Volatile { ty }
-                    | BtfType::Restrict { ty }
-                    | BtfType::TypeTag { ty, .. }
-                    | BtfType::Var { ty, .. },
-                ) => vec![*ty],
-                Some(BtfType::Func { proto, .. }) => vec![*proto],
-                Some(BtfType::Array { elem, .. }) => vec![*elem],
-                Some(BtfType::Struct { members, .. } | BtfType::Union { members, .. }) => {
-                    members.iter().map(|m| m.ty).collect()
-                }
-                Some(BtfType::Datasec { vars, .. }) => vars.iter().map(|v| v.ty).collect(),
-                _ => Vec::new(),
-            }
-        };
         // 0: unvisited, 1: on the current path, 2: done (indexed by id - first).
         let mut state = vec![0u8; end.saturating_sub(first)];
+        let mut stack: Vec<(usize, usize)> = Vec::new();
         for start in first..end {
             if state[start - first] != 0 {
                 continue;
             }
             state[start - first] = 1;
-            let mut stack = vec![(start, refs(start))];
+            // (type, number of its value references not yet visited), visited last to first
+            stack.clear();
+            stack.push((start, self.value_ref_count(start)));
             while let Some((id, todo)) = stack.last_mut() {
                 let id = *id;
-                let Some(r) = todo.pop() else {
+                let Some(k) = todo.checked_sub(1) else {
                     state[id - first] = 2;
                     stack.pop();
                     continue;
                 };
-                let r = r.0 as usize;
+                *todo = k;
+                let r = self.value_ref(id, k).0 as usize;
                 if r < first || r >= end {
                     continue;
                 }
                 match state[r - first] {
                     0 => {
                         state[r - first] = 1;
-                        stack.push((r, refs(r)));
+                        stack.push((r, self.value_ref_count(r)));
                     }
                     1 => {
                         let kind = |i: usize| self.types.get(i).map_or("?", |t| t.kind_name());
@@ -268,6 +253,48 @@ impl Btf {
             }
         }
         Ok(())
+    }
+
+    /// Number of references of type `id` that hold its value (not through a pointer): what
+    /// `check_value_loops` follows.
+    fn value_ref_count(&self, id: usize) -> usize {
+        match self.types.get(id) {
+            Some(
+                BtfType::Typedef { .. }
+                | BtfType::Const { .. }
+                | BtfType::Volatile { .. }
+                | BtfType::Restrict { .. }
+                | BtfType::TypeTag { .. }
+                | BtfType::Var { .. }
+                | BtfType::Func { .. }
+                | BtfType::Array { .. },
+            ) => 1,
+            Some(BtfType::Struct { members, .. } | BtfType::Union { members, .. }) => members.len(),
+            Some(BtfType::Datasec { vars, .. }) => vars.len(),
+            _ => 0,
+        }
+    }
+
+    /// The `k`th value reference of type `id` (`k < value_ref_count(id)`; void otherwise).
+    fn value_ref(&self, id: usize, k: usize) -> TypeId {
+        let r = match self.types.get(id) {
+            Some(
+                BtfType::Typedef { ty, .. }
+                | BtfType::Const { ty }
+                | BtfType::Volatile { ty }
+                | BtfType::Restrict { ty }
+                | BtfType::TypeTag { ty, .. }
+                | BtfType::Var { ty, .. },
+            ) => Some(*ty),
+            Some(BtfType::Func { proto, .. }) => Some(*proto),
+            Some(BtfType::Array { elem, .. }) => Some(*elem),
+            Some(BtfType::Struct { members, .. } | BtfType::Union { members, .. }) => {
+                members.get(k).map(|m| m.ty)
+            }
+            Some(BtfType::Datasec { vars, .. }) => vars.get(k).map(|v| v.ty),
+            _ => None,
+        };
+        r.unwrap_or_default()
     }
 
     /// Refuse a reference to a VAR or DATASEC from a type other than a DATASEC or DECL_TAG

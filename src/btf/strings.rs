@@ -1,16 +1,22 @@
 //! The interned string table of a `Btf`: takes byte strings, gives stable `StrOff` offsets into
 //! one NUL-separated table that starts with "" at offset 0 (the `.BTF` string section layout).
 
-use super::hash::FastMap;
+use super::hash::hash_bytes;
 use super::StrOff;
 use crate::error::{Error, Result};
 
+/// One arena holding every string, and an index from string to offset that stores only
+/// offsets: no allocation per string.
 #[derive(Clone)]
 pub(crate) struct StringTable {
     /// Encoded table: "\0" then each string followed by NUL, in first-interned order.
     data: Vec<u8>,
-    /// String bytes (without NUL) -> offset. Only used for lookups, never iterated.
-    index: FastMap<Box<[u8]>, u32>,
+    /// Open-addressed hash index (linear probing, power-of-two size, at most half full): each
+    /// slot is (low 32 bits of the string's hash, offset in `data`), offset 0 = empty slot.
+    /// Only used for lookups, never iterated, so its order never reaches the output.
+    slots: Vec<(u32, u32)>,
+    /// Number of strings in `slots`.
+    count: usize,
 }
 
 impl std::fmt::Debug for StringTable {
@@ -19,7 +25,7 @@ impl std::fmt::Debug for StringTable {
             f,
             "StringTable({} bytes, {} strings)",
             self.data.len(),
-            self.index.len()
+            self.count
         )
     }
 }
@@ -34,7 +40,8 @@ impl StringTable {
     pub(crate) fn new() -> StringTable {
         StringTable {
             data: vec![0],
-            index: FastMap::default(),
+            slots: vec![(0, 0); 64],
+            count: 0,
         }
     }
 
@@ -43,29 +50,125 @@ impl StringTable {
         if s.is_empty() {
             return Ok(StrOff(0));
         }
-        if let Some(&off) = self.index.get(s) {
-            return Ok(StrOff(off));
-        }
+        let hash = hash_bytes(s);
+        let slot = match self.find(s, hash) {
+            Ok(off) => return Ok(StrOff(off)),
+            Err(slot) => slot,
+        };
         let off = u32::try_from(self.data.len())
             .ok()
             .filter(|o| o.checked_add(s.len() as u32 + 1).is_some() && s.len() < u32::MAX as usize)
             .ok_or_else(|| Error::btf("merged string table exceeds 4 GiB"))?;
         self.data.extend_from_slice(s);
         self.data.push(0);
-        self.index.insert(s.into(), off);
+        self.slots[slot] = (hash as u32, off);
+        self.count += 1;
+        if self.count * 2 > self.slots.len() {
+            self.grow();
+        }
         Ok(StrOff(off))
+    }
+
+    /// `Ok(offset)` of `s` if interned, else `Err(free slot)` where it belongs.
+    fn find(&self, s: &[u8], hash: u64) -> std::result::Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let (h, off) = self.slots[i];
+            if off == 0 {
+                return Err(i);
+            }
+            if h == hash as u32 && self.holds_at(off as usize, s) {
+                return Ok(off);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Whether the string at `off` is `s` (its bytes, then the NUL).
+    fn holds_at(&self, off: usize, s: &[u8]) -> bool {
+        let end = off + s.len();
+        self.data.get(off..end) == Some(s) && self.data.get(end) == Some(&0)
+    }
+
+    /// Double the index (rehashing each string from the arena).
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0); size]);
+        let mask = self.slots.len() - 1;
+        for (_, off) in old.into_iter().filter(|&(_, off)| off != 0) {
+            let hash = hash_bytes(self.get(StrOff(off)));
+            let mut i = hash as usize & mask;
+            while self.slots[i].1 != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = (hash as u32, off);
+        }
     }
 
     /// The bytes of the string at `off` (without NUL; empty if out of range).
     pub(crate) fn get(&self, off: StrOff) -> &[u8] {
-        let rest = self.data.get(off.0 as usize..).unwrap_or(&[]);
-        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-        rest.get(..end).unwrap_or(&[])
+        cut_at_nul(self.data.get(off.0 as usize..).unwrap_or(&[]))
     }
 
     /// The encoded table (starts with NUL, every string NUL-terminated).
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.data
+    }
+}
+
+/// Input string offset -> interned offset, while one raw section is read (names and
+/// `.BTF.ext` strings repeat a lot). An open-addressed table sized by the number of lookups
+/// expected, not by the string section: a CO-RE object's string section is ~100 KiB, and a
+/// table indexed by offset would be filled (and faulted in) for every object.
+pub(crate) struct OffsetCache {
+    /// (input offset, interned offset); input offset u32::MAX = empty (never a string offset:
+    /// a string section is at most u32::MAX bytes and its last byte is a NUL).
+    slots: Vec<(u32, u32)>,
+    count: usize,
+}
+
+impl OffsetCache {
+    /// A cache for about `expected` distinct offsets (it grows past that).
+    pub(crate) fn with_capacity(expected: usize) -> OffsetCache {
+        let size = (2 * expected).clamp(16, 1 << 20).next_power_of_two();
+        OffsetCache {
+            slots: vec![(u32::MAX, 0); size],
+            count: 0,
+        }
+    }
+
+    fn slot(&self, off: u32) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = (u64::from(off).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask;
+        while self.slots[i].0 != u32::MAX && self.slots[i].0 != off {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    pub(crate) fn get(&self, off: u32) -> Option<StrOff> {
+        let (k, v) = self.slots[self.slot(off)];
+        (k == off && off != u32::MAX).then_some(StrOff(v))
+    }
+
+    pub(crate) fn insert(&mut self, off: u32, s: StrOff) {
+        if off == u32::MAX {
+            return;
+        }
+        let i = self.slot(off);
+        if self.slots[i].0 == u32::MAX {
+            self.count += 1;
+        }
+        self.slots[i] = (off, s.0);
+        if self.count * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots = vec![(u32::MAX, 0); old.len() * 2];
+            for (k, v) in old.into_iter().filter(|&(k, _)| k != u32::MAX) {
+                let j = self.slot(k);
+                self.slots[j] = (k, v);
+            }
+        }
     }
 }
 
@@ -80,5 +183,55 @@ pub(crate) fn utf8_prefix(bytes: &[u8]) -> &str {
     match std::str::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => std::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_gives_one_offset_per_string_in_first_seen_order() {
+        let mut t = StringTable::new();
+        // Offsets follow the encoded layout: "\0" at 0, then each new string and its NUL.
+        assert_eq!(t.intern_bytes(b"abc").unwrap(), StrOff(1));
+        assert_eq!(t.intern_bytes(b"ab").unwrap(), StrOff(5));
+        assert_eq!(t.intern_bytes(b"abc").unwrap(), StrOff(1));
+        assert_eq!(t.intern_bytes(b"").unwrap(), StrOff(0));
+        // A prefix of an interned string is a string of its own.
+        assert_eq!(t.intern_bytes(b"a").unwrap(), StrOff(8));
+        assert_eq!(t.bytes(), b"\0abc\0ab\0a\0");
+        assert_eq!(t.get(StrOff(5)), b"ab");
+        assert_eq!(t.get(StrOff(99)), b"");
+    }
+
+    #[test]
+    fn the_index_grows_and_still_finds_every_string() {
+        let mut t = StringTable::new();
+        let offs: Vec<StrOff> = (0..5000)
+            .map(|i| t.intern_bytes(format!("s{i}").as_bytes()).unwrap())
+            .collect();
+        for (i, off) in offs.iter().enumerate() {
+            let s = format!("s{i}");
+            assert_eq!(t.get(*off), s.as_bytes());
+            assert_eq!(t.intern_bytes(s.as_bytes()).unwrap(), *off);
+        }
+        assert_eq!(t.count, 5000);
+        assert!(t.slots.len() >= 2 * t.count);
+    }
+
+    #[test]
+    fn the_offset_cache_keeps_every_entry_through_growth() {
+        let mut c = OffsetCache::with_capacity(4);
+        assert_eq!(c.get(7), None);
+        for off in (0..3000u32).map(|i| i * 7) {
+            c.insert(off, StrOff(off + 1));
+        }
+        for off in (0..3000u32).map(|i| i * 7) {
+            assert_eq!(c.get(off), Some(StrOff(off + 1)));
+            assert_eq!(c.get(off + 1), None);
+        }
+        c.insert(u32::MAX, StrOff(1));
+        assert_eq!(c.get(u32::MAX), None);
     }
 }
