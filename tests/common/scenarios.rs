@@ -1152,6 +1152,18 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
         "rejected by the verifier on purpose (tests/load.rs)",
     ),
     (
+        "migrate_percpu",
+        "versions of one per-CPU map carried over by `load --migrate` (tests/migrate.rs)",
+    ),
+    (
+        "migrate_stats",
+        "versions of one map carried over by `load --migrate` (tests/migrate.rs)",
+    ),
+    (
+        "migrate_types",
+        "versions of one value struct refused as incompatible (tests/migrate.rs)",
+    ),
+    (
         "attach_cgroup",
         "versions of one program swapped by `load --attach` (tests/attach_cgroup.rs)",
     ),
