@@ -348,6 +348,10 @@ fn a_migration_that_would_truncate_or_overflow_is_refused_and_changes_nothing() 
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(err.contains("map `stats`: value_size differs"), "{err}");
+    assert!(
+        err.contains("`bpfmerge load --migrate` can carry its entries over"),
+        "{err}"
+    );
     assert_untouched(&dir, map, prog, "without --migrate");
 }
 

@@ -29,6 +29,9 @@ pub struct Def<'a> {
     pub types: Option<&'a MapTypes>,
 }
 
+/// How [`Subject::existing`] starts for a map pinned before this load.
+pub const PINNED: &str = "the map pinned at ";
+
 /// What the comparison is about, for messages.
 pub struct Subject<'a> {
     pub map: &'a str,
@@ -80,16 +83,19 @@ pub fn decide(s: &Subject<'_>, def: Def<'_>, live: Def<'_>, host: &Host) -> Resu
         return Ok(Decision::Reuse(compared(def.types, live.types)));
     }
     if !s.may_migrate {
+        // Say when `--migrate` would carry the entries over (only pinned maps can migrate).
+        let hint = if s.existing.starts_with(PINNED) && plan(def, live, host).is_ok() {
+            "; `bpfmerge load --migrate` can carry its entries over"
+        } else {
+            ""
+        };
         return Err(match (sizes, types) {
-            (Some(m), _) => incompatible(s, m.field.to_string(), m.wanted, m.found),
+            (Some(m), _) => incompatible(s, m.field.to_string(), m.wanted, m.found + hint),
             (None, Some(d)) => incompatible(
                 s,
                 format!("{} type", d.side),
                 d.new,
-                format!(
-                    "{} — {}; `bpfmerge load --migrate` can carry its entries over",
-                    d.old, d.why
-                ),
+                format!("{} — {}{hint}", d.old, d.why),
             ),
             (None, None) => unreachable_refusal(s),
         });
@@ -356,6 +362,7 @@ mod tests {
         let (old, new) = (hash(4, 8), hash(8, 8));
         let e = decide(&subject(false), no_btf(&new), no_btf(&old), &HOST).unwrap_err();
         assert!(e.to_string().contains("max_entries differs"), "{e}");
+        assert!(e.to_string().contains("--migrate` can carry"), "{e}");
         match decide(&subject(true), no_btf(&new), no_btf(&old), &HOST).unwrap() {
             Decision::Migrate(p) => {
                 assert_eq!(p.changes, vec!["max_entries: 4 -> 8".to_string()]);
@@ -392,6 +399,15 @@ mod tests {
         assert!(e
             .to_string()
             .contains("prog_array (3) holds references to programs"));
+        // Without --migrate, no hint where migration would be refused anyway.
+        let e = decide(
+            &subject(false),
+            no_btf(&prog_array(4)),
+            no_btf(&prog_array(2)),
+            &HOST,
+        )
+        .unwrap_err();
+        assert!(!e.to_string().contains("--migrate"), "{e}");
         let array = |n| MapParams {
             map_type: ARRAY,
             ..hash(n, 8)

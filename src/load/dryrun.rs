@@ -82,18 +82,15 @@ impl DryRunReport {
         );
         for m in &self.maps {
             let action = format!("{:?}", m.action).to_lowercase();
-            let _ = write!(s, "map  {:<20} {action:<8}", m.name);
+            let mut line = format!("map  {:<20} {action:<8}", m.name);
             if m.action == MapAction::Reuse {
-                let _ = write!(
-                    s,
-                    " compared by {}",
-                    format!("{:?}", m.compared).to_lowercase()
-                );
+                let how = format!("{:?}", m.compared).to_lowercase();
+                let _ = write!(line, " compared by {how}");
             }
             if let Some(g) = &m.migration {
-                let _ = write!(s, " {} entries from map id {}", g.entries, g.from_id);
+                let _ = write!(line, " {} entries from map id {}", g.entries, g.from_id);
             }
-            s.push('\n');
+            let _ = writeln!(s, "{}", line.trim_end());
             for c in m.migration.iter().flat_map(|g| &g.changes) {
                 let _ = writeln!(s, "     {:<20} {c}", "");
             }
@@ -244,7 +241,7 @@ fn plan_pinned(
     let name = entry.planned.name.clone();
     let (id, params) = objects::live_params(&handle, &name)?;
     let live_types = objects::kernel_types(&handle, &name)?;
-    let origin = format!("the map pinned at {}", pin.display());
+    let origin = format!("{}{}", decide::PINNED, pin.display());
     let subject = Subject {
         map: &name,
         file,

@@ -469,7 +469,7 @@ fn reuse_pinned(name: &str, def: Def<'_>, ctx: &mut MapsCtx<'_>) -> Result<Optio
     };
     let (id, params) = live_params(&handle, name)?;
     let live_types = kernel_types(&handle, name)?;
-    let origin = format!("the map pinned at {}", pin_path.display());
+    let origin = format!("{}{}", decide::PINNED, pin_path.display());
     let subject = Subject {
         map: name,
         file: ctx.file,
