@@ -9,7 +9,8 @@ mod migrate_support;
 
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
 use load_support::{
-    kernel_ready, map_id, open_map, prog_id, report_map, run_xdp, tree, PinDir, XDP_DROP, XDP_PASS,
+    for_each_compiler, kernel_ready, map_id, open_map, prog_id, report_map, run_xdp, tree, PinDir,
+    XDP_DROP, XDP_PASS,
 };
 use migrate_support::{
     assert_v1_intact, assert_v2_migrated, entries, fill_v1, load, load_json, text, ENTRIES, V1, V2,
@@ -40,40 +41,42 @@ fn reordered_or_retyped_value_members_are_refused_naming_the_member_and_types() 
     if !kernel_ready("reordered_or_retyped_value_members_are_refused") {
         return;
     }
-    let dir = PinDir::new("mig-types");
-    load_json(&dir.path, &[PAIR_V1], &[]);
-    store_pair(&dir);
-    // pair_check returns XDP_DROP when pair[1] is { a = 1, b = 2 } (pair.h).
-    assert_eq!(run_xdp(&dir.progs("pair_check"), 64), XDP_DROP);
-    let before = (map_id(&dir.maps("pair")), prog_id(&dir.progs("pair_check")));
-    let cases = [
-        (
-            "migrate_types/pair_swapped.o",
-            // struct { a; b; } -> struct { b; a; }: the first member's name differs.
-            "member 0 is `a` in the pinned map, `b` in the object",
-        ),
-        (
-            "migrate_types/pair_retyped.o",
-            // __u32 b -> __s32 b at the same place.
-            "member `b`: unsigned int (4 bytes) vs int (4 bytes)",
-        ),
-    ];
-    for (obj, detail) in cases {
-        let out = load(&dir.path, &[obj], &[]);
-        let (_, err) = text(&out);
-        assert_eq!(out.status.code(), Some(1), "{obj}: {err}");
-        assert!(err.contains("map `pair`: value type differs"), "{err}");
-        assert!(err.contains("defines struct pair"), "{err}");
-        assert!(err.contains(detail), "{obj}: {err}");
-        assert!(err.contains("--migrate"), "{err}");
-        // Nothing changed: same map, same bytes, same program, still dropping.
-        assert_eq!(
-            (map_id(&dir.maps("pair")), prog_id(&dir.progs("pair_check"))),
-            before
-        );
-        assert_eq!(pair_value(&dir), [1, 0, 0, 0, 2, 0, 0, 0].map(u8::to_le));
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-types");
+        load_json(&dir.path, &[PAIR_V1], &[]);
+        store_pair(&dir);
+        // pair_check returns XDP_DROP when pair[1] is { a = 1, b = 2 } (pair.h).
         assert_eq!(run_xdp(&dir.progs("pair_check"), 64), XDP_DROP);
-    }
+        let before = (map_id(&dir.maps("pair")), prog_id(&dir.progs("pair_check")));
+        let cases = [
+            (
+                "migrate_types/pair_swapped.o",
+                // struct { a; b; } -> struct { b; a; }: the first member's name differs.
+                "member 0 is `a` in the pinned map, `b` in the object",
+            ),
+            (
+                "migrate_types/pair_retyped.o",
+                // __u32 b -> __s32 b at the same place.
+                "member `b`: unsigned int (4 bytes) vs int (4 bytes)",
+            ),
+        ];
+        for (obj, detail) in cases {
+            let out = load(&dir.path, &[obj], &[]);
+            let (_, err) = text(&out);
+            assert_eq!(out.status.code(), Some(1), "{obj}: {err}");
+            assert!(err.contains("map `pair`: value type differs"), "{err}");
+            assert!(err.contains("defines struct pair"), "{err}");
+            assert!(err.contains(detail), "{obj}: {err}");
+            assert!(err.contains("--migrate"), "{err}");
+            // Nothing changed: same map, same bytes, same program, still dropping.
+            assert_eq!(
+                (map_id(&dir.maps("pair")), prog_id(&dir.progs("pair_check"))),
+                before
+            );
+            assert_eq!(pair_value(&dir), [1, 0, 0, 0, 2, 0, 0, 0].map(u8::to_le));
+            assert_eq!(run_xdp(&dir.progs("pair_check"), 64), XDP_DROP);
+        }
+    });
 }
 
 #[test]
@@ -81,18 +84,20 @@ fn an_unchanged_reload_reuses_the_map_compared_by_btf_and_keeps_its_state() {
     if !kernel_ready("an_unchanged_reload_reuses_the_map_compared_by_btf") {
         return;
     }
-    let dir = PinDir::new("mig-same");
-    let first = load_json(&dir.path, &[PAIR_V1], &[]);
-    assert_eq!(report_map(&first, "pair")["compared"], "none");
-    store_pair(&dir);
-    let id = map_id(&dir.maps("pair"));
-    let again = load_json(&dir.path, &[PAIR_V1], &["--migrate"]);
-    let pair = report_map(&again, "pair");
-    assert_eq!(pair["reused"], true);
-    assert_eq!(pair["compared"], "btf");
-    assert!(pair["migrated"].is_null(), "{pair}");
-    assert_eq!(map_id(&dir.maps("pair")), id);
-    assert_eq!(run_xdp(&dir.progs("pair_check"), 64), XDP_DROP);
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-same");
+        let first = load_json(&dir.path, &[PAIR_V1], &[]);
+        assert_eq!(report_map(&first, "pair")["compared"], "none");
+        store_pair(&dir);
+        let id = map_id(&dir.maps("pair"));
+        let again = load_json(&dir.path, &[PAIR_V1], &["--migrate"]);
+        let pair = report_map(&again, "pair");
+        assert_eq!(pair["reused"], true);
+        assert_eq!(pair["compared"], "btf");
+        assert!(pair["migrated"].is_null(), "{pair}");
+        assert_eq!(map_id(&dir.maps("pair")), id);
+        assert_eq!(run_xdp(&dir.progs("pair_check"), 64), XDP_DROP);
+    });
 }
 
 #[test]
@@ -100,26 +105,28 @@ fn a_pinned_map_without_btf_is_compared_by_sizes_and_the_report_says_so() {
     if !kernel_ready("a_pinned_map_without_btf_is_compared_by_sizes") {
         return;
     }
-    let dir = PinDir::new("mig-nobtf");
-    std::fs::create_dir_all(dir.path.join("maps")).unwrap();
-    // pair_v1's `pair`: hash, key 4, value 8, 64 entries; created here without BTF.
-    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
-        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
-        ..Default::default()
-    };
-    let mut map = MapHandle::create(MapType::Hash, Some("pair"), 4, 8, 64, &opts).unwrap();
-    map.pin(dir.maps("pair")).unwrap();
-    let id = map_id(&dir.maps("pair"));
-    let out = load(&dir.path, &[PAIR_V1], &[]);
-    let (stdout, err) = text(&out);
-    assert!(out.status.success(), "{err}");
-    assert!(stdout.contains("compared by sizes only"), "{stdout}");
-    let report = load_json(&dir.path, &[PAIR_V1], &[]);
-    assert_eq!(report_map(&report, "pair")["compared"], "sizes");
-    assert_eq!(report_map(&report, "jumps")["compared"], "btf");
-    assert_eq!(map_id(&dir.maps("pair")), id);
-    store_pair(&dir);
-    assert_eq!(run_xdp(&dir.progs("pair_check"), 64), XDP_DROP);
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-nobtf");
+        std::fs::create_dir_all(dir.path.join("maps")).unwrap();
+        // pair_v1's `pair`: hash, key 4, value 8, 64 entries; created here without BTF.
+        let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+            sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+            ..Default::default()
+        };
+        let mut map = MapHandle::create(MapType::Hash, Some("pair"), 4, 8, 64, &opts).unwrap();
+        map.pin(dir.maps("pair")).unwrap();
+        let id = map_id(&dir.maps("pair"));
+        let out = load(&dir.path, &[PAIR_V1], &[]);
+        let (stdout, err) = text(&out);
+        assert!(out.status.success(), "{err}");
+        assert!(stdout.contains("compared by sizes only"), "{stdout}");
+        let report = load_json(&dir.path, &[PAIR_V1], &[]);
+        assert_eq!(report_map(&report, "pair")["compared"], "sizes");
+        assert_eq!(report_map(&report, "jumps")["compared"], "btf");
+        assert_eq!(map_id(&dir.maps("pair")), id);
+        store_pair(&dir);
+        assert_eq!(run_xdp(&dir.progs("pair_check"), 64), XDP_DROP);
+    });
 }
 
 /// The probe of stats_v2.c: probe[0] = { key u32 @0, proto u32 @4, bytes @8, packets @16,
@@ -154,87 +161,89 @@ fn ten_thousand_entries_migrate_from_v1_to_v2_and_the_new_program_reads_them() {
     if !kernel_ready("ten_thousand_entries_migrate_from_v1_to_v2") {
         return;
     }
-    let dir = PinDir::new("mig-stats");
-    load_json(&dir.path, &[STATS_V1], &[]);
-    let stats = dir.maps("stats");
-    fill_v1(&stats, ENTRIES);
-    // v1's stats_update on a 60-byte packet: key 60 gets packets + 1 and bytes + 60.
-    assert_eq!(run_xdp(&dir.progs("stats_update"), 60), XDP_PASS);
-    let expect = |k: u32| {
-        let mut v = V1::of(k);
-        if k == 60 {
-            v.packets += 1;
-            v.bytes += 60;
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-stats");
+        load_json(&dir.path, &[STATS_V1], &[]);
+        let stats = dir.maps("stats");
+        fill_v1(&stats, ENTRIES);
+        // v1's stats_update on a 60-byte packet: key 60 gets packets + 1 and bytes + 60.
+        assert_eq!(run_xdp(&dir.progs("stats_update"), 60), XDP_PASS);
+        let expect = |k: u32| {
+            let mut v = V1::of(k);
+            if k == 60 {
+                v.packets += 1;
+                v.bytes += 60;
+            }
+            v
+        };
+        let old_id = map_id(&stats);
+
+        // The dry run says what would happen and changes nothing.
+        let pins = tree(&dir.path);
+        let dry = load_json(&dir.path, &[STATS_V2], &["--migrate", "--dry-run"]);
+        let planned = dry["maps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "stats")
+            .unwrap();
+        assert_eq!(planned["action"], "migrate", "{dry}");
+        assert_eq!(planned["migration"]["entries"], ENTRIES);
+        assert_eq!(planned["migration"]["from_id"], old_id);
+        assert_eq!(tree(&dir.path), pins);
+        assert_eq!(map_id(&stats), old_id);
+
+        let report = load_json(&dir.path, &[STATS_V2], &["--migrate"]);
+        let m = report_map(&report, "stats");
+        assert_eq!(m["reused"], false);
+        let g = &m["migrated"];
+        assert_eq!(g["from_id"], old_id);
+        assert_eq!(g["entries"], ENTRIES);
+        let changes: Vec<&str> = g["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        // From the two struct definitions: bytes 16 -> 0, packets 0 -> 8, proto 12 -> 24,
+        // gone removed, added new; max_entries 16384 -> 32768.
+        for want in [
+            "max_entries: 16384 -> 32768",
+            "value.bytes: moved from bit 128 to 0",
+            "value.packets: moved from bit 0 to 64",
+            "value.proto: moved from bit 96 to 192",
+            "value.added: added (zeroed)",
+            "value.gone: removed (dropped)",
+        ] {
+            assert!(changes.contains(&want), "{want} not in {changes:?}");
         }
-        v
-    };
-    let old_id = map_id(&stats);
 
-    // The dry run says what would happen and changes nothing.
-    let pins = tree(&dir.path);
-    let dry = load_json(&dir.path, &[STATS_V2], &["--migrate", "--dry-run"]);
-    let planned = dry["maps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == "stats")
-        .unwrap();
-    assert_eq!(planned["action"], "migrate", "{dry}");
-    assert_eq!(planned["migration"]["entries"], ENTRIES);
-    assert_eq!(planned["migration"]["from_id"], old_id);
-    assert_eq!(tree(&dir.path), pins);
-    assert_eq!(map_id(&stats), old_id);
+        // The new map: another map under the same pin, v2's definition, every entry converted.
+        let new = open_map(&stats);
+        let info = new.info().unwrap().info;
+        assert_ne!(info.id, old_id);
+        assert_eq!((info.max_entries, info.value_size), (32768, 32));
+        let got = entries(&stats);
+        assert_eq!(got.len(), ENTRIES as usize);
+        for (k, v) in &got {
+            assert_eq!(V2::parse(v), expect(*k).migrated(), "key {k}");
+        }
+        assert!(!tree(&dir.path)
+            .iter()
+            .any(|p| p.to_string_lossy().contains('~')));
 
-    let report = load_json(&dir.path, &[STATS_V2], &["--migrate"]);
-    let m = report_map(&report, "stats");
-    assert_eq!(m["reused"], false);
-    let g = &m["migrated"];
-    assert_eq!(g["from_id"], old_id);
-    assert_eq!(g["entries"], ENTRIES);
-    let changes: Vec<&str> = g["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap())
-        .collect();
-    // From the two struct definitions: bytes 16 -> 0, packets 0 -> 8, proto 12 -> 24,
-    // gone removed, added new; max_entries 16384 -> 32768.
-    for want in [
-        "max_entries: 16384 -> 32768",
-        "value.bytes: moved from bit 128 to 0",
-        "value.packets: moved from bit 0 to 64",
-        "value.proto: moved from bit 96 to 192",
-        "value.added: added (zeroed)",
-        "value.gone: removed (dropped)",
-    ] {
-        assert!(changes.contains(&want), "{want} not in {changes:?}");
-    }
-
-    // The new map: another map under the same pin, v2's definition, every entry converted.
-    let new = open_map(&stats);
-    let info = new.info().unwrap().info;
-    assert_ne!(info.id, old_id);
-    assert_eq!((info.max_entries, info.value_size), (32768, 32));
-    let got = entries(&stats);
-    assert_eq!(got.len(), ENTRIES as usize);
-    for (k, v) in &got {
-        assert_eq!(V2::parse(v), expect(*k).migrated(), "key {k}");
-    }
-    assert!(!tree(&dir.path)
-        .iter()
-        .any(|p| p.to_string_lossy().contains('~')));
-
-    // v2's programs read the migrated entries through the new layout.
-    for k in (0..ENTRIES).step_by(97).chain([60, ENTRIES - 1]) {
-        assert_eq!(probe(&dir, k), Some(expect(k).migrated()), "probe {k}");
-    }
-    assert_eq!(probe(&dir, ENTRIES + 5), None);
-    // ... and update them: a 61-byte packet adds 1 packet and 61 bytes to key 61.
-    assert_eq!(run_xdp(&dir.progs("stats_update"), 61), XDP_PASS);
-    let mut e61 = expect(61).migrated();
-    e61.packets += 1;
-    e61.bytes += 61;
-    assert_eq!(probe(&dir, 61), Some(e61));
+        // v2's programs read the migrated entries through the new layout.
+        for k in (0..ENTRIES).step_by(97).chain([60, ENTRIES - 1]) {
+            assert_eq!(probe(&dir, k), Some(expect(k).migrated()), "probe {k}");
+        }
+        assert_eq!(probe(&dir, ENTRIES + 5), None);
+        // ... and update them: a 61-byte packet adds 1 packet and 61 bytes to key 61.
+        assert_eq!(run_xdp(&dir.progs("stats_update"), 61), XDP_PASS);
+        let mut e61 = expect(61).migrated();
+        e61.packets += 1;
+        e61.bytes += 61;
+        assert_eq!(probe(&dir, 61), Some(e61));
+    });
 }
 
 #[test]
@@ -242,45 +251,47 @@ fn a_per_cpu_hash_migrates_with_every_cpus_value() {
     if !kernel_ready("a_per_cpu_hash_migrates_with_every_cpus_value") {
         return;
     }
-    let dir = PinDir::new("mig-pcpu");
-    load_json(&dir.path, &["migrate_percpu/pcpu_v1.o"], &[]);
-    let pin = dir.maps("pcpu");
-    let cpus = libbpf_rs::num_possible_cpus().unwrap();
-    // v1 counts: pkts u64 @0, drops u32 @8; 16 bytes per CPU.
-    let v1 = |k: u32, c: usize| (u64::from(k) * 100 + c as u64, k + c as u32 * 1000);
-    let map = open_map(&pin);
-    for k in 0..100u32 {
-        let values: Vec<Vec<u8>> = (0..cpus)
-            .map(|c| {
-                let (pkts, drops) = v1(k, c);
-                let mut b = pkts.to_ne_bytes().to_vec();
-                b.extend(drops.to_ne_bytes());
-                b.resize(16, 0);
-                b
-            })
-            .collect();
-        map.update_percpu(&k.to_ne_bytes(), &values, MapFlags::ANY)
-            .unwrap();
-    }
-    drop(map);
-    let report = load_json(&dir.path, &["migrate_percpu/pcpu_v2.o"], &["--migrate"]);
-    assert_eq!(report_map(&report, "pcpu")["migrated"]["entries"], 100);
-    let map = open_map(&pin);
-    assert_eq!(map.info().unwrap().info.max_entries, 256);
-    for k in 0..100u32 {
-        let per_cpu = map
-            .lookup_percpu(&k.to_ne_bytes(), MapFlags::ANY)
-            .unwrap()
-            .unwrap_or_else(|| panic!("key {k} missing"));
-        assert_eq!(per_cpu.len(), cpus);
-        for (c, b) in per_cpu.iter().enumerate() {
-            // v2 counts: drops u32 @0, flags u32 @4 (new: 0), pkts u64 @8.
-            let (pkts, drops) = v1(k, c);
-            assert_eq!(u32::from_ne_bytes(b[0..4].try_into().unwrap()), drops);
-            assert_eq!(u32::from_ne_bytes(b[4..8].try_into().unwrap()), 0);
-            assert_eq!(u64::from_ne_bytes(b[8..16].try_into().unwrap()), pkts);
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-pcpu");
+        load_json(&dir.path, &["migrate_percpu/pcpu_v1.o"], &[]);
+        let pin = dir.maps("pcpu");
+        let cpus = libbpf_rs::num_possible_cpus().unwrap();
+        // v1 counts: pkts u64 @0, drops u32 @8; 16 bytes per CPU.
+        let v1 = |k: u32, c: usize| (u64::from(k) * 100 + c as u64, k + c as u32 * 1000);
+        let map = open_map(&pin);
+        for k in 0..100u32 {
+            let values: Vec<Vec<u8>> = (0..cpus)
+                .map(|c| {
+                    let (pkts, drops) = v1(k, c);
+                    let mut b = pkts.to_ne_bytes().to_vec();
+                    b.extend(drops.to_ne_bytes());
+                    b.resize(16, 0);
+                    b
+                })
+                .collect();
+            map.update_percpu(&k.to_ne_bytes(), &values, MapFlags::ANY)
+                .unwrap();
         }
-    }
+        drop(map);
+        let report = load_json(&dir.path, &["migrate_percpu/pcpu_v2.o"], &["--migrate"]);
+        assert_eq!(report_map(&report, "pcpu")["migrated"]["entries"], 100);
+        let map = open_map(&pin);
+        assert_eq!(map.info().unwrap().info.max_entries, 256);
+        for k in 0..100u32 {
+            let per_cpu = map
+                .lookup_percpu(&k.to_ne_bytes(), MapFlags::ANY)
+                .unwrap()
+                .unwrap_or_else(|| panic!("key {k} missing"));
+            assert_eq!(per_cpu.len(), cpus);
+            for (c, b) in per_cpu.iter().enumerate() {
+                // v2 counts: drops u32 @0, flags u32 @4 (new: 0), pkts u64 @8.
+                let (pkts, drops) = v1(k, c);
+                assert_eq!(u32::from_ne_bytes(b[0..4].try_into().unwrap()), drops);
+                assert_eq!(u32::from_ne_bytes(b[4..8].try_into().unwrap()), 0);
+                assert_eq!(u64::from_ne_bytes(b[8..16].try_into().unwrap()), pkts);
+            }
+        }
+    });
 }
 
 /// After a refused or failed migration: the same map, every entry as stored, the same
@@ -310,49 +321,51 @@ fn a_migration_that_would_truncate_or_overflow_is_refused_and_changes_nothing() 
     if !kernel_ready("a_migration_that_would_truncate_is_refused") {
         return;
     }
-    let dir = PinDir::new("mig-narrow");
-    let (map, prog) = v1_loaded_and_filled(&dir, &[STATS_V1]);
-    // proto = 17 + i % 300 reaches 316, which one byte cannot hold.
-    let out = load(&dir.path, &["migrate_stats/stats_narrow.o"], &["--migrate"]);
-    let (_, err) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("map `stats`: migrating its entries failed"),
-        "{err}"
-    );
-    assert!(err.contains("member `proto` holds"), "{err}");
-    assert!(err.contains("an unsigned 1-byte integer"), "{err}");
-    assert!(err.contains("entry with key"), "{err}");
-    assert_untouched(&dir, map, prog, "narrowing");
-    // The dry run refuses it too.
-    let out = load(
-        &dir.path,
-        &["migrate_stats/stats_narrow.o"],
-        &["--migrate", "--dry-run"],
-    );
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stdout.contains("refuse"), "{stdout}");
-    assert!(stdout.contains("member `proto` holds"), "{stdout}");
-    // 10,000 entries do not fit into 8192.
-    let out = load(&dir.path, &["migrate_stats/stats_small.o"], &["--migrate"]);
-    let (_, err) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("it holds 10000 entries, more than the 8192"),
-        "{err}"
-    );
-    assert_untouched(&dir, map, prog, "shrinking");
-    // Without --migrate a changed definition is refused as before.
-    let out = load(&dir.path, &[STATS_V2], &[]);
-    let (_, err) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(err.contains("map `stats`: value_size differs"), "{err}");
-    assert!(
-        err.contains("`bpfmerge load --migrate` can carry its entries over"),
-        "{err}"
-    );
-    assert_untouched(&dir, map, prog, "without --migrate");
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-narrow");
+        let (map, prog) = v1_loaded_and_filled(&dir, &[STATS_V1]);
+        // proto = 17 + i % 300 reaches 316, which one byte cannot hold.
+        let out = load(&dir.path, &["migrate_stats/stats_narrow.o"], &["--migrate"]);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("map `stats`: migrating its entries failed"),
+            "{err}"
+        );
+        assert!(err.contains("member `proto` holds"), "{err}");
+        assert!(err.contains("an unsigned 1-byte integer"), "{err}");
+        assert!(err.contains("entry with key"), "{err}");
+        assert_untouched(&dir, map, prog, "narrowing");
+        // The dry run refuses it too.
+        let out = load(
+            &dir.path,
+            &["migrate_stats/stats_narrow.o"],
+            &["--migrate", "--dry-run"],
+        );
+        let (stdout, _) = text(&out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stdout.contains("refuse"), "{stdout}");
+        assert!(stdout.contains("member `proto` holds"), "{stdout}");
+        // 10,000 entries do not fit into 8192.
+        let out = load(&dir.path, &["migrate_stats/stats_small.o"], &["--migrate"]);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("it holds 10000 entries, more than the 8192"),
+            "{err}"
+        );
+        assert_untouched(&dir, map, prog, "shrinking");
+        // Without --migrate a changed definition is refused as before.
+        let out = load(&dir.path, &[STATS_V2], &[]);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(err.contains("map `stats`: value_size differs"), "{err}");
+        assert!(
+            err.contains("`bpfmerge load --migrate` can carry its entries over"),
+            "{err}"
+        );
+        assert_untouched(&dir, map, prog, "without --migrate");
+    });
 }
 
 #[test]
@@ -360,25 +373,27 @@ fn migration_is_refused_while_another_objects_pinned_program_uses_the_map() {
     if !kernel_ready("migration_is_refused_while_another_program_uses_the_map") {
         return;
     }
-    let dir = PinDir::new("mig-other");
-    let (map, prog) = v1_loaded_and_filled(&dir, &[STATS_V1, "migrate_stats/stats_other.o"]);
-    let out = load(&dir.path, &[STATS_V2], &["--migrate"]);
-    let (_, err) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("program `stats_other`"), "{err}");
-    assert!(err.contains("not replaced by this load"), "{err}");
-    assert_untouched(&dir, map, prog, "other user");
-    let out = load(&dir.path, &[STATS_V2], &["--migrate", "--dry-run"]);
-    let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stdout.contains("stats_other"), "{stdout}");
-    // The other program still shares the map: a 70-byte packet counts into key 70.
-    assert_eq!(run_xdp(&dir.progs("stats_other"), 70), XDP_PASS);
-    let v = open_map(&dir.maps("stats"))
-        .lookup(&70u32.to_ne_bytes(), MapFlags::ANY)
-        .unwrap()
-        .unwrap();
-    assert_eq!(V1::parse(&v).packets, V1::of(70).packets + 1);
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-other");
+        let (map, prog) = v1_loaded_and_filled(&dir, &[STATS_V1, "migrate_stats/stats_other.o"]);
+        let out = load(&dir.path, &[STATS_V2], &["--migrate"]);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("program `stats_other`"), "{err}");
+        assert!(err.contains("not replaced by this load"), "{err}");
+        assert_untouched(&dir, map, prog, "other user");
+        let out = load(&dir.path, &[STATS_V2], &["--migrate", "--dry-run"]);
+        let (stdout, _) = text(&out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stdout.contains("stats_other"), "{stdout}");
+        // The other program still shares the map: a 70-byte packet counts into key 70.
+        assert_eq!(run_xdp(&dir.progs("stats_other"), 70), XDP_PASS);
+        let v = open_map(&dir.maps("stats"))
+            .lookup(&70u32.to_ne_bytes(), MapFlags::ANY)
+            .unwrap()
+            .unwrap();
+        assert_eq!(V1::parse(&v).packets, V1::of(70).packets + 1);
+    });
 }
 
 #[test]
@@ -386,14 +401,16 @@ fn a_verifier_rejection_during_a_migrating_load_leaves_the_old_map_and_entries()
     if !kernel_ready("a_verifier_rejection_during_a_migrating_load") {
         return;
     }
-    let dir = PinDir::new("mig-reject");
-    let (map, prog) = v1_loaded_and_filled(&dir, &[STATS_V1]);
-    let out = load(&dir.path, &["migrate_stats/stats_reject.o"], &["--migrate"]);
-    let (_, err) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("rejected by the verifier"), "{err}");
-    assert_untouched(&dir, map, prog, "verifier rejection");
-    // The good v2 still migrates afterwards.
-    load_json(&dir.path, &[STATS_V2], &["--migrate"]);
-    assert_v2_migrated(&dir.maps("stats"), ENTRIES, "after the rejection");
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-reject");
+        let (map, prog) = v1_loaded_and_filled(&dir, &[STATS_V1]);
+        let out = load(&dir.path, &["migrate_stats/stats_reject.o"], &["--migrate"]);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("rejected by the verifier"), "{err}");
+        assert_untouched(&dir, map, prog, "verifier rejection");
+        // The good v2 still migrates afterwards.
+        load_json(&dir.path, &[STATS_V2], &["--migrate"]);
+        assert_v2_migrated(&dir.maps("stats"), ENTRIES, "after the rejection");
+    });
 }
