@@ -414,3 +414,108 @@ fn a_verifier_rejection_during_a_migrating_load_leaves_the_old_map_and_entries()
         assert_v2_migrated(&dir.maps("stats"), ENTRIES, "after the rejection");
     });
 }
+
+#[test]
+fn shrinking_max_entries_migrates_when_the_entries_fit() {
+    if !kernel_ready("shrinking_max_entries_migrates_when_the_entries_fit") {
+        return;
+    }
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-shrink");
+        load_json(&dir.path, &[STATS_V1], &[]);
+        // 5000 entries fit into stats_small's 8192 (v1 has 16384).
+        fill_v1(&dir.maps("stats"), 5000);
+        let report = load_json(&dir.path, &["migrate_stats/stats_small.o"], &["--migrate"]);
+        let g = &report_map(&report, "stats")["migrated"];
+        assert_eq!(g["entries"], 5000);
+        assert!(g["changes"]
+            .as_array()
+            .unwrap()
+            .contains(&"max_entries: 16384 -> 8192".into()));
+        assert_eq!(
+            open_map(&dir.maps("stats"))
+                .info()
+                .unwrap()
+                .info
+                .max_entries,
+            8192
+        );
+        assert_v2_migrated(&dir.maps("stats"), 5000, "shrunk");
+    });
+}
+
+#[test]
+fn a_dry_run_says_create_reuse_or_refuse_and_changes_nothing() {
+    if !kernel_ready("a_dry_run_says_create_reuse_or_refuse") {
+        return;
+    }
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-dry");
+        // Nothing pinned yet: everything would be created, and DIR is not even made.
+        let dry = load_json(&dir.path, &[PAIR_V1], &["--dry-run"]);
+        // (map, action), sorted by map name.
+        let actions = |v: &serde_json::Value| -> Vec<(String, String)> {
+            let mut a: Vec<(String, String)> = v["maps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    let name = m["name"].as_str().unwrap().to_string();
+                    (name, m["action"].as_str().unwrap().to_string())
+                })
+                .collect();
+            a.sort();
+            a
+        };
+        let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+            l.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            actions(&dry),
+            pairs(&[("jumps", "create"), ("pair", "create")])
+        );
+        assert_eq!(dry["progs"][0]["action"], "create");
+        assert!(!dir.path.exists());
+        load_json(&dir.path, &[PAIR_V1], &[]);
+        let pins = load_support::snapshot(&dir.path);
+        // Same object: reused, compared by BTF; program pin replaced.
+        let dry = load_json(&dir.path, &[PAIR_V1], &["--dry-run"]);
+        assert_eq!(
+            actions(&dry),
+            pairs(&[("jumps", "reuse"), ("pair", "reuse")])
+        );
+        assert!(dry["maps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["compared"] == "btf"));
+        assert_eq!(dry["progs"][0]["action"], "replace");
+        // Reordered members without --migrate: refused with the reason, exit status 1.
+        let out = load(
+            &dir.path,
+            &["migrate_types/pair_swapped.o"],
+            &["--dry-run", "--json"],
+        );
+        let (stdout, err) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("1 map would be refused"), "{err}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(
+            actions(&v),
+            pairs(&[("jumps", "reuse"), ("pair", "refuse")])
+        );
+        let pair = v["maps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "pair");
+        let reason = pair.unwrap()["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("member 0 is `a` in the pinned map"),
+            "{reason}"
+        );
+        assert_eq!(load_support::snapshot(&dir.path), pins);
+    });
+}
