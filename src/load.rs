@@ -6,7 +6,10 @@
 //! `pinning` attribute says (libbpf's own pinning is switched off so that nothing is pinned
 //! before every object loaded); global-data maps are per object and never pinned; a pinned map
 //! is reused only when type, key/value size, max_entries, flags and map_extra match, allowing
-//! for the adjustments in [`compat`]. Objects with `static` map definitions are opened from a copy
+//! for the adjustments in [`compat`], and its key/value types (when it has BTF) match the
+//! object's structurally ([`decide`]). With `--migrate`, a pinned map whose definition changed
+//! in a way its entries can follow is replaced by a new map holding them (`carry`), whose pin
+//! replaces the old one only once everything loaded; `--dry-run` says what would happen. Objects with `static` map definitions are opened from a copy
 //! in which they are global, and map-in-map `.values` initialisers are written into reused outer
 //! maps by bpfmerge (libbpf does it only for maps it creates); see `prepare`.
 //!
@@ -25,6 +28,7 @@ mod objects;
 mod pindir;
 mod pins;
 mod prepare;
+mod reuse;
 pub mod status;
 
 use std::fmt::Write as _;
@@ -41,7 +45,7 @@ pub struct LoadOptions {
     /// `--attach`: attach every program and pin its links in `DIR/links`.
     pub attach: Option<attach::AttachOptions>,
     /// `--migrate`: a pinned map whose definition changed in a way its entries can follow is
-    /// replaced by a new map holding them, converted (see [`decide`], [`carry`]).
+    /// replaced by a new map holding them, converted (see [`decide`] and the `carry` step).
     pub migrate: bool,
 }
 

@@ -14,7 +14,7 @@ use super::carry::{self, Migration};
 use super::compat::{self, Host, MapParams};
 use super::decide::{self, Compared, Decision, Def, Subject};
 use super::libbpf_log::Capture;
-use super::{ffi, objects, pindir, LoadOptions};
+use super::{ffi, objects, pindir, reuse, LoadOptions};
 use crate::error::Result;
 use crate::migrate::{self, MapTypes};
 
@@ -150,10 +150,10 @@ pub fn dry_run(objects_in: &[PathBuf], opts: &LoadOptions) -> Result<DryRunRepor
         }
         let btf = ffi::object_btf(&open);
         for mut map in open.maps_mut() {
-            let Some((name, def)) = objects::shared_map_def(&mut map, &file)? else {
+            let Some((name, def)) = reuse::shared_map_def(&mut map, &file)? else {
                 continue;
             };
-            let types = objects::object_types(btf.as_deref(), &map, &name, &file)?;
+            let types = reuse::object_types(btf.as_deref(), &map, &name, &file)?;
             let at = &maps_dir;
             plan_map(&mut maps, at, &file, &name, def, types, &host, opts.migrate)?;
         }
@@ -221,7 +221,7 @@ fn plan_map(
         origin: format!("the map created by {file}"),
         migration: None,
     };
-    if let Some(handle) = objects::open_pinned_map(&pin)? {
+    if let Some(handle) = reuse::open_pinned_map(&pin)? {
         plan_pinned(&mut entry, handle, &pin, file, d, host, migrate)?;
     }
     maps.push(entry);
@@ -239,8 +239,8 @@ fn plan_pinned(
     migrate: bool,
 ) -> Result<()> {
     let name = entry.planned.name.clone();
-    let (id, params) = objects::live_params(&handle, &name)?;
-    let live_types = objects::kernel_types(&handle, &name)?;
+    let (id, params) = reuse::live_params(&handle, &name)?;
+    let live_types = reuse::kernel_types(&handle, &name)?;
     let origin = format!("{}{}", decide::PINNED, pin.display());
     let subject = Subject {
         map: &name,
