@@ -519,3 +519,85 @@ fn a_dry_run_says_create_reuse_or_refuse_and_changes_nothing() {
         assert_eq!(load_support::snapshot(&dir.path), pins);
     });
 }
+
+/// A command named `comm` (a symlink to /bin/true in a private directory), run to count its
+/// execs; removed when dropped.
+struct Command {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+    comm: String,
+}
+
+impl Command {
+    fn new() -> Command {
+        // comm holds 15 bytes: "bmmig" and up to 9 digits of the pid.
+        let comm = format!("bmmig{}", std::process::id() % 1_000_000_000);
+        let dir = std::env::temp_dir().join(format!("bpfmerge-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(&comm);
+        std::os::unix::fs::symlink("/bin/true", &path).unwrap();
+        Command { dir, path, comm }
+    }
+
+    fn run(&self, n: u64) {
+        for _ in 0..n {
+            assert!(std::process::Command::new(&self.path)
+                .status()
+                .unwrap()
+                .success());
+        }
+    }
+}
+
+impl Drop for Command {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn u64_at(map: &MapHandle, key: u32) -> u64 {
+    let v = map
+        .lookup(&key.to_ne_bytes(), MapFlags::ANY)
+        .unwrap()
+        .unwrap();
+    u64::from_ne_bytes(v.try_into().unwrap())
+}
+
+#[test]
+fn attach_and_migrate_carry_the_counts_before_the_new_program_runs() {
+    if !kernel_ready("attach_and_migrate_carry_the_counts") {
+        return;
+    }
+    let cmd = Command::new();
+    for_each_compiler(|| {
+        let dir = PinDir::new("mig-attach");
+        load_json(&dir.path, &["migrate_trace/exec_v1.o"], &["--attach"]);
+        let mut want = [0u8; 16];
+        want[..cmd.comm.len()].copy_from_slice(cmd.comm.as_bytes());
+        open_map(&dir.maps("want"))
+            .update(&0u32.to_ne_bytes(), &want, MapFlags::ANY)
+            .unwrap();
+        // v1 counts each exec of the command into hits[0] (exec.h, VERSION 1).
+        cmd.run(3);
+        let old = open_map(&dir.maps("hits"));
+        assert_eq!(u64_at(&old, 0), 3);
+        let report = load_json(
+            &dir.path,
+            &["migrate_trace/exec_v2.o"],
+            &["--attach", "--migrate"],
+        );
+        // hits grows from 4 to 8 slots: migrated; `want` is unchanged: reused.
+        assert_eq!(report_map(&report, "want")["reused"], true);
+        let g = &report_map(&report, "hits")["migrated"];
+        assert_eq!(g["entries"], 4, "an array of 4 has 4 entries: {g}");
+        assert_eq!(report["links"][0]["program"], "on_exec");
+        let new = open_map(&dir.maps("hits"));
+        assert_eq!(new.info().unwrap().info.max_entries, 8);
+        assert_eq!((u64_at(&new, 0), u64_at(&new, 1)), (3, 0));
+        // v2 counts into hits[1] of the new map; nothing counts into the old map any more.
+        cmd.run(2);
+        assert_eq!((u64_at(&new, 0), u64_at(&new, 1)), (3, 2));
+        assert_eq!((u64_at(&old, 0), u64_at(&old, 1)), (3, 0));
+    });
+}

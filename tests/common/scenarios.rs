@@ -1160,6 +1160,10 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
         "versions of one map carried over by `load --migrate` (tests/migrate.rs)",
     ),
     (
+        "migrate_trace",
+        "versions of one traced counter migrated by `load --attach --migrate` (tests/migrate.rs)",
+    ),
+    (
         "migrate_types",
         "versions of one value struct refused as incompatible (tests/migrate.rs)",
     ),
