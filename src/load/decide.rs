@@ -77,39 +77,31 @@ const F_WRONLY: u32 = 0x10;
 
 /// Decide what to do with the live map `live` for the definition `def`.
 pub fn decide(s: &Subject<'_>, def: Def<'_>, live: Def<'_>, host: &Host) -> Result<Decision> {
-    let sizes = compat::check(def.params, live.params, host);
-    let types = type_difference(def.types, live.types);
-    if sizes.is_none() && types.is_none() {
-        return Ok(Decision::Reuse(compared(def.types, live.types)));
+    // The first difference: (field, the object's value, the live map's value).
+    let (field, wanted, found) = match (
+        compat::check(def.params, live.params, host),
+        type_difference(def.types, live.types),
+    ) {
+        (None, None) => return Ok(Decision::Reuse(compared(def.types, live.types))),
+        (Some(m), _) => (m.field.to_string(), m.wanted, m.found),
+        (None, Some(d)) => (
+            format!("{} type", d.side),
+            d.new,
+            format!("{} — {}", d.old, d.why),
+        ),
+    };
+    if s.may_migrate {
+        return plan(def, live, host)
+            .map(Decision::Migrate)
+            .map_err(|why| refuse_migration(s, &why));
     }
-    if !s.may_migrate {
-        // Say when `--migrate` would carry the entries over (only pinned maps can migrate).
-        let hint = if s.existing.starts_with(PINNED) && plan(def, live, host).is_ok() {
-            "; `bpfmerge load --migrate` can carry its entries over"
-        } else {
-            ""
-        };
-        return Err(match (sizes, types) {
-            (Some(m), _) => incompatible(s, m.field.to_string(), m.wanted, m.found + hint),
-            (None, Some(d)) => incompatible(
-                s,
-                format!("{} type", d.side),
-                d.new,
-                format!("{} — {}{hint}", d.old, d.why),
-            ),
-            (None, None) => unreachable_refusal(s),
-        });
-    }
-    plan(def, live, host)
-        .map(Decision::Migrate)
-        .map_err(|why| refuse_migration(s, &why))
-}
-
-fn unreachable_refusal(s: &Subject<'_>) -> Error {
-    Error::Load(format!(
-        "map `{}`: internal error comparing definitions",
-        s.map
-    ))
+    // Say when `--migrate` would carry the entries over (only pinned maps can migrate).
+    let hint = if s.existing.starts_with(PINNED) && plan(def, live, host).is_ok() {
+        "; `bpfmerge load --migrate` can carry its entries over"
+    } else {
+        ""
+    };
+    Err(incompatible(s, field, wanted, found + hint))
 }
 
 fn incompatible(s: &Subject<'_>, field: String, wanted: String, found: String) -> Error {
