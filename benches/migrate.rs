@@ -3,7 +3,8 @@
 //! widened, one moved) with `bpfmerge::migrate::copy_entries`, batched and one by one, and prints
 //! the time, the entries per second and the speedup of batch operations. Needs root.
 //!
-//! `cargo bench --bench migrate [-- --entries N --runs R]`
+//! `cargo bench --bench migrate [-- --entries N --runs R --only batched|one-by-one]`
+//! (`--only` runs one mode, e.g. under `perf record`).
 
 use std::os::fd::AsFd;
 use std::time::Instant;
@@ -91,8 +92,15 @@ fn main() {
     println!(
         "migrate {n} entries of a hash map (16-byte value -> 24-byte value), {runs} runs each"
     );
+    let only = std::env::args()
+        .skip_while(|a| a != "--only")
+        .nth(1)
+        .map(|m| m == "batched");
     let mut medians = Vec::new();
     for batched in [true, false] {
+        if only.is_some_and(|b| b != batched) {
+            continue;
+        }
         let mut times = Vec::new();
         for _ in 0..runs {
             let new = create("bench_v2", 24, n.saturating_mul(2));
@@ -131,5 +139,7 @@ fn main() {
                 .join(", ")
         );
     }
-    println!("batch speedup: {:.1}x", medians[1] / medians[0]);
+    if let [batched, one_by_one] = medians[..] {
+        println!("batch speedup: {:.1}x", one_by_one / batched);
+    }
 }

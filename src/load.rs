@@ -6,7 +6,10 @@
 //! `pinning` attribute says (libbpf's own pinning is switched off so that nothing is pinned
 //! before every object loaded); global-data maps are per object and never pinned; a pinned map
 //! is reused only when type, key/value size, max_entries, flags and map_extra match, allowing
-//! for the adjustments in [`compat`]. Objects with `static` map definitions are opened from a copy
+//! for the adjustments in [`compat`], and its key/value types (when it has BTF) match the
+//! object's structurally ([`decide`]). With `--migrate`, a pinned map whose definition changed
+//! in a way its entries can follow is replaced by a new map holding them (`carry`), whose pin
+//! replaces the old one only once everything loaded; `--dry-run` says what would happen. Objects with `static` map definitions are opened from a copy
 //! in which they are global, and map-in-map `.values` initialisers are written into reused outer
 //! maps by bpfmerge (libbpf does it only for maps it creates); see `prepare`.
 //!
@@ -15,13 +18,17 @@
 //! [`attach`].
 
 pub mod attach;
+mod carry;
 pub mod compat;
+pub mod decide;
+mod dryrun;
 mod ffi;
 mod libbpf_log;
 mod objects;
 mod pindir;
 mod pins;
 mod prepare;
+mod reuse;
 pub mod status;
 
 use std::fmt::Write as _;
@@ -37,7 +44,13 @@ pub struct LoadOptions {
     pub pin_dir: Option<PathBuf>,
     /// `--attach`: attach every program and pin its links in `DIR/links`.
     pub attach: Option<attach::AttachOptions>,
+    /// `--migrate`: a pinned map whose definition changed in a way its entries can follow is
+    /// replaced by a new map holding them, converted (see [`decide`] and the `carry` step).
+    pub migrate: bool,
 }
+
+pub use decide::Compared;
+pub use dryrun::{dry_run, DryRunReport};
 
 /// One map after `load`.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -52,6 +65,24 @@ pub struct LoadedMap {
     pub map_type: String,
     /// The objects of this `load` that use the map, in load order.
     pub objects: Vec<String>,
+    /// How a reused map was compared: `btf` (key and value types too), `sizes` (the pinned
+    /// map has no BTF, or the object declares the map by sizes), `none` (created now).
+    pub compared: Compared,
+    /// `--migrate`: the pinned map this new map replaced, and what was carried over.
+    pub migrated: Option<MigratedMap>,
+}
+
+/// A map created by `load --migrate` in place of a pinned one.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MigratedMap {
+    /// Kernel id of the map that was pinned before (its pin now names the new map).
+    pub from_id: u32,
+    /// Entries copied.
+    pub entries: u64,
+    /// Whether the kernel's batch operations were used.
+    pub batched: bool,
+    /// What changed: `max_entries: 16384 -> 32768`, `value.gone: removed (dropped)`, ...
+    pub changes: Vec<String>,
 }
 
 /// One program after `load`.
@@ -84,7 +115,11 @@ impl LoadReport {
     pub fn to_text(&self) -> String {
         let mut s = format!("pin dir {}\n", self.pin_dir.display());
         for m in &self.maps {
-            let how = if m.reused { "reused" } else { "created" };
+            let how = match (&m.migrated, m.reused) {
+                (Some(_), _) => "migrated",
+                (None, true) => "reused",
+                (None, false) => "created",
+            };
             let _ = writeln!(
                 s,
                 "map  {:<20} id {:<6} {how:<8} {}",
@@ -92,6 +127,27 @@ impl LoadReport {
                 m.id,
                 m.pin_path.display()
             );
+            if m.reused && m.compared == Compared::Sizes {
+                let _ = writeln!(
+                    s,
+                    "     {:<20} compared by sizes only (the pinned map has no BTF, or the \
+                     object declares it by sizes)",
+                    ""
+                );
+            }
+            if let Some(g) = &m.migrated {
+                let _ = writeln!(
+                    s,
+                    "     {:<20} {} entries from map id {}{}",
+                    "",
+                    g.entries,
+                    g.from_id,
+                    if g.batched { " (batched)" } else { "" }
+                );
+                for c in &g.changes {
+                    let _ = writeln!(s, "     {:<20} {c}", "");
+                }
+            }
         }
         for p in &self.progs {
             let _ = writeln!(
@@ -146,8 +202,8 @@ fn check_dir_path(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Load `objects` one after another, reusing maps pinned under `DIR/maps`, then pin.
-pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
+/// The pin dir of a `load` of `objects` (which must exist).
+fn pin_dir_of(objects: &[PathBuf], opts: &LoadOptions) -> Result<PathBuf> {
     let first = objects
         .first()
         .ok_or_else(|| Error::Usage("no object to load".to_string()))?;
@@ -162,6 +218,12 @@ pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
         None => pindir::default_dir(first)?,
     };
     check_dir_path(&dir)?;
+    Ok(dir)
+}
+
+/// Load `objects` one after another, reusing maps pinned under `DIR/maps`, then pin.
+pub fn load(objects: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
+    let dir = pin_dir_of(objects, opts)?;
     pindir::ensure_bpffs(&dir)?;
     let dirs = Dirs {
         maps: dir.join(pindir::MAPS),
@@ -202,13 +264,20 @@ struct Dirs {
 /// The steps of a `load`, DIR locked: load every object (sharing maps), attach (links made or
 /// updated, new ones under temporary pins), pin (programs under temporary names, new maps),
 /// then make the new pins visible. A failure at any step before the last undoes the earlier
-/// ones. (A step that changes the loaded maps before anything is pinned — e.g. carrying data
-/// into changed maps — goes between loading and attaching.)
+/// ones. `--migrate` fills the maps that replace pinned ones between loading and attaching
+/// (before any program can run against them); their pins replace the old ones first when the
+/// pins are made visible.
 fn load_locked(objects: &[PathBuf], dirs: &Dirs, opts: &LoadOptions) -> Result<LoadReport> {
+    pins::remove_stale_temporaries(&dirs.maps)?;
     pins::remove_stale_temporaries(&dirs.progs)?;
     pins::remove_stale_temporaries(&dirs.links)?;
     let capture = libbpf_log::Capture::start();
-    let mut loaded = objects::load_all(objects, &dirs.maps, &dirs.progs, &capture)?;
+    let object_dirs = objects::Dirs {
+        maps: &dirs.maps,
+        progs: &dirs.progs,
+    };
+    let mut loaded = objects::load_all(objects, &object_dirs, &capture, opts.migrate)?;
+    carry::carry(&mut loaded, &dirs.progs).inspect_err(|_| objects::restore_slots(&loaded.maps))?;
     let attached = opts
         .attach
         .as_ref()
@@ -249,6 +318,13 @@ fn report(
                 reused: m.reused,
                 map_type: compat::type_name(m.params.map_type),
                 objects: m.objects.clone(),
+                compared: m.compared,
+                migrated: m.migration.as_ref().map(|g| MigratedMap {
+                    from_id: g.old_id,
+                    entries: g.copied.map_or(0, |c| c.entries),
+                    batched: g.copied.is_some_and(|c| c.batched),
+                    changes: g.plan.changes.clone(),
+                }),
             })
             .collect(),
         progs: loaded

@@ -115,6 +115,16 @@ struct LoadArgs {
     /// Load and pin PROG but attach it nowhere (e.g. a tail-call target). Repeatable.
     #[arg(long, value_name = "PROG", requires = "attach")]
     no_attach: Vec<String>,
+    /// Carry the entries of a pinned map whose definition changed (max_entries, layout-neutral
+    /// flags, struct members matched by name, integers resized where no value is lost) into a
+    /// new map, which replaces the old pin once everything loaded. Refused when a program
+    /// pinned in DIR/progs that uses the old map is not replaced by this load.
+    #[arg(long)]
+    migrate: bool,
+    /// Say what would be created, reused, migrated (entry counts, member mapping) or refused,
+    /// and change nothing (no program is loaded; exit status 1 when a map would be refused).
+    #[arg(long, conflicts_with = "attach")]
+    dry_run: bool,
 }
 
 /// `--attach` or `--attach=available`.
@@ -224,6 +234,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// `load --dry-run`: the report, then an error when a map would be refused.
+#[cfg(feature = "load")]
+fn dry_run(
+    objects: &[PathBuf],
+    opts: &bpfmerge::load::LoadOptions,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let report = bpfmerge::load::dry_run(objects, opts)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        print!("{}", report.to_text());
+    }
+    match report.refused() {
+        0 => Ok(Outcome::Ok),
+        n => anyhow::bail!(
+            "dry run: {n} map{} would be refused (see above); nothing was changed",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
+}
+
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -276,7 +308,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let opts = bpfmerge::load::LoadOptions {
                 pin_dir: a.pin_dir,
                 attach,
+                migrate: a.migrate,
             };
+            if a.dry_run {
+                return dry_run(&a.objects, &opts, a.json);
+            }
             let report = bpfmerge::load::load(&a.objects, &opts)?;
             if a.json {
                 print_json(&report)?;

@@ -1,7 +1,7 @@
-//! The JSON reports (`link`, `check`, `inspect`, `load`, `status` with `--json`) follow the
-//! schemas documented in `docs/json/*.schema.json` exactly: every field present with its type,
-//! no field more. A field added to or removed from a report fails here until its schema (the
-//! documentation) says so.
+//! The JSON reports (`link`, `check`, `inspect`, `load`, `load --dry-run`, `status` with
+//! `--json`) follow the schemas documented in `docs/json/*.schema.json` exactly: every field
+//! present with its type, no field more. A field added to or removed from a report fails here
+//! until its schema (the documentation) says so.
 //!
 //! The schemas use a small subset of JSON Schema (type, properties, required,
 //! additionalProperties, items, enum, minimum), checked by the validator below.
@@ -144,7 +144,7 @@ fn schemas_are_closed() {
             walk(items, &format!("{path}[]"));
         }
     }
-    for name in ["link", "check", "inspect", "load", "status"] {
+    for name in ["link", "check", "inspect", "load", "load-dry-run", "status"] {
         walk(&schema(name), name);
     }
 }
@@ -309,6 +309,57 @@ fn load_attach_and_status_json_with_links_follow_their_schemas() {
     assert_eq!(s["links"][0]["link_type"], "perf_event", "{s}");
     assert_eq!(s["links"][0]["id"], v["links"][0]["id"]);
 
+    let r = bpfmerge(&[
+        "unload".as_ref(),
+        "--maps".as_ref(),
+        "--pin-dir".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+/// `load --dry-run --json` and `load --migrate --json` (a map migrated, another reused and
+/// compared by BTF) follow their schemas.
+#[test]
+fn load_dry_run_and_migrate_json_follow_their_schemas() {
+    if !common::kernel_ready("load_dry_run_and_migrate_json_follow_their_schemas") {
+        return;
+    }
+    let dir = TempDir::under(std::path::Path::new(common::BPFFS), "schema-migrate");
+    let load = |obj: &str, extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec!["load".into(), "--json".into()];
+        args.extend(extra.iter().map(|e| e.into()));
+        args.extend(["--pin-dir".into(), dir.path().as_os_str().to_owned()]);
+        args.push(fixture(obj).into_os_string());
+        bpfmerge(&args)
+    };
+    let first = load("migrate_types/pair_v1", &[]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert_valid("load", &first.stdout);
+    let dry = load("migrate_types/pair_swapped", &["--migrate", "--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.stderr);
+    let v = assert_valid("load-dry-run", &dry.stdout);
+    assert!(v["maps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["action"] == "migrate"));
+    let refused = load("migrate_types/pair_jumps4", &["--migrate", "--dry-run"]);
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    let v = assert_valid("load-dry-run", &refused.stdout);
+    assert!(v["maps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["action"] == "refuse"));
+    let migrated = load("migrate_types/pair_swapped", &["--migrate"]);
+    assert_eq!(migrated.code, Some(0), "{}", migrated.stderr);
+    let v = assert_valid("load", &migrated.stdout);
+    assert!(v["maps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["migrated"].is_object()));
     let r = bpfmerge(&[
         "unload".as_ref(),
         "--maps".as_ref(),

@@ -236,3 +236,33 @@ pub fn euid_is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// The raw `.BTF` bytes of an opened object (libbpf's parsed copy); `None` without BTF.
+pub fn object_btf(open: &libbpf_rs::OpenObject) -> Option<Vec<u8>> {
+    // SAFETY: the pointer comes from a live `OpenObject` borrowed for this call; libbpf returns
+    // its own btf object (or NULL), which stays owned by the object.
+    let btf = unsafe { libbpf_rs::libbpf_sys::bpf_object__btf(open.as_libbpf_object().as_ptr()) };
+    if btf.is_null() {
+        return None;
+    }
+    let mut size = 0u32;
+    // SAFETY: `btf` is live while `open` is borrowed; libbpf returns `size` bytes it owns.
+    let data = unsafe { libbpf_rs::libbpf_sys::btf__raw_data(btf, &mut size) };
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: `data` points to `size` readable bytes owned by `btf`, copied out at once.
+    Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), size as usize) }.to_vec())
+}
+
+/// The BTF key and value type ids libbpf read from the map's definition (0: declared by size).
+pub fn map_btf_ids(map: &OpenMap<'_>) -> (u32, u32) {
+    let ptr = map.as_libbpf_object().as_ptr();
+    // SAFETY: as in `is_internal`: two field reads of a live map.
+    unsafe {
+        (
+            libbpf_rs::libbpf_sys::bpf_map__btf_key_type_id(ptr),
+            libbpf_rs::libbpf_sys::bpf_map__btf_value_type_id(ptr),
+        )
+    }
+}

@@ -1,6 +1,8 @@
 //! Loading objects one after another: takes object paths and `DIR/maps`, gives every object
 //! loaded into the kernel with same-named `.maps` maps shared (pinned ones reused after a
-//! compatibility check, new ones created by the first object that has them). Pins nothing.
+//! compatibility check, see [`reuse`](super::reuse); new ones created by the first object that
+//! has them; with `--migrate`, new ones created in place of pinned ones whose definition
+//! changed, still empty: [`carry`](super::carry) fills them). Pins nothing.
 //!
 //! Each object is first read by [`prepare`]: an object with `static` map definitions is opened
 //! from a copy in which they are global (libbpf refuses static maps), and its map-in-map
@@ -9,20 +11,22 @@
 //! and put back when the load fails, for prog arrays (which libbpf fills) and map-in-maps alike.
 
 use std::collections::BTreeMap;
-use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use libbpf_rs::{
-    MapCore, MapFlags, MapHandle, MapInfo, MapMut, MapType, Object, ObjectBuilder, OpenObject,
-    Program, ProgramHandle, ProgramMut,
+    MapCore, MapFlags, MapHandle, MapMut, MapType, Object, ObjectBuilder, OpenObject, Program,
+    ProgramHandle, ProgramMut,
 };
 
-use super::compat::{self, Host, MapParams};
+use super::carry::Migration;
+use super::compat::{Host, MapParams};
+use super::decide::Compared;
 use super::libbpf_log::{self, Capture};
 use super::prepare::{self, InnerInit, Prepared};
+use super::reuse::{live_params, prepare_maps, MapsCtx};
 use super::{ffi, pindir};
-use crate::error::{Error, MapIncompatible, Result};
+use crate::error::{Error, Result};
 
 /// One shared (`.maps`) map: pinned before this load, or created by one of its objects.
 pub struct SharedMap {
@@ -44,6 +48,10 @@ pub struct SharedMap {
     /// with the inner map it held before (its id and a reference keeping it alive), so it can
     /// be put back if the load fails.
     pub inner_before: Vec<(u32, Option<(u32, MapHandle)>)>,
+    /// How a reused pinned map was compared with the definitions (`None` for a new map).
+    pub compared: Compared,
+    /// `--migrate`: the pinned map whose entries this new map takes over.
+    pub migration: Option<Migration>,
 }
 
 /// One loaded program, not yet pinned.
@@ -117,12 +125,12 @@ impl Loaded {
 /// failure, slots of reused pinned prog arrays that libbpf filled from `.values` are restored.
 pub fn load_all(
     objects: &[PathBuf],
-    maps_dir: &Path,
-    progs_dir: &Path,
+    dirs: &Dirs<'_>,
     log: &Capture,
+    migrate: bool,
 ) -> Result<Loaded> {
     let mut shared = Vec::new();
-    match load_each(objects, maps_dir, progs_dir, log, &mut shared) {
+    match load_each(objects, dirs, log, migrate, &mut shared) {
         Ok((progs, loaded)) => Ok(Loaded {
             maps: shared,
             progs,
@@ -136,50 +144,52 @@ pub fn load_all(
     }
 }
 
-fn load_each(
-    objects: &[PathBuf],
-    maps_dir: &Path,
-    progs_dir: &Path,
-    log: &Capture,
-    shared: &mut Vec<SharedMap>,
-) -> Result<(Vec<LoadedProgram>, Vec<Object>)> {
-    let host = Host {
+/// The map and program pin directories of a load.
+#[derive(Clone, Copy)]
+pub struct Dirs<'a> {
+    pub maps: &'a Path,
+    pub progs: &'a Path,
+}
+
+/// What the running system does to map definitions.
+pub fn host() -> Host {
+    Host {
         possible_cpus: libbpf_rs::num_possible_cpus()
             .ok()
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(1),
         page_size: ffi::page_size(),
-    };
+    }
+}
+
+fn load_each(
+    objects: &[PathBuf],
+    dirs: &Dirs<'_>,
+    log: &Capture,
+    migrate: bool,
+    shared: &mut Vec<SharedMap>,
+) -> Result<(Vec<LoadedProgram>, Vec<Object>)> {
+    let (maps_dir, progs_dir) = (dirs.maps, dirs.progs);
+    let host = host();
+    let mut migrations: BTreeMap<String, Migration> = BTreeMap::new();
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
     let mut prog_owner: BTreeMap<String, String> = BTreeMap::new();
     let mut progs = Vec::new();
     let mut loaded = Vec::new();
     for path in objects {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|err| Error::Io {
-            path: path.clone(),
-            err,
-        })?;
-        // When bpfmerge cannot read the object, libbpf has its say (it opens the file as is);
-        // the reason matters only if the object turns out to need what `prepare` finds.
-        let prepared = prepare::prepare(&file, &bytes);
-        let _ = log.take();
-        let mut builder = ObjectBuilder::default();
-        let opened = match &prepared {
-            Ok(Prepared {
-                patched: Some(copy),
-                ..
-            }) => builder
-                .name(prepare::libbpf_object_name(path))
-                .and_then(|b| b.open_memory(copy)),
-            _ => builder.open_file(path),
-        };
-        let mut open = opened.map_err(|e| Error::BadObject {
-            file: file.clone(),
-            reason: format!("libbpf cannot open it: {e}{}", libbpf_tail(log)),
-        })?;
+        let (mut open, prepared) = open_object(path, log)?;
         check_programs(&open, &file, progs_dir, &mut prog_owner)?;
-        let pending = prepare_maps(&mut open, &file, maps_dir, &host, shared, &mut by_name)?;
+        let mut ctx = MapsCtx {
+            file: &file,
+            maps_dir,
+            host: &host,
+            migrate,
+            shared,
+            by_name: &mut by_name,
+            migrations: &mut migrations,
+        };
+        let pending = prepare_maps(&mut open, &mut ctx)?;
         let inner_inits = match prepared {
             Ok(p) => p.inner_inits,
             Err(e) => {
@@ -204,6 +214,7 @@ fn load_each(
                 .map_err(|e| Error::Load(format!("{file}: map `{name}`: {e}")))?;
             let (id, params) = live_params(&handle, &name)?;
             by_name.insert(name.clone(), shared.len());
+            let migration = migrations.remove(&name);
             shared.push(SharedMap {
                 pin_path: maps_dir.join(&name),
                 name,
@@ -215,6 +226,8 @@ fn load_each(
                 objects: vec![file.clone()],
                 slots_before: None,
                 inner_before: Vec::new(),
+                compared: Compared::None,
+                migration,
             });
         }
         init_reused_map_in_maps(&obj, &file, &inner_inits, &pending, shared, &by_name)?;
@@ -238,6 +251,36 @@ fn load_each(
     Ok((progs, loaded))
 }
 
+/// Open the object at `path` with libbpf: from a patched copy when it has `static` map
+/// definitions (see [`prepare`]); also gives what `prepare` found (or why it could not read
+/// the object).
+pub fn open_object(path: &Path, log: &Capture) -> Result<(OpenObject, Result<Prepared>)> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|err| Error::Io {
+        path: path.to_path_buf(),
+        err,
+    })?;
+    // When bpfmerge cannot read the object, libbpf has its say (it opens the file as is);
+    // the reason matters only if the object turns out to need what `prepare` finds.
+    let prepared = prepare::prepare(&file, &bytes);
+    let _ = log.take();
+    let mut builder = ObjectBuilder::default();
+    let opened = match &prepared {
+        Ok(Prepared {
+            patched: Some(copy),
+            ..
+        }) => builder
+            .name(prepare::libbpf_object_name(path))
+            .and_then(|b| b.open_memory(copy)),
+        _ => builder.open_file(path),
+    };
+    let open = opened.map_err(|e| Error::BadObject {
+        file: file.clone(),
+        reason: format!("libbpf cannot open it: {e}{}", libbpf_tail(log)),
+    })?;
+    Ok((open, prepared))
+}
+
 /// The struct_ops maps of the loaded objects, in load order.
 fn struct_ops_maps(objects: &[Object]) -> Vec<StructOpsMap> {
     let mut out = Vec::new();
@@ -259,7 +302,7 @@ fn struct_ops_maps(objects: &[Object]) -> Vec<StructOpsMap> {
 }
 
 /// Program names become pin names: they must be valid and unique across the objects.
-fn check_programs(
+pub fn check_programs(
     open: &OpenObject,
     file: &str,
     progs_dir: &Path,
@@ -285,153 +328,6 @@ fn check_programs(
         }
     }
     Ok(())
-}
-
-/// For each `.maps` map of `open`: reuse the same-named map of an earlier object or the one
-/// pinned in `maps_dir` (after the compatibility check), else leave it to be created. Returns
-/// the names of the maps this object creates.
-fn prepare_maps(
-    open: &mut OpenObject,
-    file: &str,
-    maps_dir: &Path,
-    host: &Host,
-    shared: &mut Vec<SharedMap>,
-    by_name: &mut BTreeMap<String, usize>,
-) -> Result<Vec<String>> {
-    let mut pending = Vec::new();
-    for mut map in open.maps_mut() {
-        // Global data (.data/.bss/.rodata/.kconfig) belongs to its object; struct_ops maps
-        // are attached, not shared; maps switched off are not created at all.
-        if ffi::is_internal(&map) || map.map_type() == MapType::StructOps || !map.autocreate() {
-            continue;
-        }
-        let name = map.name().to_str().ok_or_else(|| Error::BadPinName {
-            kind: "map",
-            name: map.name().to_string_lossy().into_owned(),
-            file: file.to_string(),
-            reason: "the name is not UTF-8",
-        })?;
-        let name = name.to_string();
-        pindir::check_name("map", &name, file)?;
-        ffi::clear_pin_path(&mut map).map_err(|e| {
-            Error::Load(format!(
-                "{file}: map `{name}`: clearing libbpf's pin path: {e}"
-            ))
-        })?;
-        let def = MapParams {
-            map_type: u32::from(map.map_type()),
-            key_size: map.key_size(),
-            value_size: map.value_size(),
-            max_entries: map.max_entries(),
-            map_flags: map.map_flags(),
-            map_extra: ffi::map_extra(&map),
-        };
-        let index = match by_name.get(&name) {
-            Some(&i) => i,
-            None => {
-                let pin_path = maps_dir.join(&name);
-                let Some(handle) = open_pinned_map(&pin_path)? else {
-                    pending.push(name);
-                    continue;
-                };
-                let (id, params) = live_params(&handle, &name)?;
-                let slots_before = if params.map_type == u32::from(MapType::ProgArray) {
-                    Some(prog_array_slots(&handle, &name)?)
-                } else {
-                    None
-                };
-                by_name.insert(name.clone(), shared.len());
-                shared.push(SharedMap {
-                    slots_before,
-                    origin: format!("the map pinned at {}", pin_path.display()),
-                    pin_path,
-                    name: name.clone(),
-                    handle,
-                    id,
-                    params,
-                    reused: true,
-                    objects: Vec::new(),
-                    inner_before: Vec::new(),
-                });
-                shared.len() - 1
-            }
-        };
-        let Some(existing) = shared.get_mut(index) else {
-            return Err(Error::Load(format!(
-                "map `{name}`: internal index out of range"
-            )));
-        };
-        if let Some(m) = compat::check(&def, &existing.params, host) {
-            return Err(Error::MapIncompatible(Box::new(MapIncompatible {
-                map: name,
-                field: m.field.to_string(),
-                file: file.to_string(),
-                wanted: m.wanted,
-                existing: existing.origin.clone(),
-                found: m.found,
-            })));
-        }
-        map.reuse_fd(existing.handle.as_fd()).map_err(|e| {
-            Error::Load(format!(
-                "{file}: map `{name}`: reusing {}: {e}",
-                existing.origin
-            ))
-        })?;
-        existing.objects.push(file.to_string());
-    }
-    Ok(pending)
-}
-
-/// The map pinned at `pin`, if any; an error when something else is pinned there.
-fn open_pinned_map(pin: &Path) -> Result<Option<MapHandle>> {
-    match pin.symlink_metadata() {
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(pindir::io_error(pin, e)),
-    }
-    let handle = MapHandle::from_pinned_path(pin).map_err(|e| match e.kind() {
-        libbpf_rs::ErrorKind::PermissionDenied => Error::NoPrivileges {
-            action: format!("opening the pinned map {}", pin.display()),
-            detail: e.to_string(),
-        },
-        _ => Error::Load(format!(
-            "{}: cannot open the pinned map: {e}",
-            pin.display()
-        )),
-    })?;
-    let link = std::fs::read_link(format!("/proc/self/fd/{}", handle.as_fd().as_raw_fd()))
-        .map_err(|e| {
-            Error::Load(format!(
-                "{}: cannot tell what is pinned there: {e}",
-                pin.display()
-            ))
-        })?;
-    if link.as_os_str() != "anon_inode:bpf-map" {
-        return Err(Error::Load(format!(
-            "{}: the object pinned there is not a map ({})",
-            pin.display(),
-            link.display()
-        )));
-    }
-    Ok(Some(handle))
-}
-
-/// Kernel id and parameters of a live map.
-fn live_params(handle: &MapHandle, name: &str) -> Result<(u32, MapParams)> {
-    let info = MapInfo::new(handle.as_fd())
-        .map_err(|e| Error::Load(format!("map `{name}`: cannot read its kernel info: {e}")))?
-        .info;
-    Ok((
-        info.id,
-        MapParams {
-            map_type: info.type_,
-            key_size: info.key_size,
-            value_size: info.value_size,
-            max_entries: info.max_entries,
-            map_flags: info.map_flags,
-            map_extra: info.map_extra,
-        },
-    ))
 }
 
 fn libbpf_tail(log: &Capture) -> String {
@@ -477,22 +373,6 @@ fn load_error(file: &str, e: &libbpf_rs::Error, log: &Capture) -> Error {
 
 fn is_root() -> bool {
     ffi::euid_is_root()
-}
-
-/// The programs in each slot of a prog array, each held by an fd so it stays alive.
-fn prog_array_slots(map: &MapHandle, name: &str) -> Result<Vec<Option<OwnedFd>>> {
-    let mut slots = Vec::new();
-    for key in 0..map.max_entries() {
-        let id = map
-            .lookup(&key.to_ne_bytes(), MapFlags::ANY)
-            .map_err(|e| Error::Load(format!("map `{name}`: reading slot {key}: {e}")))?;
-        let fd = match id.as_deref().map(<[u8; 4]>::try_from) {
-            Some(Ok(id)) => Program::fd_from_id(u32::from_ne_bytes(id)).ok(),
-            _ => None,
-        };
-        slots.push(fd);
-    }
-    Ok(slots)
 }
 
 fn is_map_in_map(t: MapType) -> bool {

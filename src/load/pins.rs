@@ -9,10 +9,12 @@ use super::objects::Loaded;
 use super::pindir::{self, TMP_MARK};
 use crate::error::{Error, Result};
 
-/// Pins made but not yet visible under their names: temporary program pins and the pins of
-/// new maps. [`StagedPins::publish`] or [`StagedPins::abort`] them.
+/// Pins made but not yet visible under their names: temporary program pins, temporary pins of
+/// migrated maps (which replace a pinned map) and the pins of new maps.
+/// [`StagedPins::publish`] or [`StagedPins::abort`] them.
 pub struct StagedPins {
     progs: Vec<(PathBuf, PathBuf)>,
+    migrated: Vec<(PathBuf, PathBuf)>,
     new_maps: Vec<PathBuf>,
 }
 
@@ -21,16 +23,10 @@ pub struct StagedPins {
 pub fn stage_pins(loaded: &mut Loaded, progs_dir: &Path) -> Result<StagedPins> {
     let mut staged = StagedPins {
         progs: Vec::new(),
+        migrated: Vec::new(),
         new_maps: Vec::new(),
     };
-    let pid = std::process::id();
-    match stage(
-        loaded,
-        progs_dir,
-        pid,
-        &mut staged.progs,
-        &mut staged.new_maps,
-    ) {
+    match stage(loaded, progs_dir, std::process::id(), &mut staged) {
         Ok(()) => Ok(staged),
         Err(e) => {
             staged.abort();
@@ -42,7 +38,7 @@ pub fn stage_pins(loaded: &mut Loaded, progs_dir: &Path) -> Result<StagedPins> {
 impl StagedPins {
     /// Remove every pin this `load` made.
     pub fn abort(self) {
-        for (tmp, _) in &self.progs {
+        for (tmp, _) in self.progs.iter().chain(&self.migrated) {
             let _ = std::fs::remove_file(tmp);
         }
         for pin in &self.new_maps {
@@ -50,9 +46,24 @@ impl StagedPins {
         }
     }
 
-    /// Rename each temporary program pin over `DIR/progs/<name>`: a reader finds the old or
-    /// the new program, never none.
+    /// Rename each migrated map's temporary pin over `DIR/maps/<name>`, then each temporary
+    /// program pin over `DIR/progs/<name>`: a reader finds the old or the new map or program,
+    /// never none. Maps first: a load killed in between leaves the new, filled map pinned,
+    /// which the next load reuses.
     pub fn publish(self) -> Result<()> {
+        for (i, (tmp, pin)) in self.migrated.iter().enumerate() {
+            if let Err(source) = std::fs::rename(tmp, pin) {
+                for (later, _) in self.migrated.iter().skip(i).chain(&self.progs) {
+                    let _ = std::fs::remove_file(later);
+                }
+                return Err(Error::Load(format!(
+                    "renaming {} to {}: {source} (migrated map pins before this one were \
+                     already replaced; no program pin was)",
+                    tmp.display(),
+                    pin.display()
+                )));
+            }
+        }
         for (i, (tmp, pin)) in self.progs.iter().enumerate() {
             if let Err(source) = std::fs::rename(tmp, pin) {
                 for (later, _) in self.progs.iter().skip(i) {
@@ -70,13 +81,7 @@ impl StagedPins {
     }
 }
 
-fn stage(
-    loaded: &mut Loaded,
-    progs_dir: &Path,
-    pid: u32,
-    staged: &mut Vec<(PathBuf, PathBuf)>,
-    new_maps: &mut Vec<PathBuf>,
-) -> Result<()> {
+fn stage(loaded: &mut Loaded, progs_dir: &Path, pid: u32, staged: &mut StagedPins) -> Result<()> {
     for prog in &loaded.progs {
         let tmp = progs_dir.join(format!("{}{TMP_MARK}{pid}", prog.name));
         prog.handle.pin(&tmp).map_err(|e| {
@@ -86,17 +91,29 @@ fn stage(
                 tmp.display()
             ))
         })?;
-        staged.push((tmp, progs_dir.join(&prog.name)));
+        staged.progs.push((tmp, progs_dir.join(&prog.name)));
     }
     for map in loaded.maps.iter_mut().filter(|m| !m.reused) {
-        map.handle.pin(&map.pin_path).map_err(|e| {
+        let migrated = map.migration.is_some();
+        let at = if migrated {
+            let mut name = map.pin_path.as_os_str().to_owned();
+            name.push(format!("{TMP_MARK}{pid}"));
+            PathBuf::from(name)
+        } else {
+            map.pin_path.clone()
+        };
+        map.handle.pin(&at).map_err(|e| {
             Error::Load(format!(
                 "map `{}`: pinning at {}: {e}",
                 map.name,
-                map.pin_path.display()
+                at.display()
             ))
         })?;
-        new_maps.push(map.pin_path.clone());
+        if migrated {
+            staged.migrated.push((at, map.pin_path.clone()));
+        } else {
+            staged.new_maps.push(at);
+        }
     }
     Ok(())
 }
@@ -127,6 +144,14 @@ fn read_dir(dir: &Path) -> Result<Vec<std::ffi::OsString>> {
     }
     names.sort();
     Ok(names)
+}
+
+/// The names of the entries of `dir` (sorted; none when it does not exist).
+pub fn pin_names(dir: &Path) -> Result<Vec<String>> {
+    Ok(read_dir(dir)?
+        .into_iter()
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect())
 }
 
 /// Remove the pins (not subdirectories) directly in `dir`; returns their paths.

@@ -99,6 +99,33 @@ pub fn copy_entries(
     new: BorrowedFd<'_>,
     spec: &CopySpec<'_>,
 ) -> Result<Copied, CopyError> {
+    copy_into(old, Some(new), spec)
+}
+
+/// Read and convert every entry of `old` as [`copy_entries`] would, writing nothing: the
+/// number of entries, or the first one that cannot be converted (`load --dry-run`).
+pub fn scan_entries(old: BorrowedFd<'_>, spec: &CopySpec<'_>) -> Result<Copied, CopyError> {
+    copy_into(old, None, spec)
+}
+
+/// The number of entries of the map at `fd` (keys of `key_size` bytes), one key at a time.
+pub fn count_entries(fd: BorrowedFd<'_>, key_size: u32) -> Result<u64, CopyError> {
+    let (mut key, mut next) = (vec![0u8; key_size as usize], vec![0u8; key_size as usize]);
+    let mut n = 0u64;
+    let mut have = false;
+    while ffi::next_key(fd, have.then_some(&key[..]), &mut next).map_err(kernel("next key"))? {
+        std::mem::swap(&mut key, &mut next);
+        have = true;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn copy_into(
+    old: BorrowedFd<'_>,
+    new: Option<BorrowedFd<'_>>,
+    spec: &CopySpec<'_>,
+) -> Result<Copied, CopyError> {
     if spec.batched {
         match copy_batched(old, new, spec) {
             Ok(n) => {
@@ -130,7 +157,7 @@ fn unsupported(err: &io::Error) -> bool {
 
 fn copy_batched(
     old: BorrowedFd<'_>,
-    new: BorrowedFd<'_>,
+    new: Option<BorrowedFd<'_>>,
     spec: &CopySpec<'_>,
 ) -> Result<u64, CopyError> {
     let (oe, ne) = (spec.elem(spec.old), spec.elem(spec.new));
@@ -151,7 +178,7 @@ fn copy_batched(
                 &mut nvals[i * ne.value..(i + 1) * ne.value],
             )?;
         }
-        if batch.count > 0 {
+        if let (Some(new), true) = (new, batch.count > 0) {
             ffi::update_batch(new, &nkeys, &nvals, batch.count, ne)
                 .map_err(kernel("batch update of the new map"))?;
         }
@@ -165,7 +192,7 @@ fn copy_batched(
 
 fn copy_one_by_one(
     old: BorrowedFd<'_>,
-    new: BorrowedFd<'_>,
+    new: Option<BorrowedFd<'_>>,
     spec: &CopySpec<'_>,
 ) -> Result<u64, CopyError> {
     let (oe, ne) = (spec.elem(spec.old), spec.elem(spec.new));
@@ -184,7 +211,9 @@ fn copy_one_by_one(
             continue;
         }
         spec.convert(&key, &oval, &mut nkey, &mut nval)?;
-        ffi::update(new, &nkey, &nval).map_err(kernel("update of the new map"))?;
+        if let Some(new) = new {
+            ffi::update(new, &nkey, &nval).map_err(kernel("update of the new map"))?;
+        }
         total += 1;
     }
     Ok(total)

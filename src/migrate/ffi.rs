@@ -185,3 +185,34 @@ pub fn possible_cpus() -> io::Result<usize> {
     check(n)?;
     Ok(usize::try_from(n).unwrap_or(1))
 }
+
+/// The ids of the maps a loaded program uses (program info `map_ids`).
+pub fn prog_map_ids(fd: BorrowedFd<'_>) -> io::Result<Vec<u32>> {
+    let mut ids: Vec<u32> = Vec::new();
+    // Twice: the first call says how many there are, the second fills them (a count that grew
+    // in between cannot happen: a loaded program's maps are fixed).
+    for _ in 0..2 {
+        let mut info = libbpf_sys::bpf_prog_info {
+            nr_map_ids: u32::try_from(ids.len()).unwrap_or(0),
+            map_ids: ids.as_mut_ptr() as u64,
+            ..Default::default()
+        };
+        let mut len = std::mem::size_of::<libbpf_sys::bpf_prog_info>() as u32;
+        // SAFETY: `info` is a writable bpf_prog_info of `len` bytes; its map_ids pointer has
+        // room for nr_map_ids ids (0 on the first call, where the kernel writes none).
+        check(unsafe {
+            libbpf_sys::bpf_prog_get_info_by_fd(
+                fd.as_raw_fd(),
+                (&mut info as *mut libbpf_sys::bpf_prog_info).cast(),
+                &mut len,
+            )
+        })?;
+        let n = info.nr_map_ids as usize;
+        if n <= ids.len() {
+            ids.truncate(n);
+            return Ok(ids);
+        }
+        ids = vec![0; n];
+    }
+    Ok(ids)
+}

@@ -9,7 +9,7 @@ use super::shape::{shape_of, Shape};
 use crate::btf::{Btf, TypeId};
 
 /// Key and value shapes of a map as created in the kernel.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapTypes {
     pub key: Option<Shape>,
     pub value: Option<Shape>,
@@ -50,4 +50,9 @@ pub fn types_in(raw: &[u8], key: u32, value: u32) -> Result<MapTypes, String> {
 /// Number of possible CPUs (values per element of a per-CPU map).
 pub fn possible_cpus() -> std::io::Result<usize> {
     ffi::possible_cpus()
+}
+
+/// The ids of the maps the loaded program at `fd` uses.
+pub fn program_map_ids(fd: BorrowedFd<'_>) -> std::io::Result<Vec<u32>> {
+    ffi::prog_map_ids(fd)
 }

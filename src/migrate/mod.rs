@@ -30,8 +30,8 @@ mod tests;
 
 pub use convert::{round8, Lost};
 #[cfg(feature = "load")]
-pub use copy::{copy_entries, Copied, CopyError, CopySpec, Side};
+pub use copy::{copy_entries, count_entries, scan_entries, Copied, CopyError, CopySpec, Side};
 #[cfg(feature = "load")]
-pub use kernel::{map_types, possible_cpus, types_in, MapTypes};
+pub use kernel::{map_types, possible_cpus, program_map_ids, types_in, MapTypes};
 pub use plan::{compare, first_difference, Conversion, Verdict};
 pub use shape::{shape_of, Field, Record, Shape};

@@ -312,6 +312,24 @@ fn difference(old: &Shape, new: &Shape, path: &str) -> Option<String> {
         (Shape::Array { elem: a, len: la }, Shape::Array { elem: b, len: lb }) if la == lb => {
             difference(a, b, &format!("{}[]", show(path)))
         }
+        (
+            Shape::Enum {
+                name: a,
+                values: va,
+                ..
+            },
+            Shape::Enum {
+                name: b,
+                values: vb,
+                ..
+            },
+        ) if a == b && old.size() == new.size() => Some(format!(
+            "{}: {}: its values differ ({} in the pinned map, {} in the object)",
+            describe_path(path),
+            old.describe(),
+            va.len(),
+            vb.len()
+        )),
         _ => here(),
     }
 }

@@ -322,3 +322,28 @@ fn shapes_from_btf_look_through_typedefs_and_read_bitfields() {
         .contains("no data layout"));
     assert!(shape_of(&btf, TypeId(99)).is_err());
 }
+
+#[test]
+fn an_enum_that_gained_a_value_differs_by_its_values_and_copies_as_is() {
+    let e = |n: usize| Shape::Enum {
+        name: "proto".into(),
+        size: 4,
+        signed: false,
+        values: [("TCP", 6), ("UDP", 17), ("ICMP", 1)][..n]
+            .iter()
+            .map(|&(k, v)| (k.to_string(), v))
+            .collect(),
+    };
+    let old = st("vals", 4, vec![field("p", 0, e(2))]);
+    let new = st("vals", 4, vec![field("p", 0, e(3))]);
+    assert_eq!(
+        first_difference(&old, &new).as_deref(),
+        Some("member `p`: enum proto: its values differ (2 in the pinned map, 3 in the object)")
+    );
+    // Same size and signedness: the stored value is copied unchanged, nothing to report.
+    let c = conversion(&old, &new);
+    assert!(c.mapping.is_empty(), "{:?}", c.mapping);
+    let mut out = [0u8; 4];
+    c.convert(&17u32.to_le_bytes(), &mut out).unwrap();
+    assert_eq!(out, 17u32.to_le_bytes());
+}

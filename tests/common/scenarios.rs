@@ -1554,6 +1554,22 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
         "link-only cases of the map definition rules, no programs (tests/link_semantics.rs)",
     ),
     (
+        "migrate_percpu",
+        "versions of one per-CPU map carried over by `load --migrate` (tests/migrate.rs)",
+    ),
+    (
+        "migrate_stats",
+        "versions of one map carried over by `load --migrate` (tests/migrate.rs)",
+    ),
+    (
+        "migrate_trace",
+        "versions of one traced counter migrated by `load --attach --migrate` (tests/migrate.rs)",
+    ),
+    (
+        "migrate_types",
+        "versions of one value struct refused as incompatible (tests/migrate.rs)",
+    ),
+    (
         "struct_ops",
         "struct_ops callbacks cannot be run with BPF_PROG_TEST_RUN and bpftool 7.1's libbpf \
          predates `.struct_ops.link`: linked and loaded with libbpf-rs in \
