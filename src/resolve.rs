@@ -56,6 +56,9 @@ struct Global {
     other: u8,
     /// Every undefined reference so far was weak (an optional extern stays weak).
     weak_refs: bool,
+    /// The strictest visibility (st_other & 3) of every symbol of the name so far: definitions,
+    /// externs and losing weak definitions alike (libbpf's "contaminating" visibility).
+    vis: u8,
 }
 
 /// The output symbol table and the input-symbol mapping.
@@ -216,7 +219,9 @@ impl<'a> Resolver<'a, '_> {
         let input = &self.inputs[i];
         let sym = &input.symbols[idx.0];
         if let Some(&mid) = self.maps.by_symbol.get(&(i, idx)) {
-            return Ok(Pending::Global(self.map_symbol(mid, &sym.name)));
+            let g = self.map_symbol(mid, &sym.name);
+            self.globals[g].vis = stricter(self.globals[g].vis, sym.other & VIS_MASK);
+            return Ok(Pending::Global(g));
         }
         let placed = sym.section().and_then(|s| self.layout.placed(i, s));
         let in_maps = sym.section().is_some() && sym.section() == self.maps.maps_section[i];
@@ -291,6 +296,7 @@ impl<'a> Resolver<'a, '_> {
                 typ: elf::STT_OBJECT.0,
                 other: 0,
                 weak_refs: true,
+                vis: elf::STV_DEFAULT.0,
             });
             globals.len() - 1
         });
@@ -311,6 +317,7 @@ impl<'a> Resolver<'a, '_> {
             typ: sym.typ,
             other: sym.other,
             weak_refs: true,
+            vis: elf::STV_DEFAULT.0,
         });
         self.by_name
             .insert(sym.name.as_str(), self.globals.len() - 1);
@@ -334,6 +341,7 @@ impl<'a> Resolver<'a, '_> {
             return Ok(Pending::Ref(SymRef::Dropped));
         }
         let g = self.global_entry(sym);
+        self.globals[g].vis = stricter(self.globals[g].vis, sym.other & VIS_MASK);
         if let Some(m) = self.globals[g].map {
             if defined {
                 let file_b = inputs[self.maps.maps[m.0].defs[0].input].name.clone();
@@ -484,7 +492,7 @@ impl<'a> Resolver<'a, '_> {
                 elf::STB_GLOBAL.0
             },
             typ: elf::STT_OBJECT.0,
-            other: 0,
+            other: g.vis,
         }
     }
 
@@ -502,9 +510,37 @@ impl<'a> Resolver<'a, '_> {
             size: sym.size,
             bind: sym.bind,
             typ: sym.typ,
-            other: sym.other,
+            other: with_visibility(sym.other, g.vis),
         }
     }
+}
+
+/// The visibility bits of st_other.
+const VIS_MASK: u8 = 3;
+
+/// The stricter of two ELF visibilities: DEFAULT < PROTECTED < HIDDEN < INTERNAL.
+fn stricter(a: u8, b: u8) -> u8 {
+    let rank = |v: u8| {
+        [
+            elf::STV_DEFAULT,
+            elf::STV_PROTECTED,
+            elf::STV_HIDDEN,
+            elf::STV_INTERNAL,
+        ]
+        .iter()
+        .position(|s| s.0 == v)
+        .unwrap_or(0)
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// `other` with its visibility bits replaced by `vis`.
+fn with_visibility(other: u8, vis: u8) -> u8 {
+    (other & !VIS_MASK) | vis
 }
 
 /// A global no input defines (a kfunc, a .kconfig or .ksyms variable): kept for the loader,
@@ -518,7 +554,7 @@ fn extern_out_symbol(g: &Global) -> OutSymbol {
             elf::STB_GLOBAL.0
         },
         typ: g.typ,
-        other: g.other,
+        other: with_visibility(g.other, g.vis),
         ..null_symbol()
     }
 }

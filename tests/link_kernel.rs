@@ -281,6 +281,7 @@ scenario_tests! {
     fold_sample => scenarios::FOLD_SAMPLE,
     externs => scenarios::EXTERNS,
     fold_static_maps => scenarios::FOLD_STATIC_MAPS,
+    hidden_vis => scenarios::HIDDEN_VIS,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -307,6 +308,7 @@ fn all_scenarios_have_tests() {
         "fold_sample",
         "externs",
         "fold_static_maps",
+        "hidden_vis",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -1486,6 +1486,63 @@ pub const FOLD_STATIC_MAPS: Scenario = Scenario {
     ],
 };
 
+/// bpf/hidden_vis: visibility is "contaminating" (libbpf's linker): def.c defines take_second
+/// and take_third with default visibility; use.c declares take_second `__hidden extern`, weak.c
+/// has a losing `__weak __hidden` take_third. Both become hidden in the output, so the kernel
+/// verifies them as static subprograms with their callers' arrays (as global functions, whose
+/// `__u64 *p` argument is one u64, p[1] and p[2] would be refused).
+pub const HIDDEN_VIS: Scenario = Scenario {
+    name: "hidden_vis",
+    objects: &["hidden_vis/use", "hidden_vis/def", "hidden_vis/weak"],
+    progs: &["xdp_vis_use", "xdp_vis_def", "xdp_vis_weak"],
+    maps: &["vis_counts"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("use.c calls take_second, which only def.c defines"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_vis_use",
+            1,
+            XDP_TX,
+            "use.c: take_second({XDP_DROP, XDP_TX}) returns p[1] = XDP_TX",
+        ),
+        packet_run(
+            "xdp_vis_def",
+            2,
+            XDP_PASS,
+            "def.c's xdp_vis_def returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_vis_weak",
+            1,
+            XDP_PASS,
+            "weak.c: def.c's strong take_third wins and returns p[2] of \
+             {XDP_DROP, XDP_ABORTED, XDP_PASS} = XDP_PASS (weak.c's own would return XDP_DROP)",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "vis_counts",
+            0,
+            2,
+            "xdp_vis_def adds 1 to vis_counts[0], ran twice",
+        ),
+        u64_at(
+            "vis_counts",
+            1,
+            10,
+            "xdp_vis_use adds 10 to vis_counts[1], ran once",
+        ),
+        u64_at(
+            "vis_counts",
+            2,
+            100,
+            "xdp_vis_weak adds 100 to vis_counts[2], ran once",
+        ),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1586,4 +1643,5 @@ pub const ALL: &[&Scenario] = &[
     &FOLD_SAMPLE,
     &EXTERNS,
     &FOLD_STATIC_MAPS,
+    &HIDDEN_VIS,
 ];
