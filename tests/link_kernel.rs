@@ -282,6 +282,7 @@ scenario_tests! {
     externs => scenarios::EXTERNS,
     fold_static_maps => scenarios::FOLD_STATIC_MAPS,
     hidden_vis => scenarios::HIDDEN_VIS,
+    extern_types => scenarios::EXTERN_TYPES,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -309,6 +310,7 @@ fn all_scenarios_have_tests() {
         "externs",
         "fold_static_maps",
         "hidden_vis",
+        "extern_types",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

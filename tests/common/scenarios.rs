@@ -1543,9 +1543,69 @@ pub const HIDDEN_VIS: Scenario = Scenario {
     ],
 };
 
+/// bpf/extern_types: externs declared with their definition's types (libbpf's linker checks
+/// them; extern_types_bad/ holds the declarations it refuses, tests/link_realworld.rs): use.c's
+/// `extern int counter` and `extern long combine(long, long)` resolve to def.c's definitions,
+/// use.c and kc.c declare the `.kconfig` LINUX_KERNEL_VERSION alike (one extern in the output).
+pub const EXTERN_TYPES: Scenario = Scenario {
+    name: "extern_types",
+    objects: &["extern_types/def", "extern_types/use", "extern_types/kc"],
+    progs: &["xdp_et_def", "xdp_et_use", "xdp_et_kc"],
+    maps: &["et_out"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("use.c reads def.c's counter and calls its combine"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run("xdp_et_def", 2, XDP_PASS, "def.c: after is -1, so XDP_PASS"),
+        packet_run(
+            "xdp_et_use",
+            1,
+            XDP_TX,
+            "use.c: counter (4 bytes, not widened into `after`) is 7, so XDP_TX",
+        ),
+        packet_run("xdp_et_kc", 1, XDP_PASS, "kc.c returns XDP_PASS"),
+    ],
+    checks: &[
+        u64_at(
+            "et_out",
+            0,
+            14,
+            "xdp_et_def adds counter = 7 to et_out[0], ran twice",
+        ),
+        u64_at(
+            "et_out",
+            1,
+            73,
+            "use.c stores combine(counter, 3) = 7 * 10 + 3 (def.c's combine)",
+        ),
+        Check {
+            probe: Probe::U64 {
+                map: "et_out",
+                key: 2,
+            },
+            expect: Expect::KernelVersion,
+            why: "use.c stores the .kconfig extern LINUX_KERNEL_VERSION, filled in by libbpf",
+        },
+        Check {
+            probe: Probe::U64 {
+                map: "et_out",
+                key: 3,
+            },
+            expect: Expect::KernelVersion,
+            why: "kc.c stores the same .kconfig extern",
+        },
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
+    (
+        "extern_types_bad",
+        "externs whose types disagree with their definition: link-time errors \
+         (tests/link_realworld.rs)",
+    ),
     (
         "attach_cgroup",
         "versions of one program swapped by `load --attach` (tests/attach_cgroup.rs)",
@@ -1644,4 +1704,5 @@ pub const ALL: &[&Scenario] = &[
     &EXTERNS,
     &FOLD_STATIC_MAPS,
     &HIDDEN_VIS,
+    &EXTERN_TYPES,
 ];
