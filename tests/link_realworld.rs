@@ -6,7 +6,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bpfmerge, fixture, for_each_compiler, TempDir};
+use common::scenarios::{XDP_DROP, XDP_PASS};
+use common::{bpfmerge, find_map, find_prog, fixture, for_each_compiler, run_packet, TempDir};
+use libbpf_rs::{MapCore, MapFlags};
 
 /// Link `stems` (fixture stems) into `dir/name.o`; panics with bpfmerge's stderr on failure.
 fn link_ok(dir: &TempDir, name: &str, stems: &[&str]) -> PathBuf {
@@ -233,5 +235,101 @@ fn agreeing_externs_link_into_one() {
         assert_eq!(kv[0].section, None, "still an extern");
         assert_eq!(elf.symbols_named("counter").count(), 1);
         assert_eq!(elf.symbols_named("combine").count(), 1);
+    });
+}
+
+/// `inspect --json`'s `map_extra` of map `name` in the object at `path`.
+fn inspected_map_extra(path: &Path, name: &str) -> u64 {
+    let r = bpfmerge(&["inspect".as_ref(), path.as_os_str(), "--json".as_ref()]);
+    assert_eq!(r.code, Some(0), "inspect {}: {}", path.display(), r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    v["objects"][0]["maps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no map {name} in {}", r.stdout))["map_extra"]
+        .as_u64()
+        .unwrap()
+}
+
+fn read_u64(map: &dyn MapCore, key: u32) -> Option<u64> {
+    let v = map.lookup(&key.to_ne_bytes(), MapFlags::ANY).ok()??;
+    Some(u64::from_ne_bytes(v.get(..8)?.try_into().ok()?))
+}
+
+/// `__ulong(map_extra, 3)` — libbpf >= 1.4's one-value enum, read by libbpf's
+/// `get_map_field_long` — is accepted by link, inspect and check. Kernel: the linked bloom
+/// filter (3 hash functions) is one map for both files: query.c finds nothing in the empty
+/// filter (XDP_DROP: an empty bloom filter has no false positives), add.c adds 42, then query.c
+/// may find it (XDP_PASS: an added value is always found). (bpftool 7.1's libbpf 1.1 cannot
+/// open `__ulong` objects, so this is loaded with libbpf-rs's vendored libbpf, not a Scenario.)
+#[test]
+fn ulong_map_extra_is_read_like_libbpf_and_the_bloom_filter_works() {
+    let test = "ulong_map_extra_is_read_like_libbpf_and_the_bloom_filter_works";
+    for_each_compiler(|| {
+        let dir = TempDir::new(test);
+        let stems = ["ulong_extra/add", "ulong_extra/query"];
+        let out = link_ok(&dir, "merged", &stems);
+        for s in stems {
+            assert_eq!(inspected_map_extra(&fixture(s), "seen"), 3, "{s}");
+        }
+        assert_eq!(inspected_map_extra(&out, "seen"), 3, "linked");
+        let mut check: Vec<PathBuf> = vec!["check".into()];
+        check.extend(stems.iter().map(|s| fixture(s)));
+        let r = bpfmerge(&check);
+        assert_eq!(r.code, Some(0), "check: {}", r.stderr);
+        if !common::kernel_ready(test) {
+            return;
+        }
+        let objs = [common::load(&out)];
+        let (add, has) = (
+            find_prog(&objs, "xdp_bloom_add"),
+            find_prog(&objs, "xdp_bloom_has"),
+        );
+        assert_eq!(run_packet(&has), XDP_DROP, "empty filter");
+        assert_eq!(run_packet(&add), XDP_PASS, "push succeeded");
+        assert_eq!(run_packet(&has), XDP_PASS, "42 was added by the other file");
+        let seen = find_map(&objs, "seen");
+        assert_eq!(seen.info().unwrap().info.map_extra, 3, "kernel's map_extra");
+        let counts = find_map(&objs, "seen_count");
+        assert_eq!(read_u64(&counts, 0), Some(1), "xdp_bloom_add ran once");
+        assert_eq!(read_u64(&counts, 1), Some(2), "xdp_bloom_has ran twice");
+    });
+}
+
+/// A 64-bit `__ulong(map_extra, 1 << 44)` (an arena's address) is an ENUM64 from clang 19 and
+/// compared as 64 bits: arena_other.c's 1 << 45 is a map_extra conflict. clang 14 has no
+/// ENUM64 and writes a 4-byte enum whose value is cut to 0 (libbpf reads 0 as well), so there
+/// both definitions agree on 0.
+#[test]
+fn ulong_map_extra_of_64_bits_is_compared() {
+    for_each_compiler(|| {
+        let dir = TempDir::new("ulong_map_extra_of_64_bits_is_compared");
+        let arena = fixture("ulong_extra_link/arena");
+        let other = fixture("ulong_extra_link/arena_other");
+        if common::compiler::compiler() == common::compiler::Compiler::Clang14 {
+            assert_eq!(inspected_map_extra(&arena, "arena"), 0);
+            link_ok(
+                &dir,
+                "merged",
+                &["ulong_extra_link/arena", "ulong_extra_link/arena_other"],
+            );
+            return;
+        }
+        assert_eq!(inspected_map_extra(&arena, "arena"), 1 << 44);
+        assert_eq!(inspected_map_extra(&other, "arena"), 1 << 45);
+        let err = link_fails(
+            &dir,
+            &["ulong_extra_link/arena", "ulong_extra_link/arena_other"],
+        );
+        assert!(
+            err.contains(&format!(
+                "map `arena`: map_extra differs: {} has 17592186044416, {} has 35184372088832",
+                arena.display(),
+                other.display()
+            )),
+            "{err}"
+        );
     });
 }

@@ -1602,6 +1602,15 @@ pub const EXTERN_TYPES: Scenario = Scenario {
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
     (
+        "ulong_extra",
+        "`__ulong(map_extra, N)`, which bpftool 7.1's libbpf 1.1 cannot open: linked and run with \
+         libbpf-rs in tests/link_realworld.rs",
+    ),
+    (
+        "ulong_extra_link",
+        "an arena at a machine-specific address: link-time checks only (tests/link_realworld.rs)",
+    ),
+    (
         "extern_types_bad",
         "externs whose types disagree with their definition: link-time errors \
          (tests/link_realworld.rs)",
