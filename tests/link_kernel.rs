@@ -283,6 +283,8 @@ scenario_tests! {
     fold_static_maps => scenarios::FOLD_STATIC_MAPS,
     hidden_vis => scenarios::HIDDEN_VIS,
     extern_types => scenarios::EXTERN_TYPES,
+    typed_survivor => scenarios::TYPED_SURVIVOR,
+    typed_survivor_typed_first => scenarios::TYPED_SURVIVOR_TYPED_FIRST,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -311,6 +313,8 @@ fn all_scenarios_have_tests() {
         "fold_static_maps",
         "hidden_vis",
         "extern_types",
+        "typed_survivor",
+        "typed_survivor_typed_first",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -1598,6 +1598,61 @@ pub const EXTERN_TYPES: Scenario = Scenario {
     ],
 };
 
+/// bpf/typed_survivor: map `guarded` declared with key/value types (typed.c, whose value holds
+/// a bpf_spin_lock) and with sizes only (sizes.c). The typed definition is kept in either
+/// order (docs/link.md R4), so the map keeps its BTF and the kernel accepts the lock.
+const TYPED_SURVIVOR_RUNS: &[Run] = &[
+    packet_run(
+        "xdp_typed",
+        2,
+        XDP_PASS,
+        "typed.c takes the lock, adds 5 to total, returns XDP_PASS",
+    ),
+    packet_run(
+        "xdp_sizes",
+        1,
+        XDP_TX,
+        "sizes.c adds 100 to the value's second u64, returns XDP_TX",
+    ),
+];
+const TYPED_SURVIVOR_CHECKS: &[Check] = &[Check {
+    probe: Probe::Field {
+        map: "guarded",
+        key: Key::U32(0),
+        lane: 1,
+        field: "total",
+    },
+    expect: Expect::Value(2 * 5 + 100),
+    why: "xdp_typed added 5 twice and xdp_sizes 100 once to the one map's total",
+}];
+const TYPED_SURVIVOR_LIBBPF: &str = "both files define `guarded` strongly, and libbpf's linker \
+     refuses a sizes-only definition against a typed one (map key type mismatch)";
+
+pub const TYPED_SURVIVOR: Scenario = Scenario {
+    name: "typed_survivor",
+    objects: &["typed_survivor/sizes", "typed_survivor/typed"],
+    progs: &["xdp_sizes", "xdp_typed"],
+    maps: &["guarded"],
+    libbpf: Applies::No(TYPED_SURVIVOR_LIBBPF),
+    separately: Applies::No(
+        "sizes.o loaded first creates `guarded` without BTF types, and typed.o's bpf_spin_lock \
+         needs them",
+    ),
+    values_relocs: 0,
+    setup: &[],
+    runs: TYPED_SURVIVOR_RUNS,
+    checks: TYPED_SURVIVOR_CHECKS,
+};
+
+/// typed_survivor with the typed definition first.
+pub const TYPED_SURVIVOR_TYPED_FIRST: Scenario = Scenario {
+    name: "typed_survivor_typed_first",
+    objects: &["typed_survivor/typed", "typed_survivor/sizes"],
+    progs: &["xdp_typed", "xdp_sizes"],
+    separately: Applies::Yes,
+    ..TYPED_SURVIVOR
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1714,4 +1769,6 @@ pub const ALL: &[&Scenario] = &[
     &FOLD_STATIC_MAPS,
     &HIDDEN_VIS,
     &EXTERN_TYPES,
+    &TYPED_SURVIVOR,
+    &TYPED_SURVIVOR_TYPED_FIRST,
 ];
