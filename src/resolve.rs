@@ -59,6 +59,9 @@ struct Global {
     /// The strictest visibility (st_other & 3) of every symbol of the name so far: definitions,
     /// externs and losing weak definitions alike (libbpf's "contaminating" visibility).
     vis: u8,
+    /// Some symbol of the name so far is STB_GLOBAL (a definition or an extern): the output
+    /// symbol is then GLOBAL even when the kept definition is weak, as in libbpf's linker.
+    strong: bool,
 }
 
 /// The output symbol table and the input-symbol mapping.
@@ -220,7 +223,7 @@ impl<'a> Resolver<'a, '_> {
         let sym = &input.symbols[idx.0];
         if let Some(&mid) = self.maps.by_symbol.get(&(i, idx)) {
             let g = self.map_symbol(mid, &sym.name);
-            self.globals[g].vis = stricter(self.globals[g].vis, sym.other & VIS_MASK);
+            self.mention(g, sym);
             return Ok(Pending::Global(g));
         }
         let placed = sym.section().and_then(|s| self.layout.placed(i, s));
@@ -297,6 +300,7 @@ impl<'a> Resolver<'a, '_> {
                 other: 0,
                 weak_refs: true,
                 vis: elf::STV_DEFAULT.0,
+                strong: false,
             });
             globals.len() - 1
         });
@@ -318,10 +322,19 @@ impl<'a> Resolver<'a, '_> {
             other: sym.other,
             weak_refs: true,
             vis: elf::STV_DEFAULT.0,
+            strong: false,
         });
         self.by_name
             .insert(sym.name.as_str(), self.globals.len() - 1);
         self.globals.len() - 1
+    }
+
+    /// What every symbol of a name contributes, whether it is kept or not: its visibility (the
+    /// strictest wins) and its binding (one STB_GLOBAL symbol makes the name GLOBAL).
+    fn mention(&mut self, g: usize, sym: &crate::input::Symbol) {
+        let global = &mut self.globals[g];
+        global.vis = stricter(global.vis, sym.other & VIS_MASK);
+        global.strong |= sym.bind == elf::STB_GLOBAL.0;
     }
 
     /// A global or weak symbol: a reference, or a definition (`placed`: its section is kept;
@@ -341,7 +354,7 @@ impl<'a> Resolver<'a, '_> {
             return Ok(Pending::Ref(SymRef::Dropped));
         }
         let g = self.global_entry(sym);
-        self.globals[g].vis = stricter(self.globals[g].vis, sym.other & VIS_MASK);
+        self.mention(g, sym);
         if let Some(m) = self.globals[g].map {
             if defined {
                 let file_b = inputs[self.maps.maps[m.0].defs[0].input].name.clone();
@@ -464,7 +477,7 @@ impl<'a> Resolver<'a, '_> {
         })
     }
 
-    /// A merged map's symbol: in `.maps` (weak only when every definition is weak), or an
+    /// A merged map's symbol: in `.maps` (weak only when every definition and declaration is weak), or an
     /// extern when no input defines it.
     fn map_out_symbol(&self, g: &Global, mid: MapId) -> OutSymbol {
         let m = &self.maps.maps[mid.0];
@@ -476,10 +489,11 @@ impl<'a> Resolver<'a, '_> {
                 ..null_symbol()
             };
         }
-        let all_weak = m.defs.iter().all(|d| {
-            d.sym
-                .is_some_and(|s| self.inputs[d.input].symbols[s.0].is_weak())
-        });
+        let all_weak = !g.strong
+            && m.defs.iter().all(|d| {
+                d.sym
+                    .is_some_and(|s| self.inputs[d.input].symbols[s.0].is_weak())
+            });
         OutSymbol {
             name: g.name.clone(),
             section: self.layout.maps,
@@ -508,7 +522,11 @@ impl<'a> Resolver<'a, '_> {
             abs: at.is_none(),
             value: at.map_or(sym.value, |p| p.1),
             size: sym.size,
-            bind: sym.bind,
+            bind: if g.strong {
+                elf::STB_GLOBAL.0
+            } else {
+                sym.bind
+            },
             typ: sym.typ,
             other: with_visibility(sym.other, g.vis),
         }

@@ -285,6 +285,7 @@ scenario_tests! {
     extern_types => scenarios::EXTERN_TYPES,
     typed_survivor => scenarios::TYPED_SURVIVOR,
     typed_survivor_typed_first => scenarios::TYPED_SURVIVOR_TYPED_FIRST,
+    weak_promote => scenarios::WEAK_PROMOTE,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -315,6 +316,7 @@ fn all_scenarios_have_tests() {
         "extern_types",
         "typed_survivor",
         "typed_survivor_typed_first",
+        "weak_promote",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -333,3 +333,81 @@ fn ulong_map_extra_of_64_bits_is_compared() {
         );
     });
 }
+
+const STB_WEAK: u8 = 2;
+
+/// A weak definition referenced by a strong (plain) extern is GLOBAL in the output, as in
+/// libbpf's linker ("a mix of weak and non-weak extern definitions will end up being strong"):
+/// lib.c's `__weak policy` + user.c's `extern int policy(int)`. Alone, lib.c's stays WEAK.
+/// Relinking the output with another strong `policy` is then a conflict (libbpf's linker
+/// refuses it too), where before it silently replaced the function; linked with lib.c directly,
+/// other.c's strong `policy` beats the weak one (kernel: user.c's policy(2) returns 2).
+#[test]
+fn weak_definition_with_a_strong_extern_becomes_global() {
+    let test = "weak_definition_with_a_strong_extern_becomes_global";
+    for_each_compiler(|| {
+        let dir = TempDir::new(test);
+        let alone = link_ok(&dir, "alone", &["weak_promote/lib"]);
+        assert_eq!(
+            bind_and_visibility(&alone, "policy"),
+            [(STB_WEAK, STV_DEFAULT)]
+        );
+        for (n, order) in [
+            ["weak_promote/lib", "weak_promote/user"],
+            ["weak_promote/user", "weak_promote/lib"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            let out = link_ok(&dir, &format!("order{n}"), order);
+            assert_eq!(
+                bind_and_visibility(&out, "policy"),
+                [(STB_GLOBAL, STV_DEFAULT)],
+                "{order:?}"
+            );
+        }
+        let merged = dir.join("order0.o");
+        let other = fixture("weak_promote_relink/other");
+        let refused = dir.join("relinked.o");
+        let r = bpfmerge(&[
+            merged.as_os_str(),
+            other.as_os_str(),
+            "-o".as_ref(),
+            refused.as_os_str(),
+        ]);
+        assert_eq!(
+            r.code,
+            Some(1),
+            "relink with a second strong policy: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("symbol `policy` is defined in both"),
+            "{}",
+            r.stderr
+        );
+        assert!(!refused.exists());
+        let direct = link_ok(
+            &dir,
+            "direct",
+            &[
+                "weak_promote/lib",
+                "weak_promote_relink/other",
+                "weak_promote/user",
+            ],
+        );
+        assert_eq!(
+            bind_and_visibility(&direct, "policy"),
+            [(STB_GLOBAL, STV_DEFAULT)]
+        );
+        if !common::kernel_ready(test) {
+            return;
+        }
+        let objs = [common::load(&direct)];
+        // other.c's policy(x) = x: user.c's policy(2) = XDP_PASS, lib.c's policy(1) = XDP_DROP,
+        // other.c's policy(3) = XDP_TX.
+        assert_eq!(run_packet(&find_prog(&objs, "xdp_wp_user")), XDP_PASS);
+        assert_eq!(run_packet(&find_prog(&objs, "xdp_wp_lib")), XDP_DROP);
+        assert_eq!(run_packet(&find_prog(&objs, "xdp_wp_other")), 3);
+    });
+}

@@ -1653,9 +1653,45 @@ pub const TYPED_SURVIVOR_TYPED_FIRST: Scenario = Scenario {
     ..TYPED_SURVIVOR
 };
 
+/// bpf/weak_promote: lib.c's weak `policy` (x + 1) used by its own program and, through a
+/// plain extern, by user.c's: the link resolves both calls to it (and makes it GLOBAL, checked
+/// in tests/link_realworld.rs).
+pub const WEAK_PROMOTE: Scenario = Scenario {
+    name: "weak_promote",
+    objects: &["weak_promote/lib", "weak_promote/user"],
+    progs: &["xdp_wp_lib", "xdp_wp_user"],
+    maps: &["wp_out"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("user.c calls policy, which only lib.c defines"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_wp_lib",
+            2,
+            XDP_PASS,
+            "lib.c: policy(1) = 1 + 1 = XDP_PASS",
+        ),
+        packet_run(
+            "xdp_wp_user",
+            1,
+            XDP_TX,
+            "user.c: policy(2) = 2 + 1 = XDP_TX",
+        ),
+    ],
+    checks: &[
+        u64_at("wp_out", 0, 4, "xdp_wp_lib adds policy(1) = 2, ran twice"),
+        u64_at("wp_out", 1, 3, "xdp_wp_user adds policy(2) = 3, ran once"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
+    (
+        "weak_promote_relink",
+        "a second strong `policy` for relinking weak_promote's output (tests/link_realworld.rs)",
+    ),
     (
         "ulong_extra",
         "`__ulong(map_extra, N)`, which bpftool 7.1's libbpf 1.1 cannot open: linked and run with \
@@ -1771,4 +1807,5 @@ pub const ALL: &[&Scenario] = &[
     &EXTERN_TYPES,
     &TYPED_SURVIVOR,
     &TYPED_SURVIVOR_TYPED_FIRST,
+    &WEAK_PROMOTE,
 ];
