@@ -232,6 +232,18 @@ pub fn finish(
                 continue;
             };
             let Some(elf_sec) = elf_sec else { continue };
+            if layout.is_dropped_copy(inputs, i, elf_sec) {
+                // A later `license`/`version` copy: its VARs go (to the kept one of the same
+                // name, if any).
+                for v in &vars {
+                    redirects.entry(v.ty).or_insert_with(|| {
+                        var_name(&btf, v.ty)
+                            .and_then(|n| def_var.get(n))
+                            .map_or(Redirect::Remove, |&d| Redirect::To(d))
+                    });
+                }
+                continue;
+            }
             for v in &vars {
                 let BtfType::Var { name, linkage, .. } = btf.get(v.ty)? else {
                     continue;
@@ -342,6 +354,14 @@ pub fn finish(
         btf: btf.encode(endian),
         btf_ext: has_ext.then(|| ext.encode(endian)),
     })
+}
+
+/// The name of a VAR type.
+fn var_name(btf: &Btf, ty: TypeId) -> Option<&str> {
+    match btf.get(ty).ok()? {
+        BtfType::Var { name, .. } => Some(btf.str(*name)),
+        _ => None,
+    }
 }
 
 /// Position of a section-less DATASEC name in `list`, added when new.

@@ -252,6 +252,14 @@ impl<'a> Resolver<'a, '_> {
                 reason: format!("symbol `{}` is a COMMON symbol; BPF has none", sym.name),
             });
         }
+        // A later input's copy of `license`/`version` leaves no symbol (no alias of the kept
+        // string).
+        if sym
+            .section()
+            .is_some_and(|sec| self.layout.is_dropped_copy(self.inputs, i, sec))
+        {
+            return Ok(Pending::Ref(SymRef::Dropped));
+        }
         // Where the symbol is in the output; None when its section is dropped or its bytes
         // were cut out (a folded duplicate).
         let at = sym.section().and_then(|s| self.layout.map(i, s, sym.value));

@@ -286,6 +286,7 @@ scenario_tests! {
     typed_survivor => scenarios::TYPED_SURVIVOR,
     typed_survivor_typed_first => scenarios::TYPED_SURVIVOR_TYPED_FIRST,
     weak_promote => scenarios::WEAK_PROMOTE,
+    license_once => scenarios::LICENSE_ONCE,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -317,6 +318,7 @@ fn all_scenarios_have_tests() {
         "typed_survivor",
         "typed_survivor_typed_first",
         "weak_promote",
+        "license_once",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -411,3 +411,58 @@ fn weak_definition_with_a_strong_extern_becomes_global() {
         assert_eq!(run_packet(&find_prog(&objs, "xdp_wp_other")), 3);
     });
 }
+
+/// Names of the symbols (not section symbols) in section `section` of the object at `path`.
+fn symbols_in(path: &Path, section: &str) -> Vec<String> {
+    common::elf_summary(path)
+        .symbols
+        .into_iter()
+        .filter(|s| s.section.as_deref() == Some(section) && !s.name.is_empty())
+        .filter(|s| s.name != section)
+        .map(|s| s.name)
+        .collect()
+}
+
+/// `license` and `version` appear once, and a later file's copy under another name leaves no
+/// alias symbol and no BTF VAR (a dangling VAR in no DATASEC): the output has the first file's
+/// names only, in either order, each VAR listed once in its DATASEC.
+#[test]
+fn dropped_license_and_version_copies_leave_no_symbol_or_var() {
+    for_each_compiler(|| {
+        let dir = TempDir::new("dropped_license_and_version_copies_leave_no_symbol_or_var");
+        for (n, (order, kept)) in [
+            (
+                ["license_once/one", "license_once/two"],
+                ["LICENSE", "VERSION"],
+            ),
+            (
+                ["license_once/two", "license_once/one"],
+                ["_license", "_version"],
+            ),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let out = link_ok(&dir, &format!("order{n}"), order);
+            assert_eq!(symbols_in(&out, "license"), [kept[0]], "{order:?}");
+            assert_eq!(symbols_in(&out, "version"), [kept[1]], "{order:?}");
+            let r = common::bpftool(&[
+                "btf".as_ref(),
+                "dump".as_ref(),
+                "file".as_ref(),
+                out.as_os_str(),
+            ]);
+            assert_eq!(r.code, Some(0), "{}", r.stderr);
+            let vars: Vec<&str> = r
+                .stdout
+                .lines()
+                .filter(|l| l.contains("] VAR '"))
+                .filter_map(|l| l.split('\'').nth(1))
+                .filter(|v| {
+                    v.to_lowercase().contains("license") || v.to_lowercase().contains("version")
+                })
+                .collect();
+            assert_eq!(vars, kept, "{order:?}: {}", r.stdout);
+        }
+    });
+}

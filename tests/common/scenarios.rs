@@ -1685,6 +1685,38 @@ pub const WEAK_PROMOTE: Scenario = Scenario {
     ],
 };
 
+/// bpf/license_once: the same license and version strings under different names in two
+/// files (one.c `LICENSE`/`VERSION`, two.c `_license`/`_version`): kept once, both programs
+/// run (the symbol and BTF checks are in tests/link_realworld.rs).
+pub const LICENSE_ONCE: Scenario = Scenario {
+    name: "license_once",
+    objects: &["license_once/one", "license_once/two"],
+    progs: &["xdp_lic_one", "xdp_lic_two"],
+    maps: &["lic_runs"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run("xdp_lic_one", 1, XDP_PASS, "one.c returns XDP_PASS"),
+        packet_run("xdp_lic_two", 2, XDP_TX, "two.c returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "lic_runs",
+            0,
+            1,
+            "xdp_lic_one counts its one run in lic_runs[0]",
+        ),
+        u64_at(
+            "lic_runs",
+            1,
+            2,
+            "xdp_lic_two counts its two runs in lic_runs[1]",
+        ),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1808,4 +1840,5 @@ pub const ALL: &[&Scenario] = &[
     &TYPED_SURVIVOR,
     &TYPED_SURVIVOR_TYPED_FIRST,
     &WEAK_PROMOTE,
+    &LICENSE_ONCE,
 ];
