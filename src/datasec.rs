@@ -143,9 +143,16 @@ pub fn finish(
                     }
                     continue;
                 }
-                BtfType::Func { name, linkage, .. } if *linkage == FUNC_EXTERN => {
+                BtfType::Func {
+                    name,
+                    linkage,
+                    proto,
+                } if *linkage == FUNC_EXTERN => {
                     if let Some(&d) = def_func.get(btf.str(*name)) {
                         redirects.entry(t).or_insert(Redirect::To(d));
+                        if proto_uses(&btf, app, *proto)? == 1 {
+                            redirect_extern_proto(&btf, *proto, d, &mut redirects);
+                        }
                     }
                     continue;
                 }
@@ -354,6 +361,37 @@ pub fn finish(
         btf: btf.encode(endian),
         btf_ext: has_ext.then(|| ext.encode(endian)),
     })
+}
+
+/// How many types of one input refer to `proto` (an extern FUNC's prototype is normally
+/// referenced by that FUNC alone).
+fn proto_uses(btf: &Btf, app: Appended, proto: TypeId) -> Result<usize> {
+    let mut uses = 0;
+    for id in app.base + 1..=app.base + app.count {
+        btf.get(TypeId(id))?
+            .for_each_ref(|r| uses += usize::from(r == proto));
+    }
+    Ok(uses)
+}
+
+/// A resolved extern FUNC's prototype (clang's, with unnamed parameters) goes to the
+/// definition's, so that it does not stay in the output unreferenced; the two are compatible
+/// (symtypes.rs checked them). Called only for a prototype nothing else uses.
+fn redirect_extern_proto(
+    btf: &Btf,
+    proto: TypeId,
+    def: TypeId,
+    redirects: &mut BTreeMap<TypeId, Redirect>,
+) {
+    let Ok(BtfType::Func {
+        proto: def_proto, ..
+    }) = btf.get(def)
+    else {
+        return;
+    };
+    if *def_proto != proto && matches!(btf.get(proto), Ok(BtfType::FuncProto { .. })) {
+        redirects.entry(proto).or_insert(Redirect::To(*def_proto));
+    }
 }
 
 /// The name of a VAR type.

@@ -287,6 +287,7 @@ scenario_tests! {
     typed_survivor_typed_first => scenarios::TYPED_SURVIVOR_TYPED_FIRST,
     weak_promote => scenarios::WEAK_PROMOTE,
     license_once => scenarios::LICENSE_ONCE,
+    extern_call => scenarios::EXTERN_CALL,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -319,6 +320,7 @@ fn all_scenarios_have_tests() {
         "typed_survivor_typed_first",
         "weak_promote",
         "license_once",
+        "extern_call",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

@@ -466,3 +466,57 @@ fn dropped_license_and_version_copies_leave_no_symbol_or_var() {
         }
     });
 }
+
+/// Ids of the FUNC_PROTOs that no type of the BTF (as `bpftool btf dump` prints it) refers to.
+fn unreferenced_protos(path: &Path) -> Vec<String> {
+    let r = common::bpftool(&[
+        "btf".as_ref(),
+        "dump".as_ref(),
+        "file".as_ref(),
+        path.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let protos: Vec<String> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("] FUNC_PROTO "))
+        .filter_map(|l| l.strip_prefix('[')?.split(']').next().map(str::to_string))
+        .collect();
+    let referenced = |id: &str| {
+        r.stdout.split(|c: char| c.is_whitespace()).any(|w| {
+            w.strip_prefix("type_id=")
+                .or_else(|| w.strip_prefix("ret_type_id="))
+                .is_some_and(|v| v.trim_end_matches(',') == id)
+        })
+    };
+    protos.into_iter().filter(|p| !referenced(p)).collect()
+}
+
+/// A resolved extern function's FUNC_PROTO (clang writes one per extern declaration) leaves
+/// the output with it: no FUNC_PROTO without a user, in extern_call's link (caller.c's
+/// `extern int triple(int)`) and in every scenario's.
+#[test]
+fn resolved_extern_functions_leave_no_unreferenced_prototype() {
+    for_each_compiler(|| {
+        let dir = TempDir::new("resolved_extern_functions_leave_no_unreferenced_prototype");
+        let out = link_ok(
+            &dir,
+            "extern_call",
+            &["extern_call/caller", "extern_call/callee"],
+        );
+        assert_eq!(
+            unreferenced_protos(&out),
+            Vec::<String>::new(),
+            "extern_call"
+        );
+        for sc in common::scenarios::ALL {
+            let out = link_ok(&dir, sc.name, sc.objects);
+            assert_eq!(
+                unreferenced_protos(&out),
+                Vec::<String>::new(),
+                "{}",
+                sc.name
+            );
+        }
+    });
+}

@@ -1717,6 +1717,37 @@ pub const LICENSE_ONCE: Scenario = Scenario {
     ],
 };
 
+/// bpf/extern_call: caller.c calls callee.c's global `triple` (3 * x) through an extern; its
+/// FUNC_PROTO leaves the output once resolved (tests/link_realworld.rs).
+pub const EXTERN_CALL: Scenario = Scenario {
+    name: "extern_call",
+    objects: &["extern_call/caller", "extern_call/callee"],
+    progs: &["xdp_ec_caller", "xdp_ec_callee"],
+    maps: &["ec_out"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("caller.c calls triple, which only callee.c defines"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_ec_caller",
+            2,
+            XDP_TX,
+            "caller.c returns triple(1) = 3 = XDP_TX",
+        ),
+        packet_run(
+            "xdp_ec_callee",
+            1,
+            XDP_PASS,
+            "callee.c returns triple(1) - 1 = 2 = XDP_PASS",
+        ),
+    ],
+    checks: &[
+        u64_at("ec_out", 0, 30, "caller.c adds triple(5) = 15, ran twice"),
+        u64_at("ec_out", 1, 21, "callee.c adds triple(7) = 21, ran once"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1841,4 +1872,5 @@ pub const ALL: &[&Scenario] = &[
     &TYPED_SURVIVOR_TYPED_FIRST,
     &WEAK_PROMOTE,
     &LICENSE_ONCE,
+    &EXTERN_CALL,
 ];
