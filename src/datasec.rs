@@ -110,12 +110,13 @@ pub fn finish(
     // Pass 2: rebuild DATASECs and redirect what does not survive.
     for (i, input) in inputs.iter().enumerate() {
         let Some(app) = appended[i] else { continue };
-        // This input's symbols by (section, name), to find each VAR's offset.
-        let mut sym_at: HashMap<(usize, &str), usize> = HashMap::new();
+        // This input's symbols by (section, name), to find each VAR's offset. A linked
+        // object can hold several same-named statics in one section (one per original file).
+        let mut sym_at: HashMap<(usize, &str), Vec<usize>> = HashMap::new();
         for (k, s) in input.symbols.iter().enumerate() {
             if let SymPlace::Section(sec) = s.place {
                 if !s.is_section() {
-                    sym_at.entry((sec.0, s.name.as_str())).or_insert(k);
+                    sym_at.entry((sec.0, s.name.as_str())).or_default().push(k);
                 }
             }
         }
@@ -256,7 +257,7 @@ pub fn finish(
                     continue;
                 };
                 let vname = btf.str(*name);
-                let Some(&k) = sym_at.get(&(elf_sec.0, vname)) else {
+                let Some(k) = symbol_of_var(input, sym_at.get(&(elf_sec.0, vname)), v) else {
                     // No symbol (optimised away): the VAR is left out.
                     continue;
                 };
@@ -361,6 +362,25 @@ pub fn finish(
         btf: btf.encode(endian),
         btf_ext: has_ext.then(|| ext.encode(endian)),
     })
+}
+
+/// The symbol a DATASEC entry describes among the same-named symbols of its section: the one
+/// at the entry's offset when there are several (a linked object's same-named statics of
+/// different files), else the only one.
+fn symbol_of_var(
+    input: &Input<'_>,
+    candidates: Option<&Vec<usize>>,
+    v: &VarSecinfo,
+) -> Option<usize> {
+    let candidates = candidates?;
+    match candidates.as_slice() {
+        [k] => Some(*k),
+        _ => candidates
+            .iter()
+            .copied()
+            .find(|&k| input.symbols[k].value == u64::from(v.offset))
+            .or_else(|| candidates.first().copied()),
+    }
 }
 
 /// How many types of one input refer to `proto` (an extern FUNC's prototype is normally

@@ -520,3 +520,48 @@ fn resolved_extern_functions_leave_no_unreferenced_prototype() {
         }
     });
 }
+
+/// Relinking is equivalent, and byte-stable after one pass (docs/link.md, "Relinking"): for
+/// every scenario, the linked object relinked alone has the same BTF as `bpftool btf dump`
+/// prints it, and relinking that gives exactly the same bytes.
+#[test]
+fn relinking_reaches_a_byte_fixed_point_with_the_same_btf() {
+    for_each_compiler(|| {
+        let dir = TempDir::new("relinking_reaches_a_byte_fixed_point_with_the_same_btf");
+        let relink = |from: &Path, to: &Path| {
+            let r = bpfmerge(&[from.as_os_str(), "-o".as_ref(), to.as_os_str()]);
+            assert_eq!(
+                r.code,
+                Some(0),
+                "relinking {}: {}",
+                from.display(),
+                r.stderr
+            );
+        };
+        let dump = |p: &Path| {
+            let r = common::bpftool(&[
+                "btf".as_ref(),
+                "dump".as_ref(),
+                "file".as_ref(),
+                p.as_os_str(),
+            ]);
+            assert_eq!(r.code, Some(0), "{}", r.stderr);
+            r.stdout
+        };
+        for sc in common::scenarios::ALL {
+            let l1 = link_ok(&dir, &format!("{}_1", sc.name), sc.objects);
+            let (l2, l3) = (
+                dir.join(&format!("{}_2.o", sc.name)),
+                dir.join(&format!("{}_3.o", sc.name)),
+            );
+            relink(&l1, &l2);
+            relink(&l2, &l3);
+            assert_eq!(dump(&l1), dump(&l2), "{}: BTF after one relink", sc.name);
+            assert!(
+                std::fs::read(&l2).unwrap() == std::fs::read(&l3).unwrap(),
+                "{}: the second relink changed bytes",
+                sc.name
+            );
+        }
+    });
+}
