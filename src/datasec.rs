@@ -110,6 +110,8 @@ pub fn finish(
     // Pass 2: rebuild DATASECs and redirect what does not survive.
     for (i, input) in inputs.iter().enumerate() {
         let Some(app) = appended[i] else { continue };
+        // Uses of each FUNC_PROTO of this input, counted on the first resolved extern FUNC.
+        let mut proto_uses: Option<HashMap<TypeId, usize>> = None;
         // This input's symbols by (section, name), to find each VAR's offset. A linked
         // object can hold several same-named statics in one section (one per original file).
         let mut sym_at: HashMap<(usize, &str), Vec<usize>> = HashMap::new();
@@ -151,7 +153,11 @@ pub fn finish(
                 } if *linkage == FUNC_EXTERN => {
                     if let Some(&d) = def_func.get(btf.str(*name)) {
                         redirects.entry(t).or_insert(Redirect::To(d));
-                        if proto_uses(&btf, app, *proto)? == 1 {
+                        let uses = match &mut proto_uses {
+                            Some(u) => u,
+                            None => proto_uses.insert(count_proto_uses(&btf, app)?),
+                        };
+                        if uses.get(proto) == Some(&1) {
                             redirect_extern_proto(&btf, *proto, d, &mut redirects);
                         }
                     }
@@ -383,13 +389,16 @@ fn symbol_of_var(
     }
 }
 
-/// How many types of one input refer to `proto` (an extern FUNC's prototype is normally
-/// referenced by that FUNC alone).
-fn proto_uses(btf: &Btf, app: Appended, proto: TypeId) -> Result<usize> {
-    let mut uses = 0;
+/// How many types of one input refer to each of its FUNC_PROTOs (an extern FUNC's prototype
+/// is normally referenced by that FUNC alone).
+fn count_proto_uses(btf: &Btf, app: Appended) -> Result<HashMap<TypeId, usize>> {
+    let mut uses: HashMap<TypeId, usize> = HashMap::new();
     for id in app.base + 1..=app.base + app.count {
-        btf.get(TypeId(id))?
-            .for_each_ref(|r| uses += usize::from(r == proto));
+        btf.get(TypeId(id))?.for_each_ref(|r| {
+            if matches!(btf.get(r), Ok(BtfType::FuncProto { .. })) {
+                *uses.entry(r).or_default() += 1;
+            }
+        });
     }
     Ok(uses)
 }
