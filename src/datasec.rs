@@ -325,9 +325,13 @@ pub fn finish(
         }
     }
 
-    // New DATASECs, in output-section order then extern sections (room made once: the type
-    // table can be large and must not double for a handful of pushes).
+    // New DATASECs, in the order their names were first met in the inputs' BTF (their string
+    // offsets), so that relinking the output meets them in the same order and gives the same
+    // string table (docs/link.md, "Relinking"). Room is made once: the type table can be large
+    // and must not double for a handful of pushes.
     btf.types.reserve_exact(secs.len());
+    let mut secs: Vec<(SecKey, (StrOff, Vec<VarSecinfo>))> = secs.into_iter().collect();
+    secs.sort_by_key(|(key, (name, _))| (*name, *key));
     for (key, (name, mut vars)) in secs {
         vars.sort_by_key(|v| v.offset);
         // Overlapping entries (two names for one `license` string) are not valid BTF: the
@@ -356,9 +360,10 @@ pub fn finish(
         .filter(|(t, r)| *r != Redirect::To(*t))
         .collect();
     let remap = btf.compact(eq, &redirects);
-    let mut ext = BtfExt {
-        sections: ext_out.into_values().collect(),
-    };
+    // By name string offset too (see the DATASECs above).
+    let mut sections: Vec<ExtSection> = ext_out.into_values().collect();
+    sections.sort_by_key(|sec| sec.name);
+    let mut ext = BtfExt { sections };
     ext.remap_types(&remap);
     let has_ext = ext
         .sections

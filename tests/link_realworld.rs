@@ -565,3 +565,37 @@ fn relinking_reaches_a_byte_fixed_point_with_the_same_btf() {
         }
     });
 }
+
+/// Objects whose relink is not byte-identical, and why: the first link drops an empty `.rodata`
+/// DATASEC, whose name stays in the BTF string table (the BTF module never drops strings), so
+/// the relinked object's table lacks it. docs/link.md, "Relinking".
+const RELINK_STRING_LEFTOVERS: &[&str] = &["hidden_vis/weak"];
+
+/// Every fixture object linked alone and relinked gives the same bytes (the output's DATASECs
+/// and `.BTF.ext` sections are written in the order their names were first met, so the relink
+/// meets them in the same order), except the objects of [`RELINK_STRING_LEFTOVERS`].
+#[test]
+fn single_objects_relink_byte_identical() {
+    for_each_compiler(|| {
+        let dir = TempDir::new("single_objects_relink_byte_identical");
+        let mut stems: Vec<&str> = common::scenarios::ALL
+            .iter()
+            .flat_map(|sc| sc.objects.iter().copied())
+            .collect();
+        stems.sort();
+        stems.dedup();
+        for stem in stems {
+            let name = stem.replace('/', "_");
+            let l1 = link_ok(&dir, &format!("{name}_1"), &[stem]);
+            let l2 = dir.join(&format!("{name}_2.o"));
+            let r = bpfmerge(&[l1.as_os_str(), "-o".as_ref(), l2.as_os_str()]);
+            assert_eq!(r.code, Some(0), "{}", r.stderr);
+            let same = std::fs::read(&l1).unwrap() == std::fs::read(&l2).unwrap();
+            assert_eq!(
+                same,
+                !RELINK_STRING_LEFTOVERS.contains(&stem),
+                "{stem}: relink byte-identical"
+            );
+        }
+    });
+}
