@@ -110,12 +110,15 @@ pub fn finish(
     // Pass 2: rebuild DATASECs and redirect what does not survive.
     for (i, input) in inputs.iter().enumerate() {
         let Some(app) = appended[i] else { continue };
-        // This input's symbols by (section, name), to find each VAR's offset.
-        let mut sym_at: HashMap<(usize, &str), usize> = HashMap::new();
+        // Uses of each FUNC_PROTO of this input, counted on the first resolved extern FUNC.
+        let mut proto_uses: Option<HashMap<TypeId, usize>> = None;
+        // This input's symbols by (section, name), to find each VAR's offset. A linked
+        // object can hold several same-named statics in one section (one per original file).
+        let mut sym_at: HashMap<(usize, &str), Vec<usize>> = HashMap::new();
         for (k, s) in input.symbols.iter().enumerate() {
             if let SymPlace::Section(sec) = s.place {
                 if !s.is_section() {
-                    sym_at.entry((sec.0, s.name.as_str())).or_insert(k);
+                    sym_at.entry((sec.0, s.name.as_str())).or_default().push(k);
                 }
             }
         }
@@ -143,9 +146,20 @@ pub fn finish(
                     }
                     continue;
                 }
-                BtfType::Func { name, linkage, .. } if *linkage == FUNC_EXTERN => {
+                BtfType::Func {
+                    name,
+                    linkage,
+                    proto,
+                } if *linkage == FUNC_EXTERN => {
                     if let Some(&d) = def_func.get(btf.str(*name)) {
                         redirects.entry(t).or_insert(Redirect::To(d));
+                        let uses = match &mut proto_uses {
+                            Some(u) => u,
+                            None => proto_uses.insert(count_proto_uses(&btf, app)?),
+                        };
+                        if uses.get(proto) == Some(&1) {
+                            redirect_extern_proto(&btf, *proto, d, &mut redirects);
+                        }
                     }
                     continue;
                 }
@@ -232,12 +246,24 @@ pub fn finish(
                 continue;
             };
             let Some(elf_sec) = elf_sec else { continue };
+            if layout.is_dropped_copy(inputs, i, elf_sec) {
+                // A later `license`/`version` copy: its VARs go (to the kept one of the same
+                // name, if any).
+                for v in &vars {
+                    redirects.entry(v.ty).or_insert_with(|| {
+                        var_name(&btf, v.ty)
+                            .and_then(|n| def_var.get(n))
+                            .map_or(Redirect::Remove, |&d| Redirect::To(d))
+                    });
+                }
+                continue;
+            }
             for v in &vars {
                 let BtfType::Var { name, linkage, .. } = btf.get(v.ty)? else {
                     continue;
                 };
                 let vname = btf.str(*name);
-                let Some(&k) = sym_at.get(&(elf_sec.0, vname)) else {
+                let Some(k) = symbol_of_var(input, sym_at.get(&(elf_sec.0, vname)), v) else {
                     // No symbol (optimised away): the VAR is left out.
                     continue;
                 };
@@ -299,9 +325,13 @@ pub fn finish(
         }
     }
 
-    // New DATASECs, in output-section order then extern sections (room made once: the type
-    // table can be large and must not double for a handful of pushes).
+    // New DATASECs, in the order their names were first met in the inputs' BTF (their string
+    // offsets), so that relinking the output meets them in the same order and gives the same
+    // string table (docs/link.md, "Relinking"). Room is made once: the type table can be large
+    // and must not double for a handful of pushes.
     btf.types.reserve_exact(secs.len());
+    let mut secs: Vec<(SecKey, (StrOff, Vec<VarSecinfo>))> = secs.into_iter().collect();
+    secs.sort_by_key(|(key, (name, _))| (*name, *key));
     for (key, (name, mut vars)) in secs {
         vars.sort_by_key(|v| v.offset);
         // Overlapping entries (two names for one `license` string) are not valid BTF: the
@@ -330,9 +360,10 @@ pub fn finish(
         .filter(|(t, r)| *r != Redirect::To(*t))
         .collect();
     let remap = btf.compact(eq, &redirects);
-    let mut ext = BtfExt {
-        sections: ext_out.into_values().collect(),
-    };
+    // By name string offset too (see the DATASECs above).
+    let mut sections: Vec<ExtSection> = ext_out.into_values().collect();
+    sections.sort_by_key(|sec| sec.name);
+    let mut ext = BtfExt { sections };
     ext.remap_types(&remap);
     let has_ext = ext
         .sections
@@ -342,6 +373,67 @@ pub fn finish(
         btf: btf.encode(endian),
         btf_ext: has_ext.then(|| ext.encode(endian)),
     })
+}
+
+/// The symbol a DATASEC entry describes among the same-named symbols of its section: the one
+/// at the entry's offset when there are several (a linked object's same-named statics of
+/// different files), else the only one.
+fn symbol_of_var(
+    input: &Input<'_>,
+    candidates: Option<&Vec<usize>>,
+    v: &VarSecinfo,
+) -> Option<usize> {
+    let candidates = candidates?;
+    match candidates.as_slice() {
+        [k] => Some(*k),
+        _ => candidates
+            .iter()
+            .copied()
+            .find(|&k| input.symbols[k].value == u64::from(v.offset))
+            .or_else(|| candidates.first().copied()),
+    }
+}
+
+/// How many types of one input refer to each of its FUNC_PROTOs (an extern FUNC's prototype
+/// is normally referenced by that FUNC alone).
+fn count_proto_uses(btf: &Btf, app: Appended) -> Result<HashMap<TypeId, usize>> {
+    let mut uses: HashMap<TypeId, usize> = HashMap::new();
+    for id in app.base + 1..=app.base + app.count {
+        btf.get(TypeId(id))?.for_each_ref(|r| {
+            if matches!(btf.get(r), Ok(BtfType::FuncProto { .. })) {
+                *uses.entry(r).or_default() += 1;
+            }
+        });
+    }
+    Ok(uses)
+}
+
+/// A resolved extern FUNC's prototype (clang's, with unnamed parameters) goes to the
+/// definition's, so that it does not stay in the output unreferenced; the two are compatible
+/// (symtypes.rs checked them). Called only for a prototype nothing else uses.
+fn redirect_extern_proto(
+    btf: &Btf,
+    proto: TypeId,
+    def: TypeId,
+    redirects: &mut BTreeMap<TypeId, Redirect>,
+) {
+    let Ok(BtfType::Func {
+        proto: def_proto, ..
+    }) = btf.get(def)
+    else {
+        return;
+    };
+    if *def_proto != proto && matches!(btf.get(proto), Ok(BtfType::FuncProto { .. })) {
+        redirects.entry(proto).or_insert(Redirect::To(*def_proto));
+    }
+}
+
+/// The name of a VAR type.
+fn var_name(btf: &Btf, ty: TypeId) -> Option<&str> {
+    match btf.get(ty).ok()? {
+        BtfType::Var { name, .. } => Some(btf.str(*name)),
+        _ => None,
+    }
 }
 
 /// Position of a section-less DATASEC name in `list`, added when new.

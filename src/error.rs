@@ -56,6 +56,10 @@ pub enum Error {
         file_a: String,
         file_b: String,
     },
+    /// Two symbols of one global name (a definition and an extern, two externs, a weak and a
+    /// strong definition) whose BTF types libbpf's linker would refuse to link.
+    #[error("{0}")]
+    IncompatibleTypes(Box<TypeConflict>),
     /// `license` or `version` sections that disagree.
     #[error(
         "section `{section}` differs: {file_a} has {value_a}, {file_b} has {value_b}; \
@@ -139,6 +143,21 @@ pub struct MapConflict {
     pub value_a: String,
     pub file_b: String,
     pub value_b: String,
+}
+
+/// Two symbols of one global name with incompatible BTF types.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "symbol `{name}`: incompatible types: `{type_a}` in {file_a} and `{type_b}` in {file_b} \
+     ({reason})"
+)]
+pub struct TypeConflict {
+    pub name: String,
+    pub file_a: String,
+    pub type_a: String,
+    pub file_b: String,
+    pub type_b: String,
+    pub reason: String,
 }
 
 impl Error {

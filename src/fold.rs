@@ -14,6 +14,7 @@ use crate::layout::{Cuts, Layout};
 use crate::mapdef::types_match;
 use crate::maps::MapPlan;
 use crate::resolve::{self, Duplicate, SymRef, Symbols};
+use crate::symtypes;
 
 /// One folded global: the kept definition's file and the files whose copies were dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +51,7 @@ pub fn resolve_and_fold<'a>(
     eq: &Equivalence,
     mut collect: Option<&mut Vec<Error>>,
 ) -> Result<(Symbols, Vec<Fold>)> {
+    symtypes::check(inputs, btf, appended, maps, collect.as_deref_mut())?;
     let symbols = resolve::resolve_collecting(inputs, layout, maps, collect.as_deref_mut())?;
     if symbols.duplicates.is_empty() {
         return Ok((symbols, Vec::new()));

@@ -34,6 +34,8 @@ pub struct MapInfo {
     pub max_entries: u64,
     pub flags: u64,
     pub pinning: u64,
+    /// `map_extra` (`__uint` or `__ulong`: a bloom filter's hash count, an arena's address).
+    pub map_extra: u64,
     /// "global", "weak", "static" or "extern".
     pub binding: String,
     /// Whether it is a map-in-map with an inner map definition.
@@ -106,8 +108,13 @@ impl InspectReport {
                 ));
             }
             for m in &o.maps {
+                // map_extra is shown only when set (most maps have none).
+                let extra = match m.map_extra {
+                    0 => String::new(),
+                    x => format!(", map_extra {x:#x}"),
+                };
                 s.push_str(&format!(
-                    "  map {} ({}, key {} B, value {} B, max_entries {}, flags {:#x}, pinning {}, {})\n",
+                    "  map {} ({}, key {} B, value {} B, max_entries {}, flags {:#x}, pinning {}{extra}, {})\n",
                     m.name,
                     m.type_name,
                     m.key_size,
@@ -227,6 +234,7 @@ pub fn inspect_bytes(name: &str, data: &[u8]) -> Result<ObjectInfo> {
                 max_entries: f.max_entries.unwrap_or(0),
                 flags: f.map_flags.unwrap_or(0),
                 pinning: f.pinning.unwrap_or(0),
+                map_extra: f.map_extra.unwrap_or(0),
                 binding: bind,
                 has_inner: f.inner.is_some(),
             }

@@ -48,6 +48,8 @@ pub struct Layout {
     /// Byte ranges cut out of input sections (folded duplicate definitions), sorted and
     /// disjoint, by (input, section).
     pub cuts: Cuts,
+    /// The first input that placed a section in each output section.
+    pub first_of: Vec<usize>,
 }
 
 /// Ranges `[start, end)` of input sections left out of the output.
@@ -57,6 +59,16 @@ impl Layout {
     /// Output section and offset of the start of an input section (its piece).
     pub fn placed(&self, input: usize, sec: SecIdx) -> Option<(OutSecId, u64)> {
         self.place.get(input)?.get(sec.0).copied().flatten()
+    }
+
+    /// Whether input section `sec` is a later copy of `license` or `version`: its bytes are
+    /// not in the output (the first input's are), so neither are its symbols.
+    pub fn is_dropped_copy(&self, inputs: &[Input<'_>], input: usize, sec: SecIdx) -> bool {
+        let kind = inputs[input].section(sec).kind;
+        matches!(kind, SecKind::License | SecKind::Version)
+            && self
+                .placed(input, sec)
+                .is_some_and(|(out, _)| self.first_of.get(out.0) != Some(&input))
     }
 
     /// Output section and offset of byte `off` of an input section; None when the section is
@@ -359,6 +371,7 @@ impl LayoutBuilder {
             place: self.place,
             maps: self.maps_out,
             cuts: Cuts::new(),
+            first_of: self.first_of,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod maps;
 pub mod migrate;
 mod relocate;
 mod resolve;
+mod symtypes;
 mod write;
 
 pub use error::{Error, Result};

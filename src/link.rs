@@ -446,6 +446,13 @@ impl Conflict {
                 file_b,
                 ..
             } => c("symbol", name, None, [file_a, file_b], vec![]),
+            Error::IncompatibleTypes(t) => c(
+                "symbol",
+                &t.name,
+                Some(format!("type: {}", t.reason)),
+                [&t.file_a, &t.file_b],
+                vec![t.type_a.clone(), t.type_b.clone()],
+            ),
             Error::DifferentDefinitions {
                 name,
                 file_a,

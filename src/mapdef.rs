@@ -92,6 +92,30 @@ fn read_uint(btf: &Btf, ty: TypeId) -> Result<u64> {
     }
 }
 
+/// Read `map_extra`, as libbpf's `get_map_field_long` does: `__uint(name, N)` (a pointer to
+/// an array), or `__ulong(name, N)` (libbpf >= 1.4's `enum { __unique_value = N } name`, for
+/// 64-bit values such as an arena's address): an ENUM or ENUM64 with exactly one value. An
+/// ENUM's value is taken as libbpf takes it, a signed 32-bit number widened to 64 bits.
+fn read_ulong(btf: &Btf, ty: TypeId) -> Result<u64> {
+    let t = btf.skip_mods(ty)?;
+    match btf.get(t)? {
+        BtfType::Ptr { .. } => read_uint(btf, ty),
+        BtfType::Enum { values, .. } | BtfType::Enum64 { values, .. } if values.len() != 1 => {
+            Err(Error::btf(format!(
+                "expected __ulong() (an enum of one value), found {} with {} values",
+                btf.display(ty),
+                values.len()
+            )))
+        }
+        BtfType::Enum { values, .. } => Ok(values[0].value as u32 as i32 as i64 as u64),
+        BtfType::Enum64 { values, .. } => Ok(values[0].value),
+        _ => Err(Error::btf(format!(
+            "expected __uint() (pointer to array) or __ulong() (enum), found {}",
+            btf.display(ty)
+        ))),
+    }
+}
+
 /// Read `__type(name, T)`: a pointer to T.
 fn read_type(btf: &Btf, ty: TypeId) -> Result<TypeId> {
     let ptr = btf.skip_mods(ty)?;
@@ -210,7 +234,7 @@ fn parse_member(btf: &Btf, f: &mut MapFields, name: &str, m: &Member) -> Result<
         "map_flags" => f.map_flags = Some(read_uint(btf, m.ty)?),
         "numa_node" => f.numa_node = Some(read_uint(btf, m.ty)?),
         "pinning" => f.pinning = Some(read_uint(btf, m.ty)?),
-        "map_extra" => f.map_extra = Some(read_uint(btf, m.ty)?),
+        "map_extra" => f.map_extra = Some(read_ulong(btf, m.ty)?),
         "key_size" => set_size(&mut f.key_size, read_uint(btf, m.ty)?)?,
         "value_size" => set_size(&mut f.value_size, read_uint(btf, m.ty)?)?,
         "key" => {

@@ -56,6 +56,12 @@ struct Global {
     other: u8,
     /// Every undefined reference so far was weak (an optional extern stays weak).
     weak_refs: bool,
+    /// The strictest visibility (st_other & 3) of every symbol of the name so far: definitions,
+    /// externs and losing weak definitions alike (libbpf's "contaminating" visibility).
+    vis: u8,
+    /// Some symbol of the name so far is STB_GLOBAL (a definition or an extern): the output
+    /// symbol is then GLOBAL even when the kept definition is weak, as in libbpf's linker.
+    strong: bool,
 }
 
 /// The output symbol table and the input-symbol mapping.
@@ -216,7 +222,9 @@ impl<'a> Resolver<'a, '_> {
         let input = &self.inputs[i];
         let sym = &input.symbols[idx.0];
         if let Some(&mid) = self.maps.by_symbol.get(&(i, idx)) {
-            return Ok(Pending::Global(self.map_symbol(mid, &sym.name)));
+            let g = self.map_symbol(mid, &sym.name);
+            self.mention(g, sym);
+            return Ok(Pending::Global(g));
         }
         let placed = sym.section().and_then(|s| self.layout.placed(i, s));
         let in_maps = sym.section().is_some() && sym.section() == self.maps.maps_section[i];
@@ -243,6 +251,14 @@ impl<'a> Resolver<'a, '_> {
                 file: input.name.clone(),
                 reason: format!("symbol `{}` is a COMMON symbol; BPF has none", sym.name),
             });
+        }
+        // A later input's copy of `license`/`version` leaves no symbol (no alias of the kept
+        // string).
+        if sym
+            .section()
+            .is_some_and(|sec| self.layout.is_dropped_copy(self.inputs, i, sec))
+        {
+            return Ok(Pending::Ref(SymRef::Dropped));
         }
         // Where the symbol is in the output; None when its section is dropped or its bytes
         // were cut out (a folded duplicate).
@@ -291,6 +307,8 @@ impl<'a> Resolver<'a, '_> {
                 typ: elf::STT_OBJECT.0,
                 other: 0,
                 weak_refs: true,
+                vis: elf::STV_DEFAULT.0,
+                strong: false,
             });
             globals.len() - 1
         });
@@ -311,10 +329,20 @@ impl<'a> Resolver<'a, '_> {
             typ: sym.typ,
             other: sym.other,
             weak_refs: true,
+            vis: elf::STV_DEFAULT.0,
+            strong: false,
         });
         self.by_name
             .insert(sym.name.as_str(), self.globals.len() - 1);
         self.globals.len() - 1
+    }
+
+    /// What every symbol of a name contributes, whether it is kept or not: its visibility (the
+    /// strictest wins) and its binding (one STB_GLOBAL symbol makes the name GLOBAL).
+    fn mention(&mut self, g: usize, sym: &crate::input::Symbol) {
+        let global = &mut self.globals[g];
+        global.vis = stricter(global.vis, sym.other & VIS_MASK);
+        global.strong |= sym.bind == elf::STB_GLOBAL.0;
     }
 
     /// A global or weak symbol: a reference, or a definition (`placed`: its section is kept;
@@ -334,6 +362,7 @@ impl<'a> Resolver<'a, '_> {
             return Ok(Pending::Ref(SymRef::Dropped));
         }
         let g = self.global_entry(sym);
+        self.mention(g, sym);
         if let Some(m) = self.globals[g].map {
             if defined {
                 let file_b = inputs[self.maps.maps[m.0].defs[0].input].name.clone();
@@ -456,7 +485,7 @@ impl<'a> Resolver<'a, '_> {
         })
     }
 
-    /// A merged map's symbol: in `.maps` (weak only when every definition is weak), or an
+    /// A merged map's symbol: in `.maps` (weak only when every definition and declaration is weak), or an
     /// extern when no input defines it.
     fn map_out_symbol(&self, g: &Global, mid: MapId) -> OutSymbol {
         let m = &self.maps.maps[mid.0];
@@ -468,10 +497,11 @@ impl<'a> Resolver<'a, '_> {
                 ..null_symbol()
             };
         }
-        let all_weak = m.defs.iter().all(|d| {
-            d.sym
-                .is_some_and(|s| self.inputs[d.input].symbols[s.0].is_weak())
-        });
+        let all_weak = !g.strong
+            && m.defs.iter().all(|d| {
+                d.sym
+                    .is_some_and(|s| self.inputs[d.input].symbols[s.0].is_weak())
+            });
         OutSymbol {
             name: g.name.clone(),
             section: self.layout.maps,
@@ -484,7 +514,7 @@ impl<'a> Resolver<'a, '_> {
                 elf::STB_GLOBAL.0
             },
             typ: elf::STT_OBJECT.0,
-            other: 0,
+            other: g.vis,
         }
     }
 
@@ -500,11 +530,43 @@ impl<'a> Resolver<'a, '_> {
             abs: at.is_none(),
             value: at.map_or(sym.value, |p| p.1),
             size: sym.size,
-            bind: sym.bind,
+            bind: if g.strong {
+                elf::STB_GLOBAL.0
+            } else {
+                sym.bind
+            },
             typ: sym.typ,
-            other: sym.other,
+            other: with_visibility(sym.other, g.vis),
         }
     }
+}
+
+/// The visibility bits of st_other.
+const VIS_MASK: u8 = 3;
+
+/// The stricter of two ELF visibilities: DEFAULT < PROTECTED < HIDDEN < INTERNAL.
+fn stricter(a: u8, b: u8) -> u8 {
+    let rank = |v: u8| {
+        [
+            elf::STV_DEFAULT,
+            elf::STV_PROTECTED,
+            elf::STV_HIDDEN,
+            elf::STV_INTERNAL,
+        ]
+        .iter()
+        .position(|s| s.0 == v)
+        .unwrap_or(0)
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// `other` with its visibility bits replaced by `vis`.
+fn with_visibility(other: u8, vis: u8) -> u8 {
+    (other & !VIS_MASK) | vis
 }
 
 /// A global no input defines (a kfunc, a .kconfig or .ksyms variable): kept for the loader,
@@ -518,7 +580,7 @@ fn extern_out_symbol(g: &Global) -> OutSymbol {
             elf::STB_GLOBAL.0
         },
         typ: g.typ,
-        other: g.other,
+        other: with_visibility(g.other, g.vis),
         ..null_symbol()
     }
 }

@@ -281,6 +281,13 @@ scenario_tests! {
     fold_sample => scenarios::FOLD_SAMPLE,
     externs => scenarios::EXTERNS,
     fold_static_maps => scenarios::FOLD_STATIC_MAPS,
+    hidden_vis => scenarios::HIDDEN_VIS,
+    extern_types => scenarios::EXTERN_TYPES,
+    typed_survivor => scenarios::TYPED_SURVIVOR,
+    typed_survivor_typed_first => scenarios::TYPED_SURVIVOR_TYPED_FIRST,
+    weak_promote => scenarios::WEAK_PROMOTE,
+    license_once => scenarios::LICENSE_ONCE,
+    extern_call => scenarios::EXTERN_CALL,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -307,6 +314,13 @@ fn all_scenarios_have_tests() {
         "fold_sample",
         "externs",
         "fold_static_maps",
+        "hidden_vis",
+        "extern_types",
+        "typed_survivor",
+        "typed_survivor_typed_first",
+        "weak_promote",
+        "license_once",
+        "extern_call",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

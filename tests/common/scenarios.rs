@@ -1486,9 +1486,289 @@ pub const FOLD_STATIC_MAPS: Scenario = Scenario {
     ],
 };
 
+/// bpf/hidden_vis: visibility is "contaminating" (libbpf's linker): def.c defines take_second
+/// and take_third with default visibility; use.c declares take_second `__hidden extern`, weak.c
+/// has a losing `__weak __hidden` take_third. Both become hidden in the output, so the kernel
+/// verifies them as static subprograms with their callers' arrays (as global functions, whose
+/// `__u64 *p` argument is one u64, p[1] and p[2] would be refused).
+pub const HIDDEN_VIS: Scenario = Scenario {
+    name: "hidden_vis",
+    objects: &["hidden_vis/use", "hidden_vis/def", "hidden_vis/weak"],
+    progs: &["xdp_vis_use", "xdp_vis_def", "xdp_vis_weak"],
+    maps: &["vis_counts"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("use.c calls take_second, which only def.c defines"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_vis_use",
+            1,
+            XDP_TX,
+            "use.c: take_second({XDP_DROP, XDP_TX}) returns p[1] = XDP_TX",
+        ),
+        packet_run(
+            "xdp_vis_def",
+            2,
+            XDP_PASS,
+            "def.c's xdp_vis_def returns XDP_PASS",
+        ),
+        packet_run(
+            "xdp_vis_weak",
+            1,
+            XDP_PASS,
+            "weak.c: def.c's strong take_third wins and returns p[2] of \
+             {XDP_DROP, XDP_ABORTED, XDP_PASS} = XDP_PASS (weak.c's own would return XDP_DROP)",
+        ),
+    ],
+    checks: &[
+        u64_at(
+            "vis_counts",
+            0,
+            2,
+            "xdp_vis_def adds 1 to vis_counts[0], ran twice",
+        ),
+        u64_at(
+            "vis_counts",
+            1,
+            10,
+            "xdp_vis_use adds 10 to vis_counts[1], ran once",
+        ),
+        u64_at(
+            "vis_counts",
+            2,
+            100,
+            "xdp_vis_weak adds 100 to vis_counts[2], ran once",
+        ),
+    ],
+};
+
+/// bpf/extern_types: externs declared with their definition's types (libbpf's linker checks
+/// them; extern_types_bad/ holds the declarations it refuses, tests/link_realworld.rs): use.c's
+/// `extern int counter` and `extern long combine(long, long)` resolve to def.c's definitions,
+/// use.c and kc.c declare the `.kconfig` LINUX_KERNEL_VERSION alike (one extern in the output).
+pub const EXTERN_TYPES: Scenario = Scenario {
+    name: "extern_types",
+    objects: &["extern_types/def", "extern_types/use", "extern_types/kc"],
+    progs: &["xdp_et_def", "xdp_et_use", "xdp_et_kc"],
+    maps: &["et_out"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("use.c reads def.c's counter and calls its combine"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run("xdp_et_def", 2, XDP_PASS, "def.c: after is -1, so XDP_PASS"),
+        packet_run(
+            "xdp_et_use",
+            1,
+            XDP_TX,
+            "use.c: counter (4 bytes, not widened into `after`) is 7, so XDP_TX",
+        ),
+        packet_run("xdp_et_kc", 1, XDP_PASS, "kc.c returns XDP_PASS"),
+    ],
+    checks: &[
+        u64_at(
+            "et_out",
+            0,
+            14,
+            "xdp_et_def adds counter = 7 to et_out[0], ran twice",
+        ),
+        u64_at(
+            "et_out",
+            1,
+            73,
+            "use.c stores combine(counter, 3) = 7 * 10 + 3 (def.c's combine)",
+        ),
+        Check {
+            probe: Probe::U64 {
+                map: "et_out",
+                key: 2,
+            },
+            expect: Expect::KernelVersion,
+            why: "use.c stores the .kconfig extern LINUX_KERNEL_VERSION, filled in by libbpf",
+        },
+        Check {
+            probe: Probe::U64 {
+                map: "et_out",
+                key: 3,
+            },
+            expect: Expect::KernelVersion,
+            why: "kc.c stores the same .kconfig extern",
+        },
+    ],
+};
+
+/// bpf/typed_survivor: map `guarded` declared with key/value types (typed.c, whose value holds
+/// a bpf_spin_lock) and with sizes only (sizes.c). The typed definition is kept in either
+/// order (docs/link.md R4), so the map keeps its BTF and the kernel accepts the lock.
+const TYPED_SURVIVOR_RUNS: &[Run] = &[
+    packet_run(
+        "xdp_typed",
+        2,
+        XDP_PASS,
+        "typed.c takes the lock, adds 5 to total, returns XDP_PASS",
+    ),
+    packet_run(
+        "xdp_sizes",
+        1,
+        XDP_TX,
+        "sizes.c adds 100 to the value's second u64, returns XDP_TX",
+    ),
+];
+const TYPED_SURVIVOR_CHECKS: &[Check] = &[Check {
+    probe: Probe::Field {
+        map: "guarded",
+        key: Key::U32(0),
+        lane: 1,
+        field: "total",
+    },
+    expect: Expect::Value(2 * 5 + 100),
+    why: "xdp_typed added 5 twice and xdp_sizes 100 once to the one map's total",
+}];
+const TYPED_SURVIVOR_LIBBPF: &str = "both files define `guarded` strongly, and libbpf's linker \
+     refuses a sizes-only definition against a typed one (map key type mismatch)";
+
+pub const TYPED_SURVIVOR: Scenario = Scenario {
+    name: "typed_survivor",
+    objects: &["typed_survivor/sizes", "typed_survivor/typed"],
+    progs: &["xdp_sizes", "xdp_typed"],
+    maps: &["guarded"],
+    libbpf: Applies::No(TYPED_SURVIVOR_LIBBPF),
+    separately: Applies::No(
+        "sizes.o loaded first creates `guarded` without BTF types, and typed.o's bpf_spin_lock \
+         needs them",
+    ),
+    values_relocs: 0,
+    setup: &[],
+    runs: TYPED_SURVIVOR_RUNS,
+    checks: TYPED_SURVIVOR_CHECKS,
+};
+
+/// typed_survivor with the typed definition first.
+pub const TYPED_SURVIVOR_TYPED_FIRST: Scenario = Scenario {
+    name: "typed_survivor_typed_first",
+    objects: &["typed_survivor/typed", "typed_survivor/sizes"],
+    progs: &["xdp_typed", "xdp_sizes"],
+    separately: Applies::Yes,
+    ..TYPED_SURVIVOR
+};
+
+/// bpf/weak_promote: lib.c's weak `policy` (x + 1) used by its own program and, through a
+/// plain extern, by user.c's: the link resolves both calls to it (and makes it GLOBAL, checked
+/// in tests/link_realworld.rs).
+pub const WEAK_PROMOTE: Scenario = Scenario {
+    name: "weak_promote",
+    objects: &["weak_promote/lib", "weak_promote/user"],
+    progs: &["xdp_wp_lib", "xdp_wp_user"],
+    maps: &["wp_out"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("user.c calls policy, which only lib.c defines"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_wp_lib",
+            2,
+            XDP_PASS,
+            "lib.c: policy(1) = 1 + 1 = XDP_PASS",
+        ),
+        packet_run(
+            "xdp_wp_user",
+            1,
+            XDP_TX,
+            "user.c: policy(2) = 2 + 1 = XDP_TX",
+        ),
+    ],
+    checks: &[
+        u64_at("wp_out", 0, 4, "xdp_wp_lib adds policy(1) = 2, ran twice"),
+        u64_at("wp_out", 1, 3, "xdp_wp_user adds policy(2) = 3, ran once"),
+    ],
+};
+
+/// bpf/license_once: the same license and version strings under different names in two
+/// files (one.c `LICENSE`/`VERSION`, two.c `_license`/`_version`): kept once, both programs
+/// run (the symbol and BTF checks are in tests/link_realworld.rs).
+pub const LICENSE_ONCE: Scenario = Scenario {
+    name: "license_once",
+    objects: &["license_once/one", "license_once/two"],
+    progs: &["xdp_lic_one", "xdp_lic_two"],
+    maps: &["lic_runs"],
+    libbpf: Applies::Yes,
+    separately: Applies::Yes,
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run("xdp_lic_one", 1, XDP_PASS, "one.c returns XDP_PASS"),
+        packet_run("xdp_lic_two", 2, XDP_TX, "two.c returns XDP_TX"),
+    ],
+    checks: &[
+        u64_at(
+            "lic_runs",
+            0,
+            1,
+            "xdp_lic_one counts its one run in lic_runs[0]",
+        ),
+        u64_at(
+            "lic_runs",
+            1,
+            2,
+            "xdp_lic_two counts its two runs in lic_runs[1]",
+        ),
+    ],
+};
+
+/// bpf/extern_call: caller.c calls callee.c's global `triple` (3 * x) through an extern; its
+/// FUNC_PROTO leaves the output once resolved (tests/link_realworld.rs).
+pub const EXTERN_CALL: Scenario = Scenario {
+    name: "extern_call",
+    objects: &["extern_call/caller", "extern_call/callee"],
+    progs: &["xdp_ec_caller", "xdp_ec_callee"],
+    maps: &["ec_out"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("caller.c calls triple, which only callee.c defines"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_ec_caller",
+            2,
+            XDP_TX,
+            "caller.c returns triple(1) = 3 = XDP_TX",
+        ),
+        packet_run(
+            "xdp_ec_callee",
+            1,
+            XDP_PASS,
+            "callee.c returns triple(1) - 1 = 2 = XDP_PASS",
+        ),
+    ],
+    checks: &[
+        u64_at("ec_out", 0, 30, "caller.c adds triple(5) = 15, ran twice"),
+        u64_at("ec_out", 1, 21, "callee.c adds triple(7) = 21, ran once"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
+    (
+        "weak_promote_relink",
+        "a second strong `policy` for relinking weak_promote's output (tests/link_realworld.rs)",
+    ),
+    (
+        "ulong_extra",
+        "`__ulong(map_extra, N)`, which bpftool 7.1's libbpf 1.1 cannot open: linked and run with \
+         libbpf-rs in tests/link_realworld.rs",
+    ),
+    (
+        "ulong_extra_link",
+        "an arena at a machine-specific address: link-time checks only (tests/link_realworld.rs)",
+    ),
+    (
+        "extern_types_bad",
+        "externs whose types disagree with their definition: link-time errors \
+         (tests/link_realworld.rs)",
+    ),
     (
         "attach_cgroup",
         "versions of one program swapped by `load --attach` (tests/attach_cgroup.rs)",
@@ -1602,4 +1882,11 @@ pub const ALL: &[&Scenario] = &[
     &FOLD_SAMPLE,
     &EXTERNS,
     &FOLD_STATIC_MAPS,
+    &HIDDEN_VIS,
+    &EXTERN_TYPES,
+    &TYPED_SURVIVOR,
+    &TYPED_SURVIVOR_TYPED_FIRST,
+    &WEAK_PROMOTE,
+    &LICENSE_ONCE,
+    &EXTERN_CALL,
 ];
