@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{bpfmerge, elf_summary, find_map, find_prog, fixture, run_packet, TempDir};
+use common::{
+    bpfmerge, elf_summary, find_map, find_prog, fixture, for_each_compiler, run_packet, TempDir,
+};
 use libbpf_rs::{MapCore, MapFlags, ObjectBuilder};
 
 fn read_u64(map: &dyn MapCore, key: u32) -> Option<u64> {
@@ -14,6 +16,10 @@ fn read_u64(map: &dyn MapCore, key: u32) -> Option<u64> {
 
 #[test]
 fn folded_knob_set_before_load_is_seen_by_both_files() {
+    for_each_compiler(folded_knob_set_before_load_is_seen_by_both_files_body);
+}
+
+fn folded_knob_set_before_load_is_seen_by_both_files_body() {
     let test = "folded_knob_set_before_load_is_seen_by_both_files";
     let dir = TempDir::new(test);
     let out = dir.join("merged.o");

@@ -9,7 +9,7 @@ use std::ffi::OsString;
 
 use serde_json::Value;
 
-use common::{bpfmerge, fixture, TempDir};
+use common::{bpfmerge, fixture, for_each_compiler, TempDir};
 
 fn args(words: &[&str], fixtures: &[&str]) -> Vec<OsString> {
     let mut v: Vec<OsString> = words.iter().map(OsString::from).collect();
@@ -44,6 +44,10 @@ fn json_map<'a>(report: &'a Value, name: &str) -> &'a Value {
 /// definition; the kept one is vals.c's (it has the initialisers), whatever the input order.
 #[test]
 fn values_member_means_value_size_4_and_the_richest_definition_is_kept() {
+    for_each_compiler(values_member_means_value_size_4_and_the_richest_definition_is_kept_body);
+}
+
+fn values_member_means_value_size_4_and_the_richest_definition_is_kept_body() {
     for order in [
         ["values_plain/plain", "values_plain/vals"],
         ["values_plain/vals", "values_plain/plain"],
@@ -59,7 +63,8 @@ fn values_member_means_value_size_4_and_the_richest_definition_is_kept() {
                 .find(|l| l.starts_with(&format!("map {map}")))
                 .unwrap_or_else(|| panic!("no line for {map}:\n{stdout}"));
             assert!(
-                line.contains("merged 2 definitions") && line.ends_with("values_plain/vals.o)"),
+                line.contains("merged 2 definitions")
+                    && line.ends_with(&format!("{})", fixture("values_plain/vals").display())),
                 "{order:?}: {line}"
             );
         }
@@ -70,6 +75,10 @@ fn values_member_means_value_size_4_and_the_richest_definition_is_kept() {
 /// the map and the field, and nothing is written.
 #[test]
 fn map_definitions_libbpf_refuses_are_refused() {
+    for_each_compiler(map_definitions_libbpf_refuses_are_refused_body);
+}
+
+fn map_definitions_libbpf_refuses_are_refused_body() {
     for (fx, needles) in [
         (
             "bad_values/on_array",
@@ -111,6 +120,10 @@ fn map_definitions_libbpf_refuses_are_refused() {
 /// tests/link_errors.rs, conflict_key_type).
 #[test]
 fn key_and_value_types_libbpf_does_not_pass_to_the_kernel_are_not_compared() {
+    for_each_compiler(key_and_value_types_libbpf_does_not_pass_to_the_kernel_are_not_compared_body);
+}
+
+fn key_and_value_types_libbpf_does_not_pass_to_the_kernel_are_not_compared_body() {
     let (code, _, stderr, written) = link(
         "no_btf_types",
         &["map_rules/signed", "map_rules/unsigned"],
@@ -127,6 +140,10 @@ const KEPT_APART: &str = "kept apart: static, definitions differ: type HASH vs A
 
 #[test]
 fn differing_static_maps_are_kept_apart_and_reported_by_v() {
+    for_each_compiler(differing_static_maps_are_kept_apart_and_reported_by_v_body);
+}
+
+fn differing_static_maps_are_kept_apart_and_reported_by_v_body() {
     // `-v` prints to stderr.
     let (code, _, stdout, written) = link("static_apart_v", STATIC_MAPS, &["-v"]);
     let stderr = &stdout;
@@ -153,6 +170,10 @@ fn differing_static_maps_are_kept_apart_and_reported_by_v() {
 
 #[test]
 fn differing_static_maps_in_json_and_check() {
+    for_each_compiler(differing_static_maps_in_json_and_check_body);
+}
+
+fn differing_static_maps_in_json_and_check_body() {
     let (code, stdout, stderr, _) = link("static_apart_json", STATIC_MAPS, &["--json"]);
     assert_eq!(code, Some(0), "{stderr}");
     let report: Value = serde_json::from_str(&stdout).expect("json");
@@ -176,6 +197,10 @@ fn differing_static_maps_in_json_and_check() {
 /// A global map that differs from another definition is still a conflict.
 #[test]
 fn differing_global_maps_stay_an_error() {
+    for_each_compiler(differing_global_maps_stay_an_error_body);
+}
+
+fn differing_global_maps_stay_an_error_body() {
     let (code, _, stderr, written) = link(
         "global_differs",
         &["conflict_map_type/hash", "conflict_map_type/lru"],
@@ -196,6 +221,10 @@ fn differing_global_maps_stay_an_error() {
 /// wrong; tests/link_kernel.rs `empty_section::*` loads and runs the result.
 #[test]
 fn empty_section_with_func_info_links() {
+    for_each_compiler(empty_section_with_func_info_links_body);
+}
+
+fn empty_section_with_func_info_links_body() {
     let objs = ["empty_section/funcs", "empty_section/other"];
     let (code, _, stderr, written) = link("empty_section", &objs, &[]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -214,6 +243,10 @@ const FOLD: &[&str] = &["fold/main", "fold/tool"];
 
 #[test]
 fn identical_definitions_fold_and_are_reported() {
+    for_each_compiler(identical_definitions_fold_and_are_reported_body);
+}
+
+fn identical_definitions_fold_and_are_reported_body() {
     let (code, _, stderr, written) = link("fold_v", FOLD, &["-v"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(written);
@@ -250,6 +283,10 @@ fn identical_definitions_fold_and_are_reported() {
 /// the instructions are the same but the data is not: no fold, and the error shows both.
 #[test]
 fn identical_programs_of_two_tools_fold() {
+    for_each_compiler(identical_programs_of_two_tools_fold_body);
+}
+
+fn identical_programs_of_two_tools_fold_body() {
     let objs = ["fold_sample/basic", "fold_sample/cpumap"];
     let (code, _, stderr, _) = link("fold_sample", &objs, &["-v"]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -277,6 +314,10 @@ fn identical_programs_of_two_tools_fold() {
 /// difference: here the instruction index and both instructions (2 * x vs 3 * x).
 #[test]
 fn differing_definitions_name_the_first_difference() {
+    for_each_compiler(differing_definitions_name_the_first_difference_body);
+}
+
+fn differing_definitions_name_the_first_difference_body() {
     let objs = ["fold/main", "fold_differ/differ"];
     let (code, _, stderr, written) = link("fold_differs", &objs, &[]);
     assert_eq!(code, Some(1), "{stderr}");
@@ -310,6 +351,10 @@ fn differing_definitions_name_the_first_difference() {
 /// or the BTF type (when the bytes agree).
 #[test]
 fn differing_variables_name_the_difference() {
+    for_each_compiler(differing_variables_name_the_difference_body);
+}
+
+fn differing_variables_name_the_difference_body() {
     for (fx, difference) in [
         ("fold_differ/knob_value", "byte 0: 0x01 vs 0x02"),
         ("fold_differ/knob_data", "section .rodata vs .data"),
@@ -336,6 +381,10 @@ fn differing_variables_name_the_difference() {
 /// would need its own statics), so they do not fold: the error names the file-local target.
 #[test]
 fn copies_using_their_own_statics_do_not_fold() {
+    for_each_compiler(copies_using_their_own_statics_do_not_fold_body);
+}
+
+fn copies_using_their_own_statics_do_not_fold_body() {
     let (code, _, stderr, written) = link("own_statics", &["statics/a", "statics/a"], &[]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(!written);
@@ -352,6 +401,10 @@ fn copies_using_their_own_statics_do_not_fold() {
 /// when they differ they are kept apart, the functions reach different maps and do not fold.
 #[test]
 fn functions_fold_only_when_their_static_maps_are_one() {
+    for_each_compiler(functions_fold_only_when_their_static_maps_are_one_body);
+}
+
+fn functions_fold_only_when_their_static_maps_are_one_body() {
     let (code, _, stderr, _) = link(
         "fsm_fold",
         &["fold_static_maps/x", "fold_static_maps/y"],

@@ -11,12 +11,16 @@ mod common;
 use std::os::fd::AsFd;
 
 use common::scenarios::RunInput;
-use common::{bpfmerge, find_map, find_prog, fixture, test_run, TempDir};
+use common::{bpfmerge, find_map, find_prog, fixture, for_each_compiler, test_run, TempDir};
 use libbpf_rs::query::{ProgInfoIter, ProgInfoQueryOptions};
 use libbpf_rs::{MapCore, MapFlags, MapType, ObjectBuilder, ProgramHandle};
 
 #[test]
 fn struct_ops_and_tracing_program_share_a_map() {
+    for_each_compiler(struct_ops_and_tracing_program_share_a_map_body);
+}
+
+fn struct_ops_and_tracing_program_share_a_map_body() {
     let test = "struct_ops_and_tracing_program_share_a_map";
     let dir = TempDir::new(test);
     let out = dir.join("merged.o");
@@ -89,6 +93,10 @@ fn struct_ops_and_tracing_program_share_a_map() {
 /// `bpfmerge load` of the linked object pins the shared map and all four programs.
 #[test]
 fn struct_ops_object_loads_with_bpfmerge_load() {
+    for_each_compiler(struct_ops_object_loads_with_bpfmerge_load_body);
+}
+
+fn struct_ops_object_loads_with_bpfmerge_load_body() {
     let test = "struct_ops_object_loads_with_bpfmerge_load";
     let dir = TempDir::new(test);
     let out = dir.join("merged.o");
