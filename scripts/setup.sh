@@ -3,7 +3,7 @@
 # bpffs at /sys/fs/bpf when it is not mounted. Idempotent: skips apt when all is installed.
 # Both compilers of the fixtures: clang-14 (Debian 12's default clang) and clang-19 (apt).
 set -euo pipefail
-pkgs=(clang clang-14 clang-19 llvm bpftool libelf-dev zlib1g-dev pkg-config make)
+pkgs=(clang clang-14 clang-19 llvm bpftool libelf-dev zlib1g-dev pkg-config make iproute2 util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
