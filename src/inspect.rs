@@ -4,9 +4,9 @@
 use object::elf;
 
 use crate::btf::ext::BtfExt;
-use crate::btf::Btf;
+use crate::btf::{Appended, Btf};
 use crate::error::Result;
-use crate::input::{self, SecKind};
+use crate::input::{self, Input, SecKind};
 use crate::maps::{self, map_type_name};
 
 /// One program (a function in a program section) or a `.text` subprogram.
@@ -154,30 +154,55 @@ fn binding(bind: u8) -> String {
 /// Describe one object.
 pub fn inspect_bytes(name: &str, data: &[u8]) -> Result<ObjectInfo> {
     let inp = input::parse(name, data)?;
+    let (btf, appended, ext) = read_btf(&inp)?;
+    let eq = btf.equivalence();
+    let plan = maps::plan(std::slice::from_ref(&inp), &btf, &[appended], &eq)?;
+    let (programs, functions, globals) = code_and_globals(&inp, |section, offset| {
+        source_file(&btf, ext.as_ref(), section, offset)
+    });
+    Ok(ObjectInfo {
+        file: name.to_string(),
+        programs,
+        functions,
+        maps: map_infos(&inp, &plan),
+        globals,
+        license: license_text(&inp),
+        btf: appended.map(|app| btf_summary(app, ext.as_ref())),
+    })
+}
+
+/// The object's `.BTF` (appended into a fresh container) and `.BTF.ext`, when it has them.
+fn read_btf(inp: &Input<'_>) -> Result<(Btf, Option<Appended>, Option<BtfExt>)> {
     let mut btf = Btf::new();
     let appended = match inp.btf {
-        Some(raw) => Some(btf.append(raw).map_err(|e| e.in_file(name))?),
+        Some(raw) => Some(btf.append(raw).map_err(|e| e.in_file(&inp.name))?),
         None => None,
     };
     let ext = match (appended, inp.btf_ext, inp.btf) {
-        (Some(app), Some(raw_ext), Some(raw_btf)) => {
-            Some(BtfExt::parse(raw_ext, raw_btf, app.base, &mut btf).map_err(|e| e.in_file(name))?)
-        }
+        (Some(app), Some(raw_ext), Some(raw_btf)) => Some(
+            BtfExt::parse(raw_ext, raw_btf, app.base, &mut btf)
+                .map_err(|e| e.in_file(&inp.name))?,
+        ),
         _ => None,
     };
-    let eq = btf.equivalence();
-    let plan = maps::plan(std::slice::from_ref(&inp), &btf, &[appended], &eq)?;
+    Ok((btf, appended, ext))
+}
 
-    let source_of = |section: &str, offset: u64| -> Option<String> {
-        let ext = ext.as_ref()?;
-        let sec = ext.sections.iter().find(|s| btf.str(s.name) == section)?;
-        let li = sec
-            .line_info
-            .iter()
-            .find(|l| u64::from(l.insn_off) >= offset)?;
-        Some(btf.str(li.file_name).to_string()).filter(|f| !f.is_empty())
-    };
+/// The source file of the first line_info record at or after `offset` in `section`.
+fn source_file(btf: &Btf, ext: Option<&BtfExt>, section: &str, offset: u64) -> Option<String> {
+    let sec = ext?.sections.iter().find(|s| btf.str(s.name) == section)?;
+    let li = sec
+        .line_info
+        .iter()
+        .find(|l| u64::from(l.insn_off) >= offset)?;
+    Some(btf.str(li.file_name).to_string()).filter(|f| !f.is_empty())
+}
 
+/// Programs (functions in program sections), `.text` functions and global variables.
+fn code_and_globals(
+    inp: &Input<'_>,
+    source_of: impl Fn(&str, u64) -> Option<String>,
+) -> (Vec<ProgramInfo>, Vec<ProgramInfo>, Vec<GlobalInfo>) {
     let mut programs = Vec::new();
     let mut functions = Vec::new();
     let mut globals = Vec::new();
@@ -212,8 +237,12 @@ pub fn inspect_bytes(name: &str, data: &[u8]) -> Result<ObjectInfo> {
             _ => {}
         }
     }
-    let maps = plan
-        .maps
+    (programs, functions, globals)
+}
+
+/// One entry per map definition, as the object declares it.
+fn map_infos(inp: &Input<'_>, plan: &maps::MapPlan) -> Vec<MapInfo> {
+    plan.maps
         .iter()
         .flat_map(|m| m.defs.iter().map(move |d| (m, d)))
         .map(|(m, d)| {
@@ -239,36 +268,30 @@ pub fn inspect_bytes(name: &str, data: &[u8]) -> Result<ObjectInfo> {
                 has_inner: f.inner.is_some(),
             }
         })
-        .collect();
-    let license = inp
-        .sections
+        .collect()
+}
+
+/// The `license` string, up to its NUL.
+fn license_text(inp: &Input<'_>) -> Option<String> {
+    inp.sections
         .iter()
         .find(|s| s.kind == SecKind::License)
         .map(|s| {
             let end = s.data.iter().position(|&b| b == 0).unwrap_or(s.data.len());
             String::from_utf8_lossy(&s.data[..end]).into_owned()
-        });
-    let btf_summary = appended.map(|app| BtfSummary {
+        })
+}
+
+fn btf_summary(app: Appended, ext: Option<&BtfExt>) -> BtfSummary {
+    let count = |f: fn(&crate::btf::ext::ExtSection) -> usize| {
+        ext.map_or(0, |e| e.sections.iter().map(f).sum())
+    };
+    BtfSummary {
         types: app.count as usize,
-        func_info: ext
-            .as_ref()
-            .map_or(0, |e| e.sections.iter().map(|s| s.func_info.len()).sum()),
-        line_info: ext
-            .as_ref()
-            .map_or(0, |e| e.sections.iter().map(|s| s.line_info.len()).sum()),
-        core_relos: ext
-            .as_ref()
-            .map_or(0, |e| e.sections.iter().map(|s| s.core_relos.len()).sum()),
-    });
-    Ok(ObjectInfo {
-        file: name.to_string(),
-        programs,
-        functions,
-        maps,
-        globals,
-        license,
-        btf: btf_summary,
-    })
+        func_info: count(|s| s.func_info.len()),
+        line_info: count(|s| s.line_info.len()),
+        core_relos: count(|s| s.core_relos.len()),
+    }
 }
 
 /// Describe the objects at `paths`.
