@@ -281,66 +281,22 @@ fn check(objects: &[PathBuf], json: bool) -> anyhow::Result<Outcome> {
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Link(a) => {
-            let output = match (a.dry_run, a.output) {
-                (true, _) => return check(&a.objects, a.json),
-                (false, Some(o)) => o,
-                (false, None) => unreachable!("clap requires -o without --dry-run"),
-            };
-            let report = bpfmerge::link_files(&a.objects, &output)
-                .with_context(|| format!("linking into {}", output.display()))?;
-            if a.json {
-                print_json(&report)?;
-            } else if a.verbose {
-                eprint!("{}", report.to_text());
-            }
-        }
+        Command::Link(a) => return link(a),
         Command::Check(a) => return check(&a.objects, a.json),
         #[cfg(feature = "load")]
-        Command::Load(a) => {
-            let attach = a.attach.map(|what| bpfmerge::load::attach::AttachOptions {
-                available_only: what == AttachWhat::Available,
-                xdp: a.xdp,
-                tc: a.tc,
-                cgroup: a.cgroup,
-                skip: a.no_attach,
-            });
-            let opts = bpfmerge::load::LoadOptions {
-                pin_dir: a.pin_dir,
-                attach,
-                migrate: a.migrate,
-            };
-            if a.dry_run {
-                return dry_run(&a.objects, &opts, a.json);
-            }
-            let report = bpfmerge::load::load(&a.objects, &opts)?;
-            if a.json {
-                print_json(&report)?;
-            } else {
-                print!("{}", report.to_text());
-            }
-        }
+        Command::Load(a) => return load(a),
         #[cfg(feature = "load")]
         Command::Unload(a) => {
-            let report = bpfmerge::load::unload(&a.pin_dir, a.maps)?;
-            print!("{}", report.to_text());
+            print!("{}", bpfmerge::load::unload(&a.pin_dir, a.maps)?.to_text());
         }
         #[cfg(feature = "load")]
         Command::Status(a) => {
             let report = bpfmerge::load::status::status(&a.pin_dir)?;
-            if a.json {
-                print_json(&report)?;
-            } else {
-                print!("{}", report.to_text());
-            }
+            show(a.json, &report, || report.to_text())?;
         }
         Command::Inspect(a) => {
             let report = bpfmerge::inspect_files(&a.objects)?;
-            if a.json {
-                print_json(&report)?;
-            } else {
-                print!("{}", report.to_text());
-            }
+            show(a.json, &report, || report.to_text())?;
         }
         Command::Completions(a) => {
             let mut cmd = Cli::command();
@@ -348,22 +304,79 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             clap_complete::generate(a.shell, &mut cmd, "bpfmerge", &mut out);
             out.flush()?;
         }
-        Command::Man(a) => {
-            let cmd = Cli::command();
-            match a.out_dir {
-                Some(dir) => {
-                    std::fs::create_dir_all(&dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                    clap_mangen::generate_to(cmd, &dir)
-                        .with_context(|| format!("writing man pages into {}", dir.display()))?;
-                }
-                None => {
-                    let mut out = std::io::stdout().lock();
-                    clap_mangen::Man::new(cmd).render(&mut out)?;
-                    out.flush()?;
-                }
-            }
-        }
+        Command::Man(a) => man(a.out_dir)?,
     }
     Ok(Outcome::Ok)
+}
+
+/// `link` (or `link --dry-run`, which is `check`).
+fn link(a: LinkArgs) -> anyhow::Result<Outcome> {
+    let output = match (a.dry_run, a.output) {
+        (true, _) => return check(&a.objects, a.json),
+        (false, Some(o)) => o,
+        (false, None) => unreachable!("clap requires -o without --dry-run"),
+    };
+    let report = bpfmerge::link_files(&a.objects, &output)
+        .with_context(|| format!("linking into {}", output.display()))?;
+    if a.json {
+        print_json(&report)?;
+    } else if a.verbose {
+        eprint!("{}", report.to_text());
+    }
+    Ok(Outcome::Ok)
+}
+
+/// `load` (or `load --dry-run`).
+#[cfg(feature = "load")]
+fn load(a: LoadArgs) -> anyhow::Result<Outcome> {
+    let attach = a.attach.map(|what| bpfmerge::load::attach::AttachOptions {
+        available_only: what == AttachWhat::Available,
+        xdp: a.xdp,
+        tc: a.tc,
+        cgroup: a.cgroup,
+        skip: a.no_attach,
+    });
+    let opts = bpfmerge::load::LoadOptions {
+        pin_dir: a.pin_dir,
+        attach,
+        migrate: a.migrate,
+    };
+    if a.dry_run {
+        return dry_run(&a.objects, &opts, a.json);
+    }
+    let report = bpfmerge::load::load(&a.objects, &opts)?;
+    show(a.json, &report, || report.to_text())?;
+    Ok(Outcome::Ok)
+}
+
+/// `man`: the pages into a directory, or the main page on stdout.
+fn man(out_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let cmd = Cli::command();
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(cmd, &dir)
+                .with_context(|| format!("writing man pages into {}", dir.display()))?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// A report on stdout: JSON with `--json`, else its text.
+fn show(
+    json: bool,
+    value: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    if json {
+        print_json(value)
+    } else {
+        print!("{}", text());
+        Ok(())
+    }
 }
