@@ -190,65 +190,107 @@ fn load_each(
             migrations: &mut migrations,
         };
         let pending = prepare_maps(&mut open, &mut ctx)?;
-        let inner_inits = match prepared {
-            Ok(p) => p.inner_inits,
-            Err(e) => {
-                if let Some(outer) = reused_map_in_map(&open, &pending) {
-                    return Err(Error::Load(format!(
-                        "{file}: map `{outer}` is reused, so its `.values` initialisers (if any) \
-                         must be written by bpfmerge, which cannot read the object: {e}"
-                    )));
-                }
-                Vec::new()
-            }
-        };
+        let inner_inits = inner_inits(prepared, &open, &pending, &file)?;
         let obj = open.load().map_err(|e| load_error(&file, &e, log))?;
-        for name in pending.iter().cloned() {
-            let map = obj
-                .maps()
-                .find(|m| m.name().to_str() == Some(name.as_str()))
-                .ok_or_else(|| {
-                    Error::Load(format!("{file}: map `{name}` vanished while loading"))
-                })?;
-            let handle = MapHandle::try_from(&map)
-                .map_err(|e| Error::Load(format!("{file}: map `{name}`: {e}")))?;
-            let (id, params) = live_params(&handle, &name)?;
-            by_name.insert(name.clone(), shared.len());
-            let migration = migrations.remove(&name);
-            shared.push(SharedMap {
-                pin_path: maps_dir.join(&name),
-                name,
-                handle,
-                id,
-                params,
-                reused: false,
-                origin: format!("the map created by {file}"),
-                objects: vec![file.clone()],
-                slots_before: None,
-                inner_before: Vec::new(),
-                compared: Compared::None,
-                migration,
-            });
-        }
+        let ctx = Created {
+            file: &file,
+            maps_dir,
+            shared,
+            by_name: &mut by_name,
+            migrations: &mut migrations,
+        };
+        record_created_maps(&obj, &pending, ctx)?;
         init_reused_map_in_maps(&obj, &file, &inner_inits, &pending, shared, &by_name)?;
-        for prog in obj.progs_mut() {
-            if !prog.autoload() {
-                continue;
-            }
-            let name = prog.name().to_string_lossy().into_owned();
-            let handle = ProgramHandle::try_from(&prog)
-                .map_err(|e| Error::Load(format!("{file}: program `{name}`: {e}")))?;
-            progs.push(LoadedProgram {
-                section: prog.section().to_string_lossy().into_owned(),
-                name,
-                object: file.clone(),
-                obj_index: loaded.len(),
-                handle,
-            });
-        }
+        collect_programs(&obj, &file, loaded.len(), &mut progs)?;
         loaded.push(obj);
     }
     Ok((progs, loaded))
+}
+
+/// The map-in-map initialisers bpfmerge writes itself; an object it could not prepare (read)
+/// is fine unless a reused map-in-map needs them.
+fn inner_inits(
+    prepared: Result<Prepared>,
+    open: &OpenObject,
+    pending: &[String],
+    file: &str,
+) -> Result<Vec<InnerInit>> {
+    match prepared {
+        Ok(p) => Ok(p.inner_inits),
+        Err(e) => match reused_map_in_map(open, pending) {
+            Some(outer) => Err(Error::Load(format!(
+                "{file}: map `{outer}` is reused, so its `.values` initialisers (if any) \
+                 must be written by bpfmerge, which cannot read the object: {e}"
+            ))),
+            None => Ok(Vec::new()),
+        },
+    }
+}
+
+/// Where the maps an object created are recorded.
+struct Created<'a> {
+    file: &'a str,
+    maps_dir: &'a Path,
+    shared: &'a mut Vec<SharedMap>,
+    by_name: &'a mut BTreeMap<String, usize>,
+    migrations: &'a mut BTreeMap<String, Migration>,
+}
+
+/// Record each map the object created (`pending`: not reused) as shared under its name, with
+/// the migration planned for it, if any.
+fn record_created_maps(obj: &Object, pending: &[String], ctx: Created<'_>) -> Result<()> {
+    let file = ctx.file;
+    for name in pending.iter().cloned() {
+        let map = obj
+            .maps()
+            .find(|m| m.name().to_str() == Some(name.as_str()))
+            .ok_or_else(|| Error::Load(format!("{file}: map `{name}` vanished while loading")))?;
+        let handle = MapHandle::try_from(&map)
+            .map_err(|e| Error::Load(format!("{file}: map `{name}`: {e}")))?;
+        let (id, params) = live_params(&handle, &name)?;
+        ctx.by_name.insert(name.clone(), ctx.shared.len());
+        let migration = ctx.migrations.remove(&name);
+        ctx.shared.push(SharedMap {
+            pin_path: ctx.maps_dir.join(&name),
+            name,
+            handle,
+            id,
+            params,
+            reused: false,
+            origin: format!("the map created by {file}"),
+            objects: vec![file.to_string()],
+            slots_before: None,
+            inner_before: Vec::new(),
+            compared: Compared::None,
+            migration,
+        });
+    }
+    Ok(())
+}
+
+/// The object's loaded programs (those libbpf loaded), in order.
+fn collect_programs(
+    obj: &Object,
+    file: &str,
+    obj_index: usize,
+    progs: &mut Vec<LoadedProgram>,
+) -> Result<()> {
+    for prog in obj.progs_mut() {
+        if !prog.autoload() {
+            continue;
+        }
+        let name = prog.name().to_string_lossy().into_owned();
+        let handle = ProgramHandle::try_from(&prog)
+            .map_err(|e| Error::Load(format!("{file}: program `{name}`: {e}")))?;
+        progs.push(LoadedProgram {
+            section: prog.section().to_string_lossy().into_owned(),
+            name,
+            object: file.to_string(),
+            obj_index,
+            handle,
+        });
+    }
+    Ok(())
 }
 
 /// Open the object at `path` with libbpf: from a patched copy when it has `static` map
