@@ -173,6 +173,14 @@ impl<'d> Input<'d> {
         }
     }
 
+    /// Free the relocations once the relocate stage has applied them: the stages after it
+    /// read symbols and section headers only.
+    pub fn drop_relocations(&mut self) {
+        for s in &mut self.sections {
+            s.relocs = Vec::new();
+        }
+    }
+
     /// Index of the first section with this name.
     pub fn section_by_name(&self, name: &str) -> Option<SecIdx> {
         self.sections

@@ -150,8 +150,7 @@ pub fn plan_collecting(
         maps_section: vec![None; inputs.len()],
         ..MapPlan::default()
     };
-    let defs = collect_all(inputs, btf, appended, &mut plan)?;
-    group(btf, eq, defs, &mut plan);
+    group_all(inputs, btf, appended, eq, &mut plan)?;
     derive_names(inputs, &mut plan);
     for map in &mut plan.maps {
         compare_defs(inputs, btf, eq, map, conflicts);
@@ -162,57 +161,79 @@ pub fn plan_collecting(
     Ok(plan)
 }
 
-/// Every map definition of every input, in input order (and section order within one).
-fn collect_all(
+/// Every map definition of every input, in input order (and section order within one), put
+/// into its merged map as soon as its input is read (no list of all definitions is held).
+fn group_all(
     inputs: &[Input<'_>],
     btf: &Btf,
     appended: &[Option<Appended>],
+    eq: &Equivalence,
     plan: &mut MapPlan,
-) -> Result<Vec<(String, MapDef)>> {
-    let mut all = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
-        let maps_sec = input.section_by_name(".maps");
-        plan.maps_section[i] = maps_sec;
-        if input.section_by_name("maps").is_some() {
-            return Err(Error::BadObject {
-                file: input.name.clone(),
-                reason: "legacy `maps` section (struct bpf_map_def) is not supported; \
-                         declare maps in SEC(\".maps\") with BTF"
-                    .into(),
-            });
-        }
-        let defs = collect_input(i, input, btf, appended[i], maps_sec).map_err(|e| match e {
-            // Already names the file.
-            Error::BadObject { .. } => e,
-            e => e.in_file(&input.name),
-        })?;
-        all.extend(defs.into_iter().map(|d| (def_name(btf, &d), d)));
-    }
-    Ok(all)
-}
-
-/// Put every definition into a merged map (docs/link.md, "File-local maps"): the first map of
-/// its name it agrees with. A static definition that agrees with none is file-local: a map of
-/// its own, kept apart (renamed later). A global or extern one that agrees with none joins the
-/// first map of its name that has a non-static definition (its differences are conflicts);
-/// when all maps of its name are static ones it starts its own map, which keeps the name.
-fn group(btf: &Btf, eq: &Equivalence, defs: Vec<(String, MapDef)>, plan: &mut MapPlan) {
+) -> Result<()> {
     let mut by_name: HashMap<String, Vec<MapId>> = HashMap::new();
-    for (name, def) in defs {
-        let same_name = by_name.entry(name.clone()).or_default();
-        let id = place_def(btf, eq, plan, same_name, &name, &def);
-        let i = def.input;
-        if let Some(sym) = def.sym {
-            plan.by_symbol.insert((i, sym), id);
+    for (i, input) in inputs.iter().enumerate() {
+        for def in collect_checked(i, input, btf, appended[i], plan)? {
+            group(btf, eq, &mut by_name, def, plan);
         }
-        if !def.is_extern {
-            plan.by_offset[i].push((def.offset, def.offset + def.size, id));
-        }
-        plan.maps[id.0].defs.push(def);
     }
     for list in &mut plan.by_offset {
         list.sort_unstable();
     }
+    Ok(())
+}
+
+/// One input's map definitions (its `.maps` section noted in the plan); a legacy `maps`
+/// section is refused.
+fn collect_checked(
+    i: usize,
+    input: &Input<'_>,
+    btf: &Btf,
+    app: Option<Appended>,
+    plan: &mut MapPlan,
+) -> Result<Vec<MapDef>> {
+    let maps_sec = input.section_by_name(".maps");
+    plan.maps_section[i] = maps_sec;
+    if input.section_by_name("maps").is_some() {
+        return Err(Error::BadObject {
+            file: input.name.clone(),
+            reason: "legacy `maps` section (struct bpf_map_def) is not supported; \
+                     declare maps in SEC(\".maps\") with BTF"
+                .into(),
+        });
+    }
+    collect_input(i, input, btf, app, maps_sec).map_err(|e| match e {
+        // Already names the file.
+        Error::BadObject { .. } => e,
+        e => e.in_file(&input.name),
+    })
+}
+
+/// Put a definition into a merged map (docs/link.md, "File-local maps"): the first map of
+/// its name it agrees with. A static definition that agrees with none is file-local: a map of
+/// its own, kept apart (renamed later). A global or extern one that agrees with none joins the
+/// first map of its name that has a non-static definition (its differences are conflicts);
+/// when all maps of its name are static ones it starts its own map, which keeps the name.
+fn group(
+    btf: &Btf,
+    eq: &Equivalence,
+    by_name: &mut HashMap<String, Vec<MapId>>,
+    def: MapDef,
+    plan: &mut MapPlan,
+) {
+    let name = def_name(btf, &def);
+    let same_name = match by_name.get_mut(&name) {
+        Some(list) => list,
+        None => by_name.entry(name.clone()).or_default(),
+    };
+    let id = place_def(btf, eq, plan, same_name, &name, &def);
+    let i = def.input;
+    if let Some(sym) = def.sym {
+        plan.by_symbol.insert((i, sym), id);
+    }
+    if !def.is_extern {
+        plan.by_offset[i].push((def.offset, def.offset + def.size, id));
+    }
+    plan.maps[id.0].defs.push(def);
 }
 
 fn is_local(d: &MapDef) -> bool {
