@@ -3,7 +3,9 @@
 //! and resolved extern VAR/FUNCs redirected to their survivors, types deduplicated, `.BTF.ext`
 //! records moved to their output sections.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::btf::FastMap;
 
 use object::Endianness;
 
@@ -85,8 +87,8 @@ fn check_inputs(inputs: &[Input<'_>], btf: &Btf, appended: &[Option<Appended>]) 
 }
 
 /// (input, VAR) of every map definition -> its merged map.
-fn map_of_var(maps: &MapPlan) -> HashMap<(usize, TypeId), usize> {
-    let mut map_of_var = HashMap::new();
+fn map_of_var(maps: &MapPlan) -> FastMap<(usize, TypeId), usize> {
+    let mut map_of_var = FastMap::default();
     for (m, map) in maps.maps.iter().enumerate() {
         for d in &map.defs {
             map_of_var.insert((d.input, d.var), m);
@@ -98,8 +100,8 @@ fn map_of_var(maps: &MapPlan) -> HashMap<(usize, TypeId), usize> {
 /// The VAR / FUNC type of every surviving global definition, by name.
 #[derive(Default)]
 struct Definitions {
-    var: HashMap<String, TypeId>,
-    func: HashMap<String, TypeId>,
+    var: FastMap<String, TypeId>,
+    func: FastMap<String, TypeId>,
 }
 
 /// Find the survivors' VARs and FUNCs: the merged maps', then each global definition's in the
@@ -161,7 +163,7 @@ struct Gathered {
     /// Names of the section-less DATASECs, in order of appearance.
     extern_secs: Vec<StrOff>,
     /// (DATASEC name, VAR name) -> kept VAR, for sections without ELF data.
-    extern_vars: HashMap<(StrOff, StrOff), TypeId>,
+    extern_vars: FastMap<(StrOff, StrOff), TypeId>,
 }
 
 /// The read-only context of the DATASEC pass over the inputs' appended types.
@@ -171,19 +173,19 @@ struct Pass<'a, 'i> {
     layout: &'a Layout,
     symbols: &'a Symbols,
     maps: &'a MapPlan,
-    map_of_var: HashMap<(usize, TypeId), usize>,
+    map_of_var: FastMap<(usize, TypeId), usize>,
     defs: Definitions,
 }
 
 /// An input's symbols by (section, name), to find each VAR's offset. A linked object can hold
 /// several same-named statics in one section (one per original file).
-type SymAt<'a> = HashMap<(usize, &'a str), Vec<usize>>;
+type SymAt<'a> = FastMap<(usize, &'a str), Vec<usize>>;
 
 impl<'a, 'i> Pass<'a, 'i> {
     /// Rebuild one input's DATASECs and redirect its VARs and FUNCs that do not survive.
     fn rebuild_input(&self, i: usize, app: Appended, g: &mut Gathered) -> Result<()> {
         // Uses of each FUNC_PROTO of this input, counted on the first resolved extern FUNC.
-        let mut proto_uses: Option<HashMap<TypeId, usize>> = None;
+        let mut proto_uses: Option<FastMap<TypeId, usize>> = None;
         let sym_at = symbols_at(&self.inputs[i]);
         for id in app.base + 1..=app.base + app.count {
             let t = TypeId(id);
@@ -452,7 +454,7 @@ struct Place {
 
 /// An input's symbols by (section, name), sections' own symbols left out.
 fn symbols_at<'a>(input: &'a Input<'_>) -> SymAt<'a> {
-    let mut sym_at: SymAt<'a> = HashMap::new();
+    let mut sym_at: SymAt<'a> = FastMap::default();
     for (k, s) in input.symbols.iter().enumerate() {
         if let SymPlace::Section(sec) = s.place {
             if !s.is_section() {
@@ -563,8 +565,8 @@ fn symbol_of_var(
 
 /// How many types of one input refer to each of its FUNC_PROTOs (an extern FUNC's prototype
 /// is normally referenced by that FUNC alone).
-fn count_proto_uses(btf: &Btf, app: Appended) -> Result<HashMap<TypeId, usize>> {
-    let mut uses: HashMap<TypeId, usize> = HashMap::new();
+fn count_proto_uses(btf: &Btf, app: Appended) -> Result<FastMap<TypeId, usize>> {
+    let mut uses: FastMap<TypeId, usize> = FastMap::default();
     for id in app.base + 1..=app.base + app.count {
         btf.get(TypeId(id))?.for_each_ref(|r| {
             if matches!(btf.get(r), Ok(BtfType::FuncProto { .. })) {

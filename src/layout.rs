@@ -2,7 +2,9 @@
 //! concatenated in input order with each piece aligned, `license`/`version` once (checked to
 //! agree), `.maps` rebuilt from the surviving definitions; and where each input section landed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::btf::FastMap;
 
 use crate::error::{Error, Result};
 use crate::input::{Input, SecIdx, SecKind, Section};
@@ -180,7 +182,7 @@ fn license_text(data: &[u8]) -> &[u8] {
 #[derive(Default)]
 pub struct LayoutBuilder {
     sections: Vec<OutSection>,
-    by_name: HashMap<String, OutSecId>,
+    by_name: FastMap<String, OutSecId>,
     /// Input that created each output section (for messages).
     first_of: Vec<usize>,
     place: Vec<Vec<Option<(OutSecId, u64)>>>,

@@ -2,7 +2,7 @@
 //! them (implied sizes filled in, libbpf's own rejections applied), and compares two such
 //! definitions field by field (BTF types structurally). The rules are listed in docs/link.md.
 
-use std::collections::HashSet;
+use crate::btf::FastSet;
 
 use crate::btf::{Btf, BtfType, Equivalence, TypeId};
 use crate::error::{Error, Result};
@@ -357,7 +357,7 @@ pub fn compare_all(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) ->
 /// every level (`u32` from vmlinux.h and `__u32` from linux/types.h are one type), as libbpf's
 /// linker does. Struct, union and enum names, member names and offsets must agree.
 pub fn types_match(btf: &Btf, eq: &Equivalence, a: TypeId, b: TypeId) -> bool {
-    let mut assumed = HashSet::new();
+    let mut assumed = FastSet::default();
     match_rec(btf, eq, a, b, &mut assumed, 0)
 }
 
@@ -366,7 +366,7 @@ fn match_rec(
     eq: &Equivalence,
     a: TypeId,
     b: TypeId,
-    assumed: &mut HashSet<(TypeId, TypeId)>,
+    assumed: &mut FastSet<(TypeId, TypeId)>,
     depth: u32,
 ) -> bool {
     if eq.same(a, b) {

@@ -2,7 +2,9 @@
 //! definition read from BTF, compared field by field (naming the differing field), a survivor
 //! chosen and the `.values` initialiser slots of all definitions combined.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::btf::{FastMap, FastSet};
 
 use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, VAR_EXTERN, VAR_STATIC};
 use crate::error::{Error, Result};
@@ -96,7 +98,7 @@ pub struct MapPlan {
     /// In order of first appearance.
     pub maps: Vec<MergedMap>,
     /// (input, symbol) of a definition or extern declaration -> its map.
-    pub by_symbol: HashMap<(usize, SymIdx), MapId>,
+    pub by_symbol: FastMap<(usize, SymIdx), MapId>,
     /// Per input: (start, end, map) of each definition in its `.maps` section, sorted.
     pub by_offset: Vec<Vec<(u64, u64, MapId)>>,
     /// Per input: its `.maps` section, if any.
@@ -170,7 +172,7 @@ fn group_all(
     eq: &Equivalence,
     plan: &mut MapPlan,
 ) -> Result<()> {
-    let mut by_name: HashMap<String, Vec<MapId>> = HashMap::new();
+    let mut by_name: FastMap<String, Vec<MapId>> = FastMap::default();
     for (i, input) in inputs.iter().enumerate() {
         for def in collect_checked(i, input, btf, appended[i], plan)? {
             group(btf, eq, &mut by_name, def, plan);
@@ -216,7 +218,7 @@ fn collect_checked(
 fn group(
     btf: &Btf,
     eq: &Equivalence,
-    by_name: &mut HashMap<String, Vec<MapId>>,
+    by_name: &mut FastMap<String, Vec<MapId>>,
     def: MapDef,
     plan: &mut MapPlan,
 ) {
@@ -334,7 +336,7 @@ fn derive_names(inputs: &[Input<'_>], plan: &mut MapPlan) {
         return;
     }
     // Names of the other maps (also as the kernel cuts them) and of every global symbol.
-    let mut taken: std::collections::HashSet<String> = plan
+    let mut taken: FastSet<String> = plan
         .maps
         .iter()
         .filter(|m| m.kept_apart.is_none())

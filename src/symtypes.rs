@@ -6,7 +6,7 @@
 //! both types and the first incompatibility. Maps are compared by `maps.rs` instead, and two
 //! strong definitions by the fold stage (which names the first difference).
 
-use std::collections::HashMap;
+use crate::btf::FastMap;
 
 use object::elf;
 
@@ -34,7 +34,7 @@ pub fn check(
     maps: &MapPlan,
     mut collect: Option<&mut Vec<Error>>,
 ) -> Result<()> {
-    let mut first: HashMap<&str, First> = HashMap::new();
+    let mut first: FastMap<&str, First> = FastMap::default();
     for (i, input) in inputs.iter().enumerate() {
         let Some(app) = appended.get(i).copied().flatten() else {
             continue;
@@ -106,8 +106,8 @@ fn is_plain_global(input: &Input<'_>, sym: &Symbol) -> bool {
 }
 
 /// The non-static VAR or FUNC of each name among one input's types (the first of a name).
-fn global_types(btf: &Btf, app: Appended) -> Result<HashMap<&str, TypeId>> {
-    let mut out = HashMap::new();
+fn global_types(btf: &Btf, app: Appended) -> Result<FastMap<&str, TypeId>> {
+    let mut out = FastMap::default();
     for id in app.base + 1..=app.base + app.count {
         let t = TypeId(id);
         let name = match btf.get(t)? {
