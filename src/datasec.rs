@@ -177,9 +177,19 @@ struct Pass<'a, 'i> {
     defs: Definitions,
 }
 
-/// An input's symbols by (section, name), to find each VAR's offset. A linked object can hold
-/// several same-named statics in one section (one per original file).
-type SymAt<'a> = FastMap<(usize, &'a str), Vec<usize>>;
+/// An input's symbols by (section, name), to find each VAR's offset: (section, name, symbol
+/// index), sorted. A linked object can hold several same-named statics in one section (one per
+/// original file). A sorted list, not a map of lists: no allocation per symbol.
+struct SymAt<'a>(Vec<(usize, &'a str, usize)>);
+
+impl SymAt<'_> {
+    /// The symbols named `name` in section `sec`, by index.
+    fn get(&self, sec: usize, name: &str) -> &[(usize, &str, usize)] {
+        let from = self.0.partition_point(|&(s, n, _)| (s, n) < (sec, name));
+        let len = self.0[from..].partition_point(|&(s, n, _)| (s, n) == (sec, name));
+        &self.0[from..from + len]
+    }
+}
 
 impl<'a, 'i> Pass<'a, 'i> {
     /// Rebuild one input's DATASECs and redirect its VARs and FUNCs that do not survive.
@@ -397,7 +407,7 @@ impl<'a, 'i> Pass<'a, 'i> {
             return Ok(());
         };
         let vname = self.btf.str(*name);
-        let Some(k) = symbol_of_var(input, sym_at.get(&(place.elf_sec.0, vname)), v) else {
+        let Some(k) = symbol_of_var(input, sym_at.get(place.elf_sec.0, vname), v) else {
             // No symbol (optimised away): the VAR is left out.
             return Ok(());
         };
@@ -454,15 +464,16 @@ struct Place {
 
 /// An input's symbols by (section, name), sections' own symbols left out.
 fn symbols_at<'a>(input: &'a Input<'_>) -> SymAt<'a> {
-    let mut sym_at: SymAt<'a> = FastMap::default();
+    let mut sym_at = Vec::with_capacity(input.symbols.len());
     for (k, s) in input.symbols.iter().enumerate() {
         if let SymPlace::Section(sec) = s.place {
             if !s.is_section() {
-                sym_at.entry((sec.0, s.name.as_str())).or_default().push(k);
+                sym_at.push((sec.0, s.name.as_str(), k));
             }
         }
     }
-    sym_at
+    sym_at.sort_unstable();
+    SymAt(sym_at)
 }
 
 /// A kept map definition is emitted as a global (libbpf refuses static maps), under its
@@ -549,17 +560,17 @@ fn encode(
 /// different files), else the only one.
 fn symbol_of_var(
     input: &Input<'_>,
-    candidates: Option<&Vec<usize>>,
+    candidates: &[(usize, &str, usize)],
     v: &VarSecinfo,
 ) -> Option<usize> {
-    let candidates = candidates?;
-    match candidates.as_slice() {
-        [k] => Some(*k),
+    match candidates {
+        [] => None,
+        [(_, _, k)] => Some(*k),
         _ => candidates
             .iter()
-            .copied()
+            .map(|&(_, _, k)| k)
             .find(|&k| input.symbols[k].value == u64::from(v.offset))
-            .or_else(|| candidates.first().copied()),
+            .or_else(|| candidates.first().map(|&(_, _, k)| k)),
     }
 }
 
