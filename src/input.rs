@@ -1,6 +1,8 @@
 //! Takes the bytes of one object file, gives a validated `Input`: its sections, symbols and
 //! relocations with every index and range checked. The only place raw ELF bytes are read.
 
+use std::borrow::Cow;
+
 use object::elf;
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
 use object::{Endian as _, Endianness};
@@ -69,7 +71,9 @@ pub struct Reloc {
 /// One section of an input object.
 #[derive(Clone, Debug)]
 pub struct Section<'d> {
-    pub name: String,
+    /// The name; a common one (`.text`, `.BTF`, `.debug_info`, ...) is shared, not allocated
+    /// per input ([`section_name_of`]).
+    pub name: Cow<'static, str>,
     pub kind: SecKind,
     pub sh_type: u32,
     pub flags: u64,
@@ -386,7 +390,7 @@ fn read_section<'d>(
     };
     check_kind(name, sec_name, kind, sh_type, size)?;
     Ok(Section {
-        name: sec_name.to_string(),
+        name: section_name_of(sec_name),
         kind,
         sh_type,
         flags,
@@ -411,6 +415,57 @@ fn section_name<'d>(
         .section_name(elf.endian, sh)
         .map_err(|e| bad(elf.name, format!("section {i}: bad name: {e}")))?;
     std::str::from_utf8(raw).map_err(|_| bad(elf.name, format!("section {i}: name is not UTF-8")))
+}
+
+/// Section names that (nearly) every clang BPF object has, shared by every input instead of
+/// allocated per input (a link of 1,000 small objects holds 32,000 section names).
+const COMMON_SECTION_NAMES: &[&str] = &[
+    "",
+    ".text",
+    ".rel.text",
+    ".data",
+    ".bss",
+    ".rodata",
+    ".maps",
+    "license",
+    "version",
+    ".BTF",
+    ".BTF.ext",
+    ".rel.BTF",
+    ".rel.BTF.ext",
+    ".symtab",
+    ".strtab",
+    ".llvm_addrsig",
+    ".debug_abbrev",
+    ".debug_info",
+    ".rel.debug_info",
+    ".debug_str",
+    ".debug_str_offsets",
+    ".rel.debug_str_offsets",
+    ".debug_addr",
+    ".rel.debug_addr",
+    ".debug_line",
+    ".rel.debug_line",
+    ".debug_line_str",
+    ".debug_frame",
+    ".rel.debug_frame",
+    ".debug_loclists",
+    ".rel.debug_loclists",
+    ".debug_rnglists",
+    ".debug_ranges",
+    ".rel.debug_ranges",
+    ".debug_loc",
+    ".rel.debug_loc",
+    "xdp",
+    ".relxdp",
+];
+
+/// A section's name: the shared copy of a common one, else its own.
+fn section_name_of(name: &str) -> Cow<'static, str> {
+    match COMMON_SECTION_NAMES.iter().find(|&&n| n == name) {
+        Some(&n) => Cow::Borrowed(n),
+        None => Cow::Owned(name.to_string()),
+    }
 }
 
 /// Sections named for a special kind must be PROGBITS; a `.bss` of absurd size is refused.

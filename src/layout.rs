@@ -233,13 +233,13 @@ impl LayoutBuilder {
 
     /// The output section of `sec`'s name, created (first seen in input `i`) when new.
     fn out_section_for(&mut self, sec: &Section<'_>, i: usize) -> OutSecId {
-        if let Some(&id) = self.by_name.get(sec.name.as_str()) {
+        if let Some(&id) = self.by_name.get(sec.name.as_ref()) {
             return id;
         }
         let id = OutSecId(self.sections.len());
-        self.by_name.insert(sec.name.clone(), id);
+        self.by_name.insert(sec.name.to_string(), id);
         self.sections.push(OutSection {
-            name: sec.name.clone(),
+            name: sec.name.to_string(),
             kind: sec.kind,
             sh_type: sec.sh_type,
             flags: sec.flags,
@@ -290,7 +290,7 @@ impl LayoutBuilder {
             }
         };
         let e = Error::SectionConflict {
-            section: sec.name.clone(),
+            section: sec.name.to_string(),
             file_a: self.names[first].clone(),
             value_a: show(a),
             file_b: input.name.clone(),

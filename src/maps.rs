@@ -536,7 +536,7 @@ fn slot_target(
         }
         if inner.is_none() && sym == r.sym {
             return Err(sec
-                .map_or("?", |s| input.section(s).name.as_str())
+                .map_or("?", |s| input.section(s).name.as_ref())
                 .to_string());
         }
     }
