@@ -86,12 +86,14 @@ fn check_inputs(inputs: &[Input<'_>], btf: &Btf, appended: &[Option<Appended>]) 
     Ok(())
 }
 
-/// (input, VAR) of every map definition -> its merged map.
-fn map_of_var(maps: &MapPlan) -> FastMap<(usize, TypeId), usize> {
+/// The VAR of every map definition -> its merged map. A VAR's container id names its input
+/// too (each input's types have their own id range), so the id alone is the key.
+fn map_of_var(maps: &MapPlan) -> FastMap<TypeId, usize> {
     let mut map_of_var = FastMap::default();
+    map_of_var.reserve(maps.maps.iter().map(|m| m.defs.len()).sum());
     for (m, map) in maps.maps.iter().enumerate() {
         for d in &map.defs {
-            map_of_var.insert((d.input, d.var), m);
+            map_of_var.insert(d.var, m);
         }
     }
     map_of_var
@@ -99,22 +101,22 @@ fn map_of_var(maps: &MapPlan) -> FastMap<(usize, TypeId), usize> {
 
 /// The VAR / FUNC type of every surviving global definition, by name.
 #[derive(Default)]
-struct Definitions {
-    var: FastMap<String, TypeId>,
-    func: FastMap<String, TypeId>,
+struct Definitions<'a> {
+    var: FastMap<&'a str, TypeId>,
+    func: FastMap<&'a str, TypeId>,
 }
 
 /// Find the survivors' VARs and FUNCs: the merged maps', then each global definition's in the
 /// input that defines it (the first of its kind there).
-fn definitions(
-    btf: &Btf,
+fn definitions<'a>(
+    btf: &'a Btf,
     appended: &[Option<Appended>],
     symbols: &Symbols,
-    maps: &MapPlan,
-) -> Result<Definitions> {
+    maps: &'a MapPlan,
+) -> Result<Definitions<'a>> {
     let mut defs = Definitions::default();
     for m in &maps.maps {
-        defs.var.insert(m.name.clone(), m.survivor().var);
+        defs.var.insert(m.name.as_str(), m.survivor().var);
     }
     let defined_in = |name: StrOff, i: usize| {
         let n = btf.str(name);
@@ -131,7 +133,7 @@ fn definitions(
             match btf.get(t)? {
                 BtfType::Func { name, linkage, .. } if *linkage == FUNC_GLOBAL => {
                     if let Some(n) = defined_in(*name, i) {
-                        defs.func.entry(n.to_string()).or_insert(t);
+                        defs.func.entry(n).or_insert(t);
                     }
                 }
                 BtfType::Datasec { vars, .. } => {
@@ -143,7 +145,7 @@ fn definitions(
                             continue;
                         }
                         if let Some(n) = defined_in(*name, i) {
-                            defs.var.entry(n.to_string()).or_insert(v.ty);
+                            defs.var.entry(n).or_insert(v.ty);
                         }
                     }
                 }
@@ -173,8 +175,8 @@ struct Pass<'a, 'i> {
     layout: &'a Layout,
     symbols: &'a Symbols,
     maps: &'a MapPlan,
-    map_of_var: FastMap<(usize, TypeId), usize>,
-    defs: Definitions,
+    map_of_var: FastMap<TypeId, usize>,
+    defs: Definitions<'a>,
 }
 
 /// An input's symbols by (section, name), to find each VAR's offset: (section, name, symbol
@@ -259,7 +261,7 @@ impl<'a, 'i> Pass<'a, 'i> {
         let sname = self.btf.str(sec_name);
         let elf_sec = self.inputs[i].section_by_name(sname).filter(|s| s.0 != 0);
         if sname == ".maps" {
-            self.rebuild_maps(i, sec_name, vars, g);
+            self.rebuild_maps(sec_name, vars, g);
             return Ok(());
         }
         let Some((out_id, _)) = elf_sec.and_then(|s| self.layout.placed(i, s)) else {
@@ -286,9 +288,9 @@ impl<'a, 'i> Pass<'a, 'i> {
 
     /// `.maps`: the surviving definition of each merged map keeps an entry at its output
     /// offset; the others go to it.
-    fn rebuild_maps(&self, i: usize, sec_name: StrOff, vars: &[VarSecinfo], g: &mut Gathered) {
+    fn rebuild_maps(&self, sec_name: StrOff, vars: &[VarSecinfo], g: &mut Gathered) {
         for v in vars {
-            let Some(&m) = self.map_of_var.get(&(i, v.ty)) else {
+            let Some(&m) = self.map_of_var.get(&v.ty) else {
                 continue;
             };
             let m = &self.maps.maps[m];
