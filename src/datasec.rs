@@ -470,7 +470,7 @@ fn symbols_at<'a>(input: &'a Input<'_>) -> SymAt<'a> {
     for (k, s) in input.symbols.iter().enumerate() {
         if let SymPlace::Section(sec) = s.place {
             if !s.is_section() {
-                sym_at.push((sec.0, s.name.as_str(), k));
+                sym_at.push((sec.0, &*s.name, k));
             }
         }
     }

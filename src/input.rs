@@ -2,6 +2,9 @@
 //! relocations with every index and range checked. The only place raw ELF bytes are read.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::btf::FastSet;
 
 use object::elf;
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
@@ -101,7 +104,8 @@ pub enum SymPlace {
 /// One symbol of an input object.
 #[derive(Clone, Debug)]
 pub struct Symbol {
-    pub name: String,
+    /// Shared between the inputs of one link that hold the same name (map names, labels).
+    pub name: Arc<str>,
     pub place: SymPlace,
     pub value: u64,
     pub size: u64,
@@ -262,8 +266,29 @@ struct Elf<'d, 'n> {
 type SectionTable<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<Endianness>>;
 type SymbolTable<'d> = object::read::elf::SymbolTable<'d, elf::FileHeader64<Endianness>>;
 
+/// Symbol names shared between the inputs of one link: a map's name, a label or a helper's
+/// name held by every input is one allocation, not one per input.
+#[derive(Default)]
+pub struct SymbolNames(FastSet<Arc<str>>);
+
+impl SymbolNames {
+    fn share(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.0.get(name) {
+            return Arc::clone(n);
+        }
+        let n: Arc<str> = Arc::from(name);
+        self.0.insert(Arc::clone(&n));
+        n
+    }
+}
+
 /// Parse and validate one object. `name` is used in messages.
 pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
+    parse_sharing(name, data, &mut SymbolNames::default())
+}
+
+/// [`parse`], the symbol names shared with the other inputs parsed with `names`.
+pub fn parse_sharing<'d>(name: &str, data: &'d [u8], names: &mut SymbolNames) -> Result<Input<'d>> {
     let elf = open(name, data)?;
     let mut sections = elf
         .table
@@ -275,7 +300,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
         .table
         .symbols(elf.endian, data, elf::SHT_SYMTAB)
         .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
-    let symbols = read_symbols(&elf, &symtab, &sections)?;
+    let symbols = read_symbols(&elf, &symtab, &sections, names)?;
     for (i, sh) in elf.table.iter().enumerate() {
         read_relocations(&elf, &symtab, i, sh, &mut sections, symbols.len())?;
     }
@@ -494,6 +519,7 @@ fn read_symbols(
     elf: &Elf<'_, '_>,
     symtab: &SymbolTable<'_>,
     sections: &[Section<'_>],
+    names: &mut SymbolNames,
 ) -> Result<Vec<Symbol>> {
     let (name, endian) = (elf.name, elf.endian);
     let mut symbols = Vec::with_capacity(symtab.len());
@@ -520,7 +546,7 @@ fn read_symbols(
             }
         }
         symbols.push(Symbol {
-            name: sym_name.to_string(),
+            name: names.share(sym_name),
             place,
             value,
             size,

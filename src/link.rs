@@ -174,12 +174,13 @@ fn plan<'a>(
     let mut appended: Vec<Option<Appended>> = Vec::with_capacity(count);
     let mut exts: Vec<Option<BtfExt>> = Vec::with_capacity(count);
     let mut builder = layout::LayoutBuilder::new();
+    let mut names = input::SymbolNames::default();
     if check.is_some() {
         builder.section_conflicts = Some(Vec::new());
     }
     for object in objects {
         let (name, bytes) = object?;
-        let inp = input::parse(&name, &bytes)?;
+        let inp = input::parse_sharing(&name, &bytes, &mut names)?;
         if let Some(first) = inputs.first() {
             if inp.endian != first.endian {
                 return Err(Error::MixedEndian {
@@ -206,6 +207,7 @@ fn plan<'a>(
         exts.push(ext);
         inputs.push(inp.detach());
     }
+    drop(names);
     let endian = inputs[0].endian;
     stage_memory("stream");
     // Growth slack of the streamed collections is not needed any more.

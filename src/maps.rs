@@ -350,7 +350,7 @@ fn derive_names(inputs: &[Input<'_>], plan: &mut MapPlan) {
             inp.symbols
                 .iter()
                 .filter(|s| !s.is_local())
-                .map(|s| s.name.clone())
+                .map(|s| s.name.to_string())
         }))
         .collect();
     for m in plan.maps.iter_mut().filter(|m| m.kept_apart.is_some()) {
@@ -594,7 +594,7 @@ fn lay_out(plan: &mut MapPlan) {
 fn slot_name(maps: &[MergedMap], inputs: &[Input<'_>], slot: &Slot) -> String {
     match slot.map {
         Some(m) => maps[m.0].name.clone(),
-        None => inputs[slot.input].symbols[slot.sym.0].name.clone(),
+        None => inputs[slot.input].symbols[slot.sym.0].name.to_string(),
     }
 }
 
@@ -694,7 +694,7 @@ fn collect_input(
             })?;
             // The ELF symbol: defined in .maps, or undefined for an extern.
             let sym = input.symbols.iter().enumerate().position(|(_, s)| {
-                s.name == var_name
+                *s.name == *var_name
                     && !s.is_section()
                     && if is_extern {
                         s.place == SymPlace::Undefined

@@ -318,7 +318,7 @@ impl<'a> Resolver<'a, '_> {
 
     /// The global entry of a name, made on first mention.
     fn global_entry(&mut self, sym: &'a crate::input::Symbol) -> usize {
-        if let Some(&g) = self.by_name.get(sym.name.as_str()) {
+        if let Some(&g) = self.by_name.get(&*sym.name) {
             return g;
         }
         self.globals.push(Global {
@@ -332,8 +332,7 @@ impl<'a> Resolver<'a, '_> {
             vis: elf::STV_DEFAULT.0,
             strong: false,
         });
-        self.by_name
-            .insert(sym.name.as_str(), self.globals.len() - 1);
+        self.by_name.insert(&*sym.name, self.globals.len() - 1);
         self.globals.len() - 1
     }
 

@@ -44,7 +44,7 @@ pub fn check(
             if !is_plain_global(input, sym) || maps.by_symbol.contains_key(&(i, SymIdx(k))) {
                 continue;
             }
-            let Some(&ty) = types.get(sym.name.as_str()) else {
+            let Some(&ty) = types.get(&*sym.name) else {
                 continue;
             };
             let this = First {
@@ -52,7 +52,7 @@ pub fn check(
                 ty,
                 strong_def: !sym.is_weak() && sym.place != SymPlace::Undefined,
             };
-            let Some(f) = first.get(sym.name.as_str()) else {
+            let Some(f) = first.get(&*sym.name) else {
                 first.insert(&sym.name, this);
                 continue;
             };
