@@ -28,6 +28,36 @@ pub struct MapFields {
     pub struct_size: u64,
 }
 
+/// The same definition in every field that the link reads: equal numbers and the same
+/// optional parts, key and value types equivalent (one class of `eq`), inner maps alike. Two
+/// such definitions can share one field set: no comparison between them finds a difference,
+/// and the survivor choice and slot reading see the same values.
+pub fn same_fields(eq: &Equivalence, a: &MapFields, b: &MapFields) -> bool {
+    let same_ty = |x: Option<TypeId>, y: Option<TypeId>| match (x, y) {
+        (None, None) => true,
+        (Some(x), Some(y)) => eq.same(x, y),
+        _ => false,
+    };
+    let same_inner = match (&a.inner, &b.inner) {
+        (None, None) => true,
+        (Some(x), Some(y)) => same_fields(eq, x, y),
+        _ => false,
+    };
+    a.map_type == b.map_type
+        && a.key_size == b.key_size
+        && same_ty(a.key, b.key)
+        && a.value_size == b.value_size
+        && same_ty(a.value, b.value)
+        && a.max_entries == b.max_entries
+        && a.map_flags == b.map_flags
+        && a.numa_node == b.numa_node
+        && a.pinning == b.pinning
+        && a.map_extra == b.map_extra
+        && a.values_offset == b.values_offset
+        && a.struct_size == b.struct_size
+        && same_inner
+}
+
 pub const MAP_TYPES: &[&str] = &[
     "UNSPEC",
     "HASH",

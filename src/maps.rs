@@ -3,6 +3,7 @@
 //! chosen and the `.values` initialiser slots of all definitions combined.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::btf::{FastMap, FastSet};
 
@@ -10,7 +11,7 @@ use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, VAR_EXTERN, VAR_ST
 use crate::error::{Error, Result};
 use crate::input::{reloc, Input, SecIdx, SymIdx, SymPlace};
 pub use crate::mapdef::{
-    compare, compare_all, map_type_name, parse_fields, types_match, MapFields,
+    compare, compare_all, map_type_name, parse_fields, same_fields, types_match, MapFields,
 };
 
 /// Index of a merged map in `MapPlan::maps`.
@@ -28,7 +29,9 @@ pub struct MapDef {
     pub var: TypeId,
     /// The definition struct type (container ids).
     pub def_ty: TypeId,
-    pub fields: MapFields,
+    /// Shared with the map's first definition when the two are the same (see
+    /// [`mapdef::same_fields`]): 16,000 weak copies of 16 maps hold 16 field sets.
+    pub fields: Arc<MapFields>,
     pub is_extern: bool,
     pub is_static: bool,
     /// Offset and size of the definition in the input's `.maps` section.
@@ -228,6 +231,12 @@ fn group(
         None => by_name.entry(name.clone()).or_default(),
     };
     let id = place_def(btf, eq, plan, same_name, &name, &def);
+    let mut def = def;
+    if let Some(first) = plan.maps[id.0].defs.first() {
+        if same_fields(eq, &first.fields, &def.fields) {
+            def.fields = Arc::clone(&first.fields);
+        }
+    }
     let i = def.input;
     if let Some(sym) = def.sym {
         plan.by_symbol.insert((i, sym), id);
@@ -384,6 +393,9 @@ fn compare_defs(
 ) {
     let first = &map.defs[0];
     for other in &map.defs[1..] {
+        if Arc::ptr_eq(&first.fields, &other.fields) {
+            continue;
+        }
         for (field, a, b) in compare_all(btf, eq, &first.fields, &other.fields) {
             conflicts.push(crate::error::MapConflict {
                 map: map.name.clone(),
@@ -724,7 +736,7 @@ fn collect_input(
                 sym: sym.map(SymIdx),
                 var: v.ty,
                 def_ty: *ty,
-                fields,
+                fields: Arc::new(fields),
                 is_extern,
                 is_static: *linkage == VAR_STATIC,
                 offset,
