@@ -70,7 +70,7 @@ pub fn finish(
     rename_kept_maps(&mut btf, maps);
     push_datasecs(&mut btf, gathered.secs, layout);
     let ext_out = move_ext_records(inputs, &btf, exts, layout)?;
-    let remap = btf.compact(eq, &without_self_redirects(gathered.redirects));
+    let remap = btf.compact(eq, &gathered.redirects.into_sorted());
     Ok(encode(btf, ext_out, &remap, endian))
 }
 
@@ -86,17 +86,28 @@ fn check_inputs(inputs: &[Input<'_>], btf: &Btf, appended: &[Option<Appended>]) 
     Ok(())
 }
 
-/// The VAR of every map definition -> its merged map. A VAR's container id names its input
-/// too (each input's types have their own id range), so the id alone is the key.
-fn map_of_var(maps: &MapPlan) -> FastMap<TypeId, usize> {
-    let mut map_of_var = FastMap::default();
-    map_of_var.reserve(maps.maps.iter().map(|m| m.defs.len()).sum());
+/// The VAR of every map definition -> its merged map, sorted by VAR. A VAR's container id
+/// names its input too (each input's types have their own id range), so the id alone is the
+/// key.
+fn map_of_var(maps: &MapPlan) -> MapOfVar {
+    let mut list = Vec::with_capacity(maps.maps.iter().map(|m| m.defs.len()).sum());
     for (m, map) in maps.maps.iter().enumerate() {
-        for d in &map.defs {
-            map_of_var.insert(d.var, m);
-        }
+        list.extend(map.defs.iter().map(|d| (d.var, m)));
     }
-    map_of_var
+    // Stable, and `get` takes the last of equal ids: a VAR listed twice (never, normally)
+    // gives the map listed last, as the inserts into a hash map this replaces did.
+    list.sort_by_key(|&(v, _)| v);
+    MapOfVar(list)
+}
+
+/// See [`map_of_var`].
+struct MapOfVar(Vec<(TypeId, usize)>);
+
+impl MapOfVar {
+    fn get(&self, var: TypeId) -> Option<usize> {
+        let end = self.0.partition_point(|&(v, _)| v <= var);
+        (end > 0 && self.0[end - 1].0 == var).then(|| self.0[end - 1].1)
+    }
 }
 
 /// The VAR / FUNC type of every surviving global definition, by name.
@@ -160,7 +171,7 @@ fn definitions<'a>(
 /// of each rebuilt DATASEC.
 #[derive(Default)]
 struct Gathered {
-    redirects: BTreeMap<TypeId, Redirect>,
+    redirects: Redirects,
     secs: BTreeMap<SecKey, (StrOff, Vec<VarSecinfo>)>,
     /// Names of the section-less DATASECs, in order of appearance.
     extern_secs: Vec<StrOff>,
@@ -175,7 +186,7 @@ struct Pass<'a, 'i> {
     layout: &'a Layout,
     symbols: &'a Symbols,
     maps: &'a MapPlan,
-    map_of_var: FastMap<TypeId, usize>,
+    map_of_var: MapOfVar,
     defs: Definitions<'a>,
 }
 
@@ -203,13 +214,13 @@ impl<'a, 'i> Pass<'a, 'i> {
             let t = TypeId(id);
             match self.btf.get(t)? {
                 BtfType::Datasec { name, vars, .. } => {
-                    g.redirects.entry(t).or_insert(Redirect::Remove);
+                    g.redirects.add(t, Redirect::Remove);
                     self.rebuild_datasec(i, app, *name, vars, &sym_at, g)?;
                 }
                 // An extern VAR resolved to a definition elsewhere.
                 BtfType::Var { name, linkage, .. } if *linkage == VAR_EXTERN => {
                     if let Some(&d) = self.defs.var.get(self.btf.str(*name)) {
-                        g.redirects.entry(t).or_insert(Redirect::To(d));
+                        g.redirects.add(t, Redirect::To(d));
                     }
                 }
                 // A global FUNC whose definition was folded into another input's.
@@ -217,7 +228,7 @@ impl<'a, 'i> Pass<'a, 'i> {
                     if *linkage == FUNC_GLOBAL && self.defined_elsewhere(*name, i) =>
                 {
                     if let Some(&d) = self.defs.func.get(self.btf.str(*name)) {
-                        g.redirects.entry(t).or_insert(Redirect::To(d));
+                        g.redirects.add(t, Redirect::To(d));
                     }
                 }
                 BtfType::Func {
@@ -228,7 +239,7 @@ impl<'a, 'i> Pass<'a, 'i> {
                     let Some(&d) = self.defs.func.get(self.btf.str(*name)) else {
                         continue;
                     };
-                    g.redirects.entry(t).or_insert(Redirect::To(d));
+                    g.redirects.add(t, Redirect::To(d));
                     let uses = match &mut proto_uses {
                         Some(u) => u,
                         None => proto_uses.insert(count_proto_uses(self.btf, app)?),
@@ -290,7 +301,7 @@ impl<'a, 'i> Pass<'a, 'i> {
     /// offset; the others go to it.
     fn rebuild_maps(&self, sec_name: StrOff, vars: &[VarSecinfo], g: &mut Gathered) {
         for v in vars {
-            let Some(&m) = self.map_of_var.get(&v.ty) else {
+            let Some(m) = self.map_of_var.get(v.ty) else {
                 continue;
             };
             let m = &self.maps.maps[m];
@@ -312,9 +323,7 @@ impl<'a, 'i> Pass<'a, 'i> {
                         size: m.out_size as u32,
                     });
             } else {
-                g.redirects
-                    .entry(v.ty)
-                    .or_insert(Redirect::To(m.survivor().var));
+                g.redirects.add(v.ty, Redirect::To(m.survivor().var));
             }
         }
     }
@@ -338,7 +347,7 @@ impl<'a, 'i> Pass<'a, 'i> {
             let vname = self.sectionless_entry_name(i, app, sec_name, no_elf_sec, v)?;
             match g.extern_vars.get(&(sec_name, vname)) {
                 Some(&kept) => {
-                    g.redirects.entry(v.ty).or_insert(Redirect::To(kept));
+                    g.redirects.add(v.ty, Redirect::To(kept));
                 }
                 None => {
                     g.extern_vars.insert((sec_name, vname), v.ty);
@@ -387,11 +396,10 @@ impl<'a, 'i> Pass<'a, 'i> {
     /// any).
     fn drop_copy(&self, vars: &[VarSecinfo], g: &mut Gathered) {
         for v in vars {
-            g.redirects.entry(v.ty).or_insert_with(|| {
-                var_name(self.btf, v.ty)
-                    .and_then(|n| self.defs.var.get(n))
-                    .map_or(Redirect::Remove, |&d| Redirect::To(d))
-            });
+            let to = var_name(self.btf, v.ty)
+                .and_then(|n| self.defs.var.get(n))
+                .map_or(Redirect::Remove, |&d| Redirect::To(d));
+            g.redirects.add(v.ty, to);
         }
     }
 
@@ -419,7 +427,7 @@ impl<'a, 'i> Pass<'a, 'i> {
                 && self.symbols.is_survivor(vname, i, crate::input::SymIdx(k)));
         if !keep {
             if let Some(&d) = self.defs.var.get(vname) {
-                g.redirects.entry(v.ty).or_insert(Redirect::To(d));
+                g.redirects.add(v.ty, Redirect::To(d));
             }
             return Ok(());
         }
@@ -527,12 +535,27 @@ fn push_datasecs(
     }
 }
 
-/// A type never redirects to itself (an extern map that stays an extern is its own survivor).
-fn without_self_redirects(redirects: BTreeMap<TypeId, Redirect>) -> Vec<(TypeId, Redirect)> {
-    redirects
-        .into_iter()
-        .filter(|(t, r)| *r != Redirect::To(*t))
-        .collect()
+/// Where the types that do not survive go: the first redirect recorded for a type wins. A list
+/// sorted once at the end, not a map: no tree node per entry.
+#[derive(Default)]
+struct Redirects(Vec<(TypeId, Redirect)>);
+
+impl Redirects {
+    /// Record `t -> r` unless `t` already has a redirect.
+    fn add(&mut self, t: TypeId, r: Redirect) {
+        self.0.push((t, r));
+    }
+
+    /// By type id, the first recorded redirect of each type, none to itself (an extern map
+    /// that stays an extern is its own survivor).
+    fn into_sorted(self) -> Vec<(TypeId, Redirect)> {
+        let mut list = self.0;
+        // Stable: of equal ids the first recorded stays first, and is the one kept.
+        list.sort_by_key(|&(t, _)| t);
+        list.dedup_by_key(|&mut (t, _)| t);
+        list.retain(|(t, r)| *r != Redirect::To(*t));
+        list
+    }
 }
 
 /// Encode the compacted BTF and the `.BTF.ext` sections (by name string offset too, see
@@ -593,12 +616,7 @@ fn count_proto_uses(btf: &Btf, app: Appended) -> Result<FastMap<TypeId, usize>> 
 /// A resolved extern FUNC's prototype (clang's, with unnamed parameters) goes to the
 /// definition's, so that it does not stay in the output unreferenced; the two are compatible
 /// (symtypes.rs checked them). Called only for a prototype nothing else uses.
-fn redirect_extern_proto(
-    btf: &Btf,
-    proto: TypeId,
-    def: TypeId,
-    redirects: &mut BTreeMap<TypeId, Redirect>,
-) {
+fn redirect_extern_proto(btf: &Btf, proto: TypeId, def: TypeId, redirects: &mut Redirects) {
     let Ok(BtfType::Func {
         proto: def_proto, ..
     }) = btf.get(def)
@@ -606,7 +624,7 @@ fn redirect_extern_proto(
         return;
     };
     if *def_proto != proto && matches!(btf.get(proto), Ok(BtfType::FuncProto { .. })) {
-        redirects.entry(proto).or_insert(Redirect::To(*def_proto));
+        redirects.add(proto, Redirect::To(*def_proto));
     }
 }
 
