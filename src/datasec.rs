@@ -3,17 +3,19 @@
 //! and resolved extern VAR/FUNCs redirected to their survivors, types deduplicated, `.BTF.ext`
 //! records moved to their output sections.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::btf::FastMap;
 
 use object::Endianness;
 
 use crate::btf::ext::{BtfExt, ExtSection};
 use crate::btf::{
-    Appended, Btf, BtfType, Equivalence, Redirect, StrOff, TypeId, VarSecinfo, FUNC_EXTERN,
-    FUNC_GLOBAL, VAR_EXTERN, VAR_GLOBAL,
+    Appended, Btf, BtfType, Equivalence, Redirect, StrOff, TypeId, TypeRemap, VarSecinfo,
+    FUNC_EXTERN, FUNC_GLOBAL, VAR_EXTERN, VAR_GLOBAL,
 };
 use crate::error::Result;
-use crate::input::{Input, SymPlace};
+use crate::input::{Input, SecIdx, SymPlace};
 use crate::layout::{Layout, OutSecId};
 use crate::maps::MapPlan;
 use crate::resolve::{SymRef, Symbols};
@@ -33,7 +35,7 @@ pub struct FinalBtf {
     pub btf_ext: Option<Vec<u8>>,
 }
 
-/// Finish the BTF of the link.
+/// Finish the BTF of the link: a driver over one step per kind of output.
 #[allow(clippy::too_many_arguments)]
 pub fn finish(
     inputs: &[Input<'_>],
@@ -46,6 +48,34 @@ pub fn finish(
     maps: &MapPlan,
     endian: Endianness,
 ) -> Result<FinalBtf> {
+    check_inputs(inputs, &btf, appended)?;
+    let gathered = {
+        let pass = Pass {
+            inputs,
+            btf: &btf,
+            layout,
+            symbols,
+            maps,
+            map_of_var: map_of_var(maps),
+            defs: definitions(&btf, appended, symbols, maps)?,
+        };
+        let mut g = Gathered::default();
+        for (i, app) in appended.iter().enumerate() {
+            if let Some(app) = app {
+                pass.rebuild_input(i, *app, &mut g)?;
+            }
+        }
+        g
+    };
+    rename_kept_maps(&mut btf, maps);
+    push_datasecs(&mut btf, gathered.secs, layout);
+    let ext_out = move_ext_records(inputs, &btf, exts, layout)?;
+    let remap = btf.compact(eq, &gathered.redirects.into_sorted());
+    Ok(encode(btf, ext_out, &remap, endian))
+}
+
+/// Each input's value loops and VAR references, checked before anything is rebuilt.
+fn check_inputs(inputs: &[Input<'_>], btf: &Btf, appended: &[Option<Appended>]) -> Result<()> {
     for (input, app) in inputs.iter().zip(appended) {
         if let Some(app) = app {
             btf.check_value_loops(*app)
@@ -53,52 +83,80 @@ pub fn finish(
                 .map_err(|e| e.in_file(&input.name))?;
         }
     }
-    let mut redirects: BTreeMap<TypeId, Redirect> = BTreeMap::new();
-    // (input, VAR) of every map definition -> its merged map.
-    let mut map_of_var: HashMap<(usize, TypeId), usize> = HashMap::new();
+    Ok(())
+}
+
+/// The VAR of every map definition -> its merged map, sorted by VAR. A VAR's container id
+/// names its input too (each input's types have their own id range), so the id alone is the
+/// key.
+fn map_of_var(maps: &MapPlan) -> MapOfVar {
+    let mut list = Vec::with_capacity(maps.maps.iter().map(|m| m.defs.len()).sum());
     for (m, map) in maps.maps.iter().enumerate() {
-        for d in &map.defs {
-            map_of_var.insert((d.input, d.var), m);
-        }
+        list.extend(map.defs.iter().map(|d| (d.var, m)));
     }
-    let mut secs: BTreeMap<SecKey, (StrOff, Vec<VarSecinfo>)> = BTreeMap::new();
-    let mut extern_secs: Vec<StrOff> = Vec::new();
-    // (DATASEC name, VAR name) -> kept VAR, for sections without ELF data.
-    let mut extern_vars: HashMap<(StrOff, StrOff), TypeId> = HashMap::new();
+    // Stable, and `get` takes the last of equal ids: a VAR listed twice (never, normally)
+    // gives the map listed last, as the inserts into a hash map this replaces did.
+    list.sort_by_key(|&(v, _)| v);
+    MapOfVar(list)
+}
 
-    // The VAR / FUNC type of every surviving global definition, by name.
-    let mut def_var: HashMap<String, TypeId> = HashMap::new();
-    let mut def_func: HashMap<String, TypeId> = HashMap::new();
+/// See [`map_of_var`].
+struct MapOfVar(Vec<(TypeId, usize)>);
+
+impl MapOfVar {
+    fn get(&self, var: TypeId) -> Option<usize> {
+        let end = self.0.partition_point(|&(v, _)| v <= var);
+        (end > 0 && self.0[end - 1].0 == var).then(|| self.0[end - 1].1)
+    }
+}
+
+/// The VAR / FUNC type of every surviving global definition, by name.
+#[derive(Default)]
+struct Definitions<'a> {
+    var: FastMap<&'a str, TypeId>,
+    func: FastMap<&'a str, TypeId>,
+}
+
+/// Find the survivors' VARs and FUNCs: the merged maps', then each global definition's in the
+/// input that defines it (the first of its kind there).
+fn definitions<'a>(
+    btf: &'a Btf,
+    appended: &[Option<Appended>],
+    symbols: &Symbols,
+    maps: &'a MapPlan,
+) -> Result<Definitions<'a>> {
+    let mut defs = Definitions::default();
     for m in &maps.maps {
-        def_var.insert(m.name.clone(), m.survivor().var);
+        defs.var.insert(m.name.as_str(), m.survivor().var);
     }
-
-    // Pass 1: find survivors' VARs and FUNCs.
+    let defined_in = |name: StrOff, i: usize| {
+        let n = btf.str(name);
+        symbols
+            .global_def
+            .get(n)
+            .is_some_and(|&(di, _)| di == i)
+            .then_some(n)
+    };
     for (i, app) in appended.iter().enumerate() {
         let Some(app) = app else { continue };
         for id in app.base + 1..=app.base + app.count {
             let t = TypeId(id);
             match btf.get(t)? {
                 BtfType::Func { name, linkage, .. } if *linkage == FUNC_GLOBAL => {
-                    let n = btf.str(*name);
-                    if let Some(&(di, _)) = symbols.global_def.get(n) {
-                        if di == i {
-                            def_func.entry(n.to_string()).or_insert(t);
-                        }
+                    if let Some(n) = defined_in(*name, i) {
+                        defs.func.entry(n).or_insert(t);
                     }
                 }
                 BtfType::Datasec { vars, .. } => {
                     for v in vars {
-                        if let BtfType::Var { name, linkage, .. } = btf.get(v.ty)? {
-                            if *linkage == VAR_EXTERN {
-                                continue;
-                            }
-                            let n = btf.str(*name);
-                            if let Some(&(di, _)) = symbols.global_def.get(n) {
-                                if di == i {
-                                    def_var.entry(n.to_string()).or_insert(v.ty);
-                                }
-                            }
+                        let BtfType::Var { name, linkage, .. } = btf.get(v.ty)? else {
+                            continue;
+                        };
+                        if *linkage == VAR_EXTERN {
+                            continue;
+                        }
+                        if let Some(n) = defined_in(*name, i) {
+                            defs.var.entry(n).or_insert(v.ty);
                         }
                     }
                 }
@@ -106,213 +164,331 @@ pub fn finish(
             }
         }
     }
+    Ok(defs)
+}
 
-    // Pass 2: rebuild DATASECs and redirect what does not survive.
-    for (i, input) in inputs.iter().enumerate() {
-        let Some(app) = appended[i] else { continue };
+/// What the DATASEC pass gathers: where each type that does not survive goes, and the entries
+/// of each rebuilt DATASEC.
+#[derive(Default)]
+struct Gathered {
+    redirects: Redirects,
+    secs: BTreeMap<SecKey, (StrOff, Vec<VarSecinfo>)>,
+    /// Names of the section-less DATASECs, in order of appearance.
+    extern_secs: Vec<StrOff>,
+    /// (DATASEC name, VAR name) -> kept VAR, for sections without ELF data.
+    extern_vars: FastMap<(StrOff, StrOff), TypeId>,
+}
+
+/// The read-only context of the DATASEC pass over the inputs' appended types.
+struct Pass<'a, 'i> {
+    inputs: &'a [Input<'i>],
+    btf: &'a Btf,
+    layout: &'a Layout,
+    symbols: &'a Symbols,
+    maps: &'a MapPlan,
+    map_of_var: MapOfVar,
+    defs: Definitions<'a>,
+}
+
+/// An input's symbols by (section, name), to find each VAR's offset: (section, name, symbol
+/// index), sorted. A linked object can hold several same-named statics in one section (one per
+/// original file). A sorted list, not a map of lists: no allocation per symbol.
+struct SymAt<'a>(Vec<(usize, &'a str, usize)>);
+
+impl SymAt<'_> {
+    /// The symbols named `name` in section `sec`, by index.
+    fn get(&self, sec: usize, name: &str) -> &[(usize, &str, usize)] {
+        let from = self.0.partition_point(|&(s, n, _)| (s, n) < (sec, name));
+        let len = self.0[from..].partition_point(|&(s, n, _)| (s, n) == (sec, name));
+        &self.0[from..from + len]
+    }
+}
+
+impl<'a, 'i> Pass<'a, 'i> {
+    /// Rebuild one input's DATASECs and redirect its VARs and FUNCs that do not survive.
+    fn rebuild_input(&self, i: usize, app: Appended, g: &mut Gathered) -> Result<()> {
         // Uses of each FUNC_PROTO of this input, counted on the first resolved extern FUNC.
-        let mut proto_uses: Option<HashMap<TypeId, usize>> = None;
-        // This input's symbols by (section, name), to find each VAR's offset. A linked
-        // object can hold several same-named statics in one section (one per original file).
-        let mut sym_at: HashMap<(usize, &str), Vec<usize>> = HashMap::new();
-        for (k, s) in input.symbols.iter().enumerate() {
-            if let SymPlace::Section(sec) = s.place {
-                if !s.is_section() {
-                    sym_at.entry((sec.0, s.name.as_str())).or_default().push(k);
-                }
-            }
-        }
+        let mut proto_uses: Option<FastMap<TypeId, usize>> = None;
+        let sym_at = symbols_at(&self.inputs[i]);
         for id in app.base + 1..=app.base + app.count {
             let t = TypeId(id);
-            let (sec_name, vars) = match btf.get(t)? {
-                BtfType::Datasec { name, vars, .. } => (*name, vars.clone()),
+            match self.btf.get(t)? {
+                BtfType::Datasec { name, vars, .. } => {
+                    g.redirects.add(t, Redirect::Remove);
+                    self.rebuild_datasec(i, app, *name, vars, &sym_at, g)?;
+                }
+                // An extern VAR resolved to a definition elsewhere.
                 BtfType::Var { name, linkage, .. } if *linkage == VAR_EXTERN => {
-                    // An extern VAR resolved to a definition elsewhere.
-                    if let Some(&d) = def_var.get(btf.str(*name)) {
-                        redirects.entry(t).or_insert(Redirect::To(d));
+                    if let Some(&d) = self.defs.var.get(self.btf.str(*name)) {
+                        g.redirects.add(t, Redirect::To(d));
                     }
-                    continue;
                 }
                 // A global FUNC whose definition was folded into another input's.
                 BtfType::Func { name, linkage, .. }
-                    if *linkage == FUNC_GLOBAL
-                        && symbols
-                            .global_def
-                            .get(btf.str(*name))
-                            .is_some_and(|&(di, _)| di != i) =>
+                    if *linkage == FUNC_GLOBAL && self.defined_elsewhere(*name, i) =>
                 {
-                    if let Some(&d) = def_func.get(btf.str(*name)) {
-                        redirects.entry(t).or_insert(Redirect::To(d));
+                    if let Some(&d) = self.defs.func.get(self.btf.str(*name)) {
+                        g.redirects.add(t, Redirect::To(d));
                     }
-                    continue;
                 }
                 BtfType::Func {
                     name,
                     linkage,
                     proto,
                 } if *linkage == FUNC_EXTERN => {
-                    if let Some(&d) = def_func.get(btf.str(*name)) {
-                        redirects.entry(t).or_insert(Redirect::To(d));
-                        let uses = match &mut proto_uses {
-                            Some(u) => u,
-                            None => proto_uses.insert(count_proto_uses(&btf, app)?),
-                        };
-                        if uses.get(proto) == Some(&1) {
-                            redirect_extern_proto(&btf, *proto, d, &mut redirects);
-                        }
-                    }
-                    continue;
-                }
-                _ => continue,
-            };
-            redirects.entry(t).or_insert(Redirect::Remove);
-            let sname = btf.str(sec_name).to_string();
-            let elf_sec = input.section_by_name(&sname).filter(|s| s.0 != 0);
-            let placed = elf_sec.and_then(|s| layout.placed(i, s));
-
-            if sname == ".maps" {
-                for v in &vars {
-                    let Some(&m) = map_of_var.get(&(i, v.ty)) else {
+                    let Some(&d) = self.defs.func.get(self.btf.str(*name)) else {
                         continue;
                     };
-                    let m = &maps.maps[m];
-                    // Without an output `.maps` section (only extern maps) the DATASEC is
-                    // kept like the other section-less ones.
-                    let key = layout.maps.map(SecKey::Out).unwrap_or_else(|| {
-                        SecKey::Extern(extern_sec_index(&mut extern_secs, sec_name))
-                    });
-                    if m.survivor().var == v.ty {
-                        // An extern map keeps a size-0 entry so that a later link knows it.
-                        secs.entry(key)
-                            .or_insert((sec_name, Vec::new()))
-                            .1
-                            .push(VarSecinfo {
-                                ty: v.ty,
-                                offset: m.out_offset as u32,
-                                size: m.out_size as u32,
-                            });
-                    } else {
-                        redirects
-                            .entry(v.ty)
-                            .or_insert(Redirect::To(m.survivor().var));
-                    }
-                }
-                continue;
-            }
-
-            let Some((out_id, _)) = placed else {
-                // No ELF section: `.kconfig` / `.ksyms` externs, kept once per name.
-                let idx = extern_sec_index(&mut extern_secs, sec_name);
-                let entry = secs
-                    .entry(SecKey::Extern(idx))
-                    .or_insert((sec_name, Vec::new()));
-                for v in &vars {
-                    let vname = match btf.get(v.ty)? {
-                        BtfType::Var { name, linkage, .. } => {
-                            if elf_sec.is_none() && *linkage != VAR_EXTERN {
-                                return Err(crate::error::Error::BadObject {
-                                    file: input.name.clone(),
-                                    reason: format!(
-                                        "DATASEC `{sname}` names no section of the object but \
-                                         holds the defined variable `{}`",
-                                        btf.str(*name)
-                                    ),
-                                });
-                            }
-                            *name
-                        }
-                        BtfType::Func { name, .. } => *name,
-                        other => {
-                            return Err(crate::error::Error::BadObject {
-                                file: input.name.clone(),
-                                reason: format!(
-                                    "DATASEC `{sname}` entry names type [{}] {}, not a VAR or FUNC",
-                                    v.ty.0 - app.base,
-                                    other.kind_name()
-                                ),
-                            });
-                        }
+                    g.redirects.add(t, Redirect::To(d));
+                    let uses = match &mut proto_uses {
+                        Some(u) => u,
+                        None => proto_uses.insert(count_proto_uses(self.btf, app)?),
                     };
-                    match extern_vars.get(&(sec_name, vname)) {
-                        Some(&kept) => {
-                            redirects.entry(v.ty).or_insert(Redirect::To(kept));
-                        }
-                        None => {
-                            extern_vars.insert((sec_name, vname), v.ty);
-                            entry.1.push(v.clone());
-                        }
+                    if uses.get(proto) == Some(&1) {
+                        redirect_extern_proto(self.btf, *proto, d, &mut g.redirects);
                     }
                 }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the global `name` is defined by an input other than `i`.
+    fn defined_elsewhere(&self, name: StrOff, i: usize) -> bool {
+        (self.symbols.global_def.get(self.btf.str(name))).is_some_and(|&(di, _)| di != i)
+    }
+
+    /// One DATASEC of input `i`: `.maps`, a section-less one, a dropped copy, or a placed one.
+    fn rebuild_datasec(
+        &self,
+        i: usize,
+        app: Appended,
+        sec_name: StrOff,
+        vars: &[VarSecinfo],
+        sym_at: &SymAt<'_>,
+        g: &mut Gathered,
+    ) -> Result<()> {
+        let sname = self.btf.str(sec_name);
+        let elf_sec = self.inputs[i].section_by_name(sname).filter(|s| s.0 != 0);
+        if sname == ".maps" {
+            self.rebuild_maps(sec_name, vars, g);
+            return Ok(());
+        }
+        let Some((out_id, _)) = elf_sec.and_then(|s| self.layout.placed(i, s)) else {
+            return self.merge_sectionless(i, app, sec_name, elf_sec.is_none(), vars, g);
+        };
+        let Some(elf_sec) = elf_sec else {
+            return Ok(());
+        };
+        if self.layout.is_dropped_copy(self.inputs, i, elf_sec) {
+            self.drop_copy(vars, g);
+            return Ok(());
+        }
+        let place = Place {
+            i,
+            elf_sec,
+            out_id,
+            sec_name,
+        };
+        for v in vars {
+            self.place_var(&place, v, sym_at, g)?;
+        }
+        Ok(())
+    }
+
+    /// `.maps`: the surviving definition of each merged map keeps an entry at its output
+    /// offset; the others go to it.
+    fn rebuild_maps(&self, sec_name: StrOff, vars: &[VarSecinfo], g: &mut Gathered) {
+        for v in vars {
+            let Some(m) = self.map_of_var.get(v.ty) else {
                 continue;
             };
-            let Some(elf_sec) = elf_sec else { continue };
-            if layout.is_dropped_copy(inputs, i, elf_sec) {
-                // A later `license`/`version` copy: its VARs go (to the kept one of the same
-                // name, if any).
-                for v in &vars {
-                    redirects.entry(v.ty).or_insert_with(|| {
-                        var_name(&btf, v.ty)
-                            .and_then(|n| def_var.get(n))
-                            .map_or(Redirect::Remove, |&d| Redirect::To(d))
+            let m = &self.maps.maps[m];
+            // Without an output `.maps` section (only extern maps) the DATASEC is kept like
+            // the other section-less ones.
+            let key =
+                self.layout.maps.map(SecKey::Out).unwrap_or_else(|| {
+                    SecKey::Extern(extern_sec_index(&mut g.extern_secs, sec_name))
+                });
+            if m.survivor().var == v.ty {
+                // An extern map keeps a size-0 entry so that a later link knows it.
+                g.secs
+                    .entry(key)
+                    .or_insert((sec_name, Vec::new()))
+                    .1
+                    .push(VarSecinfo {
+                        ty: v.ty,
+                        offset: m.out_offset as u32,
+                        size: m.out_size as u32,
                     });
-                }
-                continue;
-            }
-            for v in &vars {
-                let BtfType::Var { name, linkage, .. } = btf.get(v.ty)? else {
-                    continue;
-                };
-                let vname = btf.str(*name);
-                let Some(k) = symbol_of_var(input, sym_at.get(&(elf_sec.0, vname)), v) else {
-                    // No symbol (optimised away): the VAR is left out.
-                    continue;
-                };
-                let sym = &input.symbols[k];
-                let keep = if sym.is_local() {
-                    true
-                } else {
-                    match symbols.refs[i][k] {
-                        SymRef::Out(_) => symbols.is_survivor(vname, i, crate::input::SymIdx(k)),
-                        _ => false,
-                    }
-                };
-                if keep {
-                    let size = if *linkage == VAR_EXTERN {
-                        v.size
-                    } else {
-                        btf.size_of(v.ty).unwrap_or(sym.size as u32)
-                    };
-                    let sec_size = input.section(elf_sec).size;
-                    if sym.value.saturating_add(u64::from(size)) > sec_size {
-                        return Err(crate::error::Error::BadObject {
-                            file: input.name.clone(),
-                            reason: format!(
-                                "variable `{vname}` at offset {} is {size} bytes by its BTF type, \
-                                 beyond the end of section {sname} ({sec_size} bytes)",
-                                sym.value
-                            ),
-                        });
-                    }
-                    let Some((_, offset)) = layout.map(i, elf_sec, sym.value) else {
-                        continue;
-                    };
-                    secs.entry(SecKey::Out(out_id))
-                        .or_insert((sec_name, Vec::new()))
-                        .1
-                        .push(VarSecinfo {
-                            ty: v.ty,
-                            offset: offset as u32,
-                            size,
-                        });
-                } else if let Some(&d) = def_var.get(vname) {
-                    redirects.entry(v.ty).or_insert(Redirect::To(d));
-                }
+            } else {
+                g.redirects.add(v.ty, Redirect::To(m.survivor().var));
             }
         }
     }
 
-    // A kept map definition is emitted as a global (libbpf refuses static maps), under its
-    // output name (a kept-apart static map's derived name).
+    /// No ELF section: `.kconfig` / `.ksyms` externs, kept once per name.
+    fn merge_sectionless(
+        &self,
+        i: usize,
+        app: Appended,
+        sec_name: StrOff,
+        no_elf_sec: bool,
+        vars: &[VarSecinfo],
+        g: &mut Gathered,
+    ) -> Result<()> {
+        let idx = extern_sec_index(&mut g.extern_secs, sec_name);
+        let entry = g
+            .secs
+            .entry(SecKey::Extern(idx))
+            .or_insert((sec_name, Vec::new()));
+        for v in vars {
+            let vname = self.sectionless_entry_name(i, app, sec_name, no_elf_sec, v)?;
+            match g.extern_vars.get(&(sec_name, vname)) {
+                Some(&kept) => {
+                    g.redirects.add(v.ty, Redirect::To(kept));
+                }
+                None => {
+                    g.extern_vars.insert((sec_name, vname), v.ty);
+                    entry.1.push(v.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The name of a section-less DATASEC's entry: an extern VAR's or a FUNC's.
+    fn sectionless_entry_name(
+        &self,
+        i: usize,
+        app: Appended,
+        sec_name: StrOff,
+        no_elf_sec: bool,
+        v: &VarSecinfo,
+    ) -> Result<StrOff> {
+        let bad = |reason: String| crate::error::Error::BadObject {
+            file: self.inputs[i].name.clone(),
+            reason,
+        };
+        let sname = self.btf.str(sec_name);
+        match self.btf.get(v.ty)? {
+            BtfType::Var { name, linkage, .. } => {
+                if no_elf_sec && *linkage != VAR_EXTERN {
+                    return Err(bad(format!(
+                        "DATASEC `{sname}` names no section of the object but holds the \
+                         defined variable `{}`",
+                        self.btf.str(*name)
+                    )));
+                }
+                Ok(*name)
+            }
+            BtfType::Func { name, .. } => Ok(*name),
+            other => Err(bad(format!(
+                "DATASEC `{sname}` entry names type [{}] {}, not a VAR or FUNC",
+                v.ty.0 - app.base,
+                other.kind_name()
+            ))),
+        }
+    }
+
+    /// A later `license`/`version` copy: its VARs go (to the kept one of the same name, if
+    /// any).
+    fn drop_copy(&self, vars: &[VarSecinfo], g: &mut Gathered) {
+        for v in vars {
+            let to = var_name(self.btf, v.ty)
+                .and_then(|n| self.defs.var.get(n))
+                .map_or(Redirect::Remove, |&d| Redirect::To(d));
+            g.redirects.add(v.ty, to);
+        }
+    }
+
+    /// One VAR of a placed section: kept at its output offset when its symbol survives (a
+    /// local, or the global's survivor), else sent to the surviving definition.
+    fn place_var(
+        &self,
+        place: &Place,
+        v: &VarSecinfo,
+        sym_at: &SymAt<'_>,
+        g: &mut Gathered,
+    ) -> Result<()> {
+        let (i, input) = (place.i, &self.inputs[place.i]);
+        let BtfType::Var { name, linkage, .. } = self.btf.get(v.ty)? else {
+            return Ok(());
+        };
+        let vname = self.btf.str(*name);
+        let Some(k) = symbol_of_var(input, sym_at.get(place.elf_sec.0, vname), v) else {
+            // No symbol (optimised away): the VAR is left out.
+            return Ok(());
+        };
+        let sym = &input.symbols[k];
+        let keep = sym.is_local()
+            || (matches!(self.symbols.refs[i][k], SymRef::Out(_))
+                && self.symbols.is_survivor(vname, i, crate::input::SymIdx(k)));
+        if !keep {
+            if let Some(&d) = self.defs.var.get(vname) {
+                g.redirects.add(v.ty, Redirect::To(d));
+            }
+            return Ok(());
+        }
+        let size = if *linkage == VAR_EXTERN {
+            v.size
+        } else {
+            self.btf.size_of(v.ty).unwrap_or(sym.size as u32)
+        };
+        let sec_size = input.section(place.elf_sec).size;
+        if sym.value.saturating_add(u64::from(size)) > sec_size {
+            return Err(crate::error::Error::BadObject {
+                file: input.name.clone(),
+                reason: format!(
+                    "variable `{vname}` at offset {} is {size} bytes by its BTF type, beyond \
+                     the end of section {} ({sec_size} bytes)",
+                    sym.value,
+                    self.btf.str(place.sec_name)
+                ),
+            });
+        }
+        let Some((_, offset)) = self.layout.map(i, place.elf_sec, sym.value) else {
+            return Ok(());
+        };
+        g.secs
+            .entry(SecKey::Out(place.out_id))
+            .or_insert((place.sec_name, Vec::new()))
+            .1
+            .push(VarSecinfo {
+                ty: v.ty,
+                offset: offset as u32,
+                size,
+            });
+        Ok(())
+    }
+}
+
+/// A placed DATASEC: its input, ELF section, output section and name.
+struct Place {
+    i: usize,
+    elf_sec: SecIdx,
+    out_id: OutSecId,
+    sec_name: StrOff,
+}
+
+/// An input's symbols by (section, name), sections' own symbols left out.
+fn symbols_at<'a>(input: &'a Input<'_>) -> SymAt<'a> {
+    let mut sym_at = Vec::with_capacity(input.symbols.len());
+    for (k, s) in input.symbols.iter().enumerate() {
+        if let SymPlace::Section(sec) = s.place {
+            if !s.is_section() {
+                sym_at.push((sec.0, &*s.name, k));
+            }
+        }
+    }
+    sym_at.sort_unstable();
+    SymAt(sym_at)
+}
+
+/// A kept map definition is emitted as a global (libbpf refuses static maps), under its
+/// output name (a kept-apart static map's derived name).
+fn rename_kept_maps(btf: &mut Btf, maps: &MapPlan) {
     for m in maps.maps.iter().filter(|m| !m.is_extern) {
         let new_name = m.kept_apart.as_ref().map(|_| btf.intern(&m.name));
         if let Some(BtfType::Var { linkage, name, .. }) =
@@ -324,11 +500,17 @@ pub fn finish(
             }
         }
     }
+}
 
-    // New DATASECs, in the order their names were first met in the inputs' BTF (their string
-    // offsets), so that relinking the output meets them in the same order and gives the same
-    // string table (docs/link.md, "Relinking"). Room is made once: the type table can be large
-    // and must not double for a handful of pushes.
+/// New DATASECs, in the order their names were first met in the inputs' BTF (their string
+/// offsets), so that relinking the output meets them in the same order and gives the same
+/// string table (docs/link.md, "Relinking"). Room is made once: the type table can be large
+/// and must not double for a handful of pushes.
+fn push_datasecs(
+    btf: &mut Btf,
+    secs: BTreeMap<SecKey, (StrOff, Vec<VarSecinfo>)>,
+    layout: &Layout,
+) {
     btf.types.reserve_exact(secs.len());
     let mut secs: Vec<(SecKey, (StrOff, Vec<VarSecinfo>))> = secs.into_iter().collect();
     secs.sort_by_key(|(key, (name, _))| (*name, *key));
@@ -351,28 +533,51 @@ pub fn finish(
         };
         btf.push(BtfType::Datasec { name, size, vars });
     }
+}
 
-    let ext_out = move_ext_records(inputs, &btf, exts, layout)?;
+/// Where the types that do not survive go: the first redirect recorded for a type wins. A list
+/// sorted once at the end, not a map: no tree node per entry.
+#[derive(Default)]
+struct Redirects(Vec<(TypeId, Redirect)>);
 
-    // A type never redirects to itself (an extern map that stays an extern is its own survivor).
-    let redirects: Vec<(TypeId, Redirect)> = redirects
-        .into_iter()
-        .filter(|(t, r)| *r != Redirect::To(*t))
-        .collect();
-    let remap = btf.compact(eq, &redirects);
-    // By name string offset too (see the DATASECs above).
+impl Redirects {
+    /// Record `t -> r` unless `t` already has a redirect.
+    fn add(&mut self, t: TypeId, r: Redirect) {
+        self.0.push((t, r));
+    }
+
+    /// By type id, the first recorded redirect of each type, none to itself (an extern map
+    /// that stays an extern is its own survivor).
+    fn into_sorted(self) -> Vec<(TypeId, Redirect)> {
+        let mut list = self.0;
+        // Stable: of equal ids the first recorded stays first, and is the one kept.
+        list.sort_by_key(|&(t, _)| t);
+        list.dedup_by_key(|&mut (t, _)| t);
+        list.retain(|(t, r)| *r != Redirect::To(*t));
+        list
+    }
+}
+
+/// Encode the compacted BTF and the `.BTF.ext` sections (by name string offset too, see
+/// [`push_datasecs`]), their type ids remapped.
+fn encode(
+    btf: Btf,
+    ext_out: BTreeMap<OutSecId, ExtSection>,
+    remap: &TypeRemap,
+    endian: Endianness,
+) -> FinalBtf {
     let mut sections: Vec<ExtSection> = ext_out.into_values().collect();
     sections.sort_by_key(|sec| sec.name);
     let mut ext = BtfExt { sections };
-    ext.remap_types(&remap);
+    ext.remap_types(remap);
     let has_ext = ext
         .sections
         .iter()
         .any(|s| !s.func_info.is_empty() || !s.line_info.is_empty() || !s.core_relos.is_empty());
-    Ok(FinalBtf {
+    FinalBtf {
         btf: btf.encode(endian),
         btf_ext: has_ext.then(|| ext.encode(endian)),
-    })
+    }
 }
 
 /// The symbol a DATASEC entry describes among the same-named symbols of its section: the one
@@ -380,24 +585,24 @@ pub fn finish(
 /// different files), else the only one.
 fn symbol_of_var(
     input: &Input<'_>,
-    candidates: Option<&Vec<usize>>,
+    candidates: &[(usize, &str, usize)],
     v: &VarSecinfo,
 ) -> Option<usize> {
-    let candidates = candidates?;
-    match candidates.as_slice() {
-        [k] => Some(*k),
+    match candidates {
+        [] => None,
+        [(_, _, k)] => Some(*k),
         _ => candidates
             .iter()
-            .copied()
+            .map(|&(_, _, k)| k)
             .find(|&k| input.symbols[k].value == u64::from(v.offset))
-            .or_else(|| candidates.first().copied()),
+            .or_else(|| candidates.first().map(|&(_, _, k)| k)),
     }
 }
 
 /// How many types of one input refer to each of its FUNC_PROTOs (an extern FUNC's prototype
 /// is normally referenced by that FUNC alone).
-fn count_proto_uses(btf: &Btf, app: Appended) -> Result<HashMap<TypeId, usize>> {
-    let mut uses: HashMap<TypeId, usize> = HashMap::new();
+fn count_proto_uses(btf: &Btf, app: Appended) -> Result<FastMap<TypeId, usize>> {
+    let mut uses: FastMap<TypeId, usize> = FastMap::default();
     for id in app.base + 1..=app.base + app.count {
         btf.get(TypeId(id))?.for_each_ref(|r| {
             if matches!(btf.get(r), Ok(BtfType::FuncProto { .. })) {
@@ -411,12 +616,7 @@ fn count_proto_uses(btf: &Btf, app: Appended) -> Result<HashMap<TypeId, usize>> 
 /// A resolved extern FUNC's prototype (clang's, with unnamed parameters) goes to the
 /// definition's, so that it does not stay in the output unreferenced; the two are compatible
 /// (symtypes.rs checked them). Called only for a prototype nothing else uses.
-fn redirect_extern_proto(
-    btf: &Btf,
-    proto: TypeId,
-    def: TypeId,
-    redirects: &mut BTreeMap<TypeId, Redirect>,
-) {
+fn redirect_extern_proto(btf: &Btf, proto: TypeId, def: TypeId, redirects: &mut Redirects) {
     let Ok(BtfType::Func {
         proto: def_proto, ..
     }) = btf.get(def)
@@ -424,7 +624,7 @@ fn redirect_extern_proto(
         return;
     };
     if *def_proto != proto && matches!(btf.get(proto), Ok(BtfType::FuncProto { .. })) {
-        redirects.entry(proto).or_insert(Redirect::To(*def_proto));
+        redirects.add(proto, Redirect::To(*def_proto));
     }
 }
 

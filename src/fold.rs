@@ -144,7 +144,7 @@ impl<'a> Def<'a> {
     fn section_name(&self, cx: &'a Ctx<'a>) -> &'a str {
         self.sym
             .section()
-            .map_or("", |s| cx.inputs[self.input].section(s).name.as_str())
+            .map_or("", |s| cx.inputs[self.input].section(s).name.as_ref())
     }
 }
 
@@ -283,7 +283,7 @@ fn target_name(cx: &Ctx<'_>, i: usize, r: &crate::input::Reloc, target: &Target)
         _ if sym.is_section() => format!(
             "section {} of {} (file-local)",
             sym.section()
-                .map_or("?", |s| input.section(s).name.as_str()),
+                .map_or("?", |s| input.section(s).name.as_ref()),
             input.name
         ),
         _ if sym.is_local() => format!("static `{}` of {}", sym.name, input.name),
@@ -375,7 +375,7 @@ fn ext_shape(cx: &Ctx<'_>, d: &Def<'_>) -> [Vec<(u64, u32)>; 3] {
     let sec_name = d
         .sym
         .section()
-        .map_or("", |s| cx.inputs[d.input].section(s).name.as_str());
+        .map_or("", |s| cx.inputs[d.input].section(s).name.as_ref());
     let (start, end) = (d.sym.value, d.sym.value + d.sym.size);
     let rel = |off: u32| {
         let off = u64::from(off);
@@ -462,7 +462,7 @@ fn read_only_object(cx: &Ctx<'_>, i: usize, sec: SecIdx, addend: i64) -> Option<
         None => return None,
     };
     Some(Target::ReadOnly(
-        section.name.clone(),
+        section.name.to_string(),
         bytes.to_vec(),
         off - start,
     ))

@@ -1,6 +1,11 @@
 //! Takes the bytes of one object file, gives a validated `Input`: its sections, symbols and
 //! relocations with every index and range checked. The only place raw ELF bytes are read.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::btf::FastSet;
+
 use object::elf;
 use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
 use object::{Endian as _, Endianness};
@@ -69,7 +74,9 @@ pub struct Reloc {
 /// One section of an input object.
 #[derive(Clone, Debug)]
 pub struct Section<'d> {
-    pub name: String,
+    /// The name; a common one (`.text`, `.BTF`, `.debug_info`, ...) is shared, not allocated
+    /// per input ([`section_name_of`]).
+    pub name: Cow<'static, str>,
     pub kind: SecKind,
     pub sh_type: u32,
     pub flags: u64,
@@ -97,7 +104,8 @@ pub enum SymPlace {
 /// One symbol of an input object.
 #[derive(Clone, Debug)]
 pub struct Symbol {
-    pub name: String,
+    /// Shared between the inputs of one link that hold the same name (map names, labels).
+    pub name: Arc<str>,
     pub place: SymPlace,
     pub value: u64,
     pub size: u64,
@@ -170,6 +178,14 @@ impl<'d> Input<'d> {
             symbols: self.symbols,
             btf: None,
             btf_ext: None,
+        }
+    }
+
+    /// Free the relocations once the relocate stage has applied them: the stages after it
+    /// read symbols and section headers only.
+    pub fn drop_relocations(&mut self) {
+        for s in &mut self.sections {
+            s.relocs = Vec::new();
         }
     }
 
@@ -250,8 +266,29 @@ struct Elf<'d, 'n> {
 type SectionTable<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<Endianness>>;
 type SymbolTable<'d> = object::read::elf::SymbolTable<'d, elf::FileHeader64<Endianness>>;
 
+/// Symbol names shared between the inputs of one link: a map's name, a label or a helper's
+/// name held by every input is one allocation, not one per input.
+#[derive(Default)]
+pub struct SymbolNames(FastSet<Arc<str>>);
+
+impl SymbolNames {
+    fn share(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.0.get(name) {
+            return Arc::clone(n);
+        }
+        let n: Arc<str> = Arc::from(name);
+        self.0.insert(Arc::clone(&n));
+        n
+    }
+}
+
 /// Parse and validate one object. `name` is used in messages.
 pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
+    parse_sharing(name, data, &mut SymbolNames::default())
+}
+
+/// [`parse`], the symbol names shared with the other inputs parsed with `names`.
+pub fn parse_sharing<'d>(name: &str, data: &'d [u8], names: &mut SymbolNames) -> Result<Input<'d>> {
     let elf = open(name, data)?;
     let mut sections = elf
         .table
@@ -263,7 +300,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
         .table
         .symbols(elf.endian, data, elf::SHT_SYMTAB)
         .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
-    let symbols = read_symbols(&elf, &symtab, &sections)?;
+    let symbols = read_symbols(&elf, &symtab, &sections, names)?;
     for (i, sh) in elf.table.iter().enumerate() {
         read_relocations(&elf, &symtab, i, sh, &mut sections, symbols.len())?;
     }
@@ -378,7 +415,7 @@ fn read_section<'d>(
     };
     check_kind(name, sec_name, kind, sh_type, size)?;
     Ok(Section {
-        name: sec_name.to_string(),
+        name: section_name_of(sec_name),
         kind,
         sh_type,
         flags,
@@ -403,6 +440,57 @@ fn section_name<'d>(
         .section_name(elf.endian, sh)
         .map_err(|e| bad(elf.name, format!("section {i}: bad name: {e}")))?;
     std::str::from_utf8(raw).map_err(|_| bad(elf.name, format!("section {i}: name is not UTF-8")))
+}
+
+/// Section names that (nearly) every clang BPF object has, shared by every input instead of
+/// allocated per input (a link of 1,000 small objects holds 32,000 section names).
+const COMMON_SECTION_NAMES: &[&str] = &[
+    "",
+    ".text",
+    ".rel.text",
+    ".data",
+    ".bss",
+    ".rodata",
+    ".maps",
+    "license",
+    "version",
+    ".BTF",
+    ".BTF.ext",
+    ".rel.BTF",
+    ".rel.BTF.ext",
+    ".symtab",
+    ".strtab",
+    ".llvm_addrsig",
+    ".debug_abbrev",
+    ".debug_info",
+    ".rel.debug_info",
+    ".debug_str",
+    ".debug_str_offsets",
+    ".rel.debug_str_offsets",
+    ".debug_addr",
+    ".rel.debug_addr",
+    ".debug_line",
+    ".rel.debug_line",
+    ".debug_line_str",
+    ".debug_frame",
+    ".rel.debug_frame",
+    ".debug_loclists",
+    ".rel.debug_loclists",
+    ".debug_rnglists",
+    ".debug_ranges",
+    ".rel.debug_ranges",
+    ".debug_loc",
+    ".rel.debug_loc",
+    "xdp",
+    ".relxdp",
+];
+
+/// A section's name: the shared copy of a common one, else its own.
+fn section_name_of(name: &str) -> Cow<'static, str> {
+    match COMMON_SECTION_NAMES.iter().find(|&&n| n == name) {
+        Some(&n) => Cow::Borrowed(n),
+        None => Cow::Owned(name.to_string()),
+    }
 }
 
 /// Sections named for a special kind must be PROGBITS; a `.bss` of absurd size is refused.
@@ -431,6 +519,7 @@ fn read_symbols(
     elf: &Elf<'_, '_>,
     symtab: &SymbolTable<'_>,
     sections: &[Section<'_>],
+    names: &mut SymbolNames,
 ) -> Result<Vec<Symbol>> {
     let (name, endian) = (elf.name, elf.endian);
     let mut symbols = Vec::with_capacity(symtab.len());
@@ -457,7 +546,7 @@ fn read_symbols(
             }
         }
         symbols.push(Symbol {
-            name: sym_name.to_string(),
+            name: names.share(sym_name),
             place,
             value,
             size,

@@ -2,7 +2,9 @@
 //! concatenated in input order with each piece aligned, `license`/`version` once (checked to
 //! agree), `.maps` rebuilt from the surviving definitions; and where each input section landed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::btf::FastMap;
 
 use crate::error::{Error, Result};
 use crate::input::{Input, SecIdx, SecKind, Section};
@@ -180,7 +182,7 @@ fn license_text(data: &[u8]) -> &[u8] {
 #[derive(Default)]
 pub struct LayoutBuilder {
     sections: Vec<OutSection>,
-    by_name: HashMap<String, OutSecId>,
+    by_name: FastMap<String, OutSecId>,
     /// Input that created each output section (for messages).
     first_of: Vec<usize>,
     place: Vec<Vec<Option<(OutSecId, u64)>>>,
@@ -231,13 +233,13 @@ impl LayoutBuilder {
 
     /// The output section of `sec`'s name, created (first seen in input `i`) when new.
     fn out_section_for(&mut self, sec: &Section<'_>, i: usize) -> OutSecId {
-        if let Some(&id) = self.by_name.get(sec.name.as_str()) {
+        if let Some(&id) = self.by_name.get(sec.name.as_ref()) {
             return id;
         }
         let id = OutSecId(self.sections.len());
-        self.by_name.insert(sec.name.clone(), id);
+        self.by_name.insert(sec.name.to_string(), id);
         self.sections.push(OutSection {
-            name: sec.name.clone(),
+            name: sec.name.to_string(),
             kind: sec.kind,
             sh_type: sec.sh_type,
             flags: sec.flags,
@@ -288,7 +290,7 @@ impl LayoutBuilder {
             }
         };
         let e = Error::SectionConflict {
-            section: sec.name.clone(),
+            section: sec.name.to_string(),
             file_a: self.names[first].clone(),
             value_a: show(a),
             file_b: input.name.clone(),

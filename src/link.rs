@@ -114,6 +114,30 @@ struct Linked {
     report: LinkReport,
 }
 
+/// With `BPFMERGE_STAGE_MEMORY` set, print the peak and current resident memory after a stage
+/// on stderr (`/proc/self/status` on Linux): how docs/bench.md attributes memory to stages.
+/// Otherwise one environment lookup per stage.
+fn stage_memory(stage: &str) {
+    if std::env::var_os("BPFMERGE_STAGE_MEMORY").is_none() {
+        return;
+    }
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return;
+    };
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map_or("?", str::trim)
+            .to_string()
+    };
+    eprintln!(
+        "stage {stage}: VmHWM {} VmRSS {}",
+        field("VmHWM:"),
+        field("VmRSS:")
+    );
+}
+
 /// Link objects given as (name for messages, bytes). Returns the ELF bytes and a report.
 pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> {
     link_into_vec(
@@ -150,12 +174,13 @@ fn plan<'a>(
     let mut appended: Vec<Option<Appended>> = Vec::with_capacity(count);
     let mut exts: Vec<Option<BtfExt>> = Vec::with_capacity(count);
     let mut builder = layout::LayoutBuilder::new();
+    let mut names = input::SymbolNames::default();
     if check.is_some() {
         builder.section_conflicts = Some(Vec::new());
     }
     for object in objects {
         let (name, bytes) = object?;
-        let inp = input::parse(&name, &bytes)?;
+        let inp = input::parse_sharing(&name, &bytes, &mut names)?;
         if let Some(first) = inputs.first() {
             if inp.endian != first.endian {
                 return Err(Error::MixedEndian {
@@ -182,11 +207,14 @@ fn plan<'a>(
         exts.push(ext);
         inputs.push(inp.detach());
     }
+    drop(names);
     let endian = inputs[0].endian;
+    stage_memory("stream");
     // Growth slack of the streamed collections is not needed any more.
     btf.types.shrink_to_fit();
     builder.shrink_to_fit();
     let eq = btf.equivalence();
+    stage_memory("equivalence");
     let map_plan = match check.as_deref_mut() {
         Some(state) => {
             state.section_conflicts = builder.section_conflicts.take().unwrap_or_default();
@@ -198,6 +226,7 @@ fn plan<'a>(
         None => maps::plan(&inputs, &btf, &appended, &eq)?,
     };
     let mut lay = builder.finish(&map_plan);
+    stage_memory("maps, layout");
     let (symbols, folds) = fold::resolve_and_fold(
         &inputs,
         &mut lay,
@@ -214,10 +243,13 @@ fn plan<'a>(
         add_folds(r, &inputs, &folds);
     }
     relocate::relocate(&inputs, &mut lay, &symbols, &map_plan)?;
+    stage_memory("resolve, relocate");
+    inputs.iter_mut().for_each(Input::drop_relocations);
     let has_btf = appended.iter().any(Option::is_some);
     let fin = datasec::finish(
         &inputs, btf, &appended, exts, &eq, &lay, &symbols, &map_plan, endian,
     )?;
+    stage_memory("datasec");
     // Without BTF in any input there is none to write.
     let mut report = report(&inputs, &map_plan);
     add_folds(&mut report, &inputs, &folds);
@@ -356,6 +388,7 @@ pub(crate) fn link_to<'a>(
             linked.btf_ext.as_deref(),
         )
     })?;
+    stage_memory("write");
     let mut report = linked.report;
     report.output = Some(output.to_path_buf());
     Ok(report)

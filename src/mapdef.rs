@@ -2,7 +2,7 @@
 //! them (implied sizes filled in, libbpf's own rejections applied), and compares two such
 //! definitions field by field (BTF types structurally). The rules are listed in docs/link.md.
 
-use std::collections::HashSet;
+use crate::btf::FastSet;
 
 use crate::btf::{Btf, BtfType, Equivalence, TypeId};
 use crate::error::{Error, Result};
@@ -26,6 +26,36 @@ pub struct MapFields {
     pub values_offset: Option<u64>,
     /// Size of the definition struct in bytes.
     pub struct_size: u64,
+}
+
+/// The same definition in every field that the link reads: equal numbers and the same
+/// optional parts, key and value types equivalent (one class of `eq`), inner maps alike. Two
+/// such definitions can share one field set: no comparison between them finds a difference,
+/// and the survivor choice and slot reading see the same values.
+pub fn same_fields(eq: &Equivalence, a: &MapFields, b: &MapFields) -> bool {
+    let same_ty = |x: Option<TypeId>, y: Option<TypeId>| match (x, y) {
+        (None, None) => true,
+        (Some(x), Some(y)) => eq.same(x, y),
+        _ => false,
+    };
+    let same_inner = match (&a.inner, &b.inner) {
+        (None, None) => true,
+        (Some(x), Some(y)) => same_fields(eq, x, y),
+        _ => false,
+    };
+    a.map_type == b.map_type
+        && a.key_size == b.key_size
+        && same_ty(a.key, b.key)
+        && a.value_size == b.value_size
+        && same_ty(a.value, b.value)
+        && a.max_entries == b.max_entries
+        && a.map_flags == b.map_flags
+        && a.numa_node == b.numa_node
+        && a.pinning == b.pinning
+        && a.map_extra == b.map_extra
+        && a.values_offset == b.values_offset
+        && a.struct_size == b.struct_size
+        && same_inner
 }
 
 pub const MAP_TYPES: &[&str] = &[
@@ -357,7 +387,7 @@ pub fn compare_all(btf: &Btf, eq: &Equivalence, a: &MapFields, b: &MapFields) ->
 /// every level (`u32` from vmlinux.h and `__u32` from linux/types.h are one type), as libbpf's
 /// linker does. Struct, union and enum names, member names and offsets must agree.
 pub fn types_match(btf: &Btf, eq: &Equivalence, a: TypeId, b: TypeId) -> bool {
-    let mut assumed = HashSet::new();
+    let mut assumed = FastSet::default();
     match_rec(btf, eq, a, b, &mut assumed, 0)
 }
 
@@ -366,7 +396,7 @@ fn match_rec(
     eq: &Equivalence,
     a: TypeId,
     b: TypeId,
-    assumed: &mut HashSet<(TypeId, TypeId)>,
+    assumed: &mut FastSet<(TypeId, TypeId)>,
     depth: u32,
 ) -> bool {
     if eq.same(a, b) {

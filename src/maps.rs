@@ -2,13 +2,16 @@
 //! definition read from BTF, compared field by field (naming the differing field), a survivor
 //! chosen and the `.values` initialiser slots of all definitions combined.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::btf::{FastMap, FastSet};
 
 use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, VAR_EXTERN, VAR_STATIC};
 use crate::error::{Error, Result};
 use crate::input::{reloc, Input, SecIdx, SymIdx, SymPlace};
 pub use crate::mapdef::{
-    compare, compare_all, map_type_name, parse_fields, types_match, MapFields,
+    compare, compare_all, map_type_name, parse_fields, same_fields, types_match, MapFields,
 };
 
 /// Index of a merged map in `MapPlan::maps`.
@@ -26,7 +29,9 @@ pub struct MapDef {
     pub var: TypeId,
     /// The definition struct type (container ids).
     pub def_ty: TypeId,
-    pub fields: MapFields,
+    /// Shared with the map's first definition when the two are the same (see
+    /// [`mapdef::same_fields`]): 16,000 weak copies of 16 maps hold 16 field sets.
+    pub fields: Arc<MapFields>,
     pub is_extern: bool,
     pub is_static: bool,
     /// Offset and size of the definition in the input's `.maps` section.
@@ -96,7 +101,7 @@ pub struct MapPlan {
     /// In order of first appearance.
     pub maps: Vec<MergedMap>,
     /// (input, symbol) of a definition or extern declaration -> its map.
-    pub by_symbol: HashMap<(usize, SymIdx), MapId>,
+    pub by_symbol: FastMap<(usize, SymIdx), MapId>,
     /// Per input: (start, end, map) of each definition in its `.maps` section, sorted.
     pub by_offset: Vec<Vec<(u64, u64, MapId)>>,
     /// Per input: its `.maps` section, if any.
@@ -150,8 +155,7 @@ pub fn plan_collecting(
         maps_section: vec![None; inputs.len()],
         ..MapPlan::default()
     };
-    let defs = collect_all(inputs, btf, appended, &mut plan)?;
-    group(btf, eq, defs, &mut plan);
+    group_all(inputs, btf, appended, eq, &mut plan)?;
     derive_names(inputs, &mut plan);
     for map in &mut plan.maps {
         compare_defs(inputs, btf, eq, map, conflicts);
@@ -162,57 +166,85 @@ pub fn plan_collecting(
     Ok(plan)
 }
 
-/// Every map definition of every input, in input order (and section order within one).
-fn collect_all(
+/// Every map definition of every input, in input order (and section order within one), put
+/// into its merged map as soon as its input is read (no list of all definitions is held).
+fn group_all(
     inputs: &[Input<'_>],
     btf: &Btf,
     appended: &[Option<Appended>],
+    eq: &Equivalence,
     plan: &mut MapPlan,
-) -> Result<Vec<(String, MapDef)>> {
-    let mut all = Vec::new();
+) -> Result<()> {
+    let mut by_name: FastMap<String, Vec<MapId>> = FastMap::default();
     for (i, input) in inputs.iter().enumerate() {
-        let maps_sec = input.section_by_name(".maps");
-        plan.maps_section[i] = maps_sec;
-        if input.section_by_name("maps").is_some() {
-            return Err(Error::BadObject {
-                file: input.name.clone(),
-                reason: "legacy `maps` section (struct bpf_map_def) is not supported; \
-                         declare maps in SEC(\".maps\") with BTF"
-                    .into(),
-            });
+        for def in collect_checked(i, input, btf, appended[i], plan)? {
+            group(btf, eq, &mut by_name, def, plan);
         }
-        let defs = collect_input(i, input, btf, appended[i], maps_sec).map_err(|e| match e {
-            // Already names the file.
-            Error::BadObject { .. } => e,
-            e => e.in_file(&input.name),
-        })?;
-        all.extend(defs.into_iter().map(|d| (def_name(btf, &d), d)));
-    }
-    Ok(all)
-}
-
-/// Put every definition into a merged map (docs/link.md, "File-local maps"): the first map of
-/// its name it agrees with. A static definition that agrees with none is file-local: a map of
-/// its own, kept apart (renamed later). A global or extern one that agrees with none joins the
-/// first map of its name that has a non-static definition (its differences are conflicts);
-/// when all maps of its name are static ones it starts its own map, which keeps the name.
-fn group(btf: &Btf, eq: &Equivalence, defs: Vec<(String, MapDef)>, plan: &mut MapPlan) {
-    let mut by_name: HashMap<String, Vec<MapId>> = HashMap::new();
-    for (name, def) in defs {
-        let same_name = by_name.entry(name.clone()).or_default();
-        let id = place_def(btf, eq, plan, same_name, &name, &def);
-        let i = def.input;
-        if let Some(sym) = def.sym {
-            plan.by_symbol.insert((i, sym), id);
-        }
-        if !def.is_extern {
-            plan.by_offset[i].push((def.offset, def.offset + def.size, id));
-        }
-        plan.maps[id.0].defs.push(def);
     }
     for list in &mut plan.by_offset {
         list.sort_unstable();
     }
+    Ok(())
+}
+
+/// One input's map definitions (its `.maps` section noted in the plan); a legacy `maps`
+/// section is refused.
+fn collect_checked(
+    i: usize,
+    input: &Input<'_>,
+    btf: &Btf,
+    app: Option<Appended>,
+    plan: &mut MapPlan,
+) -> Result<Vec<MapDef>> {
+    let maps_sec = input.section_by_name(".maps");
+    plan.maps_section[i] = maps_sec;
+    if input.section_by_name("maps").is_some() {
+        return Err(Error::BadObject {
+            file: input.name.clone(),
+            reason: "legacy `maps` section (struct bpf_map_def) is not supported; \
+                     declare maps in SEC(\".maps\") with BTF"
+                .into(),
+        });
+    }
+    collect_input(i, input, btf, app, maps_sec).map_err(|e| match e {
+        // Already names the file.
+        Error::BadObject { .. } => e,
+        e => e.in_file(&input.name),
+    })
+}
+
+/// Put a definition into a merged map (docs/link.md, "File-local maps"): the first map of
+/// its name it agrees with. A static definition that agrees with none is file-local: a map of
+/// its own, kept apart (renamed later). A global or extern one that agrees with none joins the
+/// first map of its name that has a non-static definition (its differences are conflicts);
+/// when all maps of its name are static ones it starts its own map, which keeps the name.
+fn group(
+    btf: &Btf,
+    eq: &Equivalence,
+    by_name: &mut FastMap<String, Vec<MapId>>,
+    def: MapDef,
+    plan: &mut MapPlan,
+) {
+    let name = def_name(btf, &def);
+    let same_name = match by_name.get_mut(&name) {
+        Some(list) => list,
+        None => by_name.entry(name.clone()).or_default(),
+    };
+    let id = place_def(btf, eq, plan, same_name, &name, &def);
+    let mut def = def;
+    if let Some(first) = plan.maps[id.0].defs.first() {
+        if same_fields(eq, &first.fields, &def.fields) {
+            def.fields = Arc::clone(&first.fields);
+        }
+    }
+    let i = def.input;
+    if let Some(sym) = def.sym {
+        plan.by_symbol.insert((i, sym), id);
+    }
+    if !def.is_extern {
+        plan.by_offset[i].push((def.offset, def.offset + def.size, id));
+    }
+    plan.maps[id.0].defs.push(def);
 }
 
 fn is_local(d: &MapDef) -> bool {
@@ -313,7 +345,7 @@ fn derive_names(inputs: &[Input<'_>], plan: &mut MapPlan) {
         return;
     }
     // Names of the other maps (also as the kernel cuts them) and of every global symbol.
-    let mut taken: std::collections::HashSet<String> = plan
+    let mut taken: FastSet<String> = plan
         .maps
         .iter()
         .filter(|m| m.kept_apart.is_none())
@@ -327,7 +359,7 @@ fn derive_names(inputs: &[Input<'_>], plan: &mut MapPlan) {
             inp.symbols
                 .iter()
                 .filter(|s| !s.is_local())
-                .map(|s| s.name.clone())
+                .map(|s| s.name.to_string())
         }))
         .collect();
     for m in plan.maps.iter_mut().filter(|m| m.kept_apart.is_some()) {
@@ -361,6 +393,9 @@ fn compare_defs(
 ) {
     let first = &map.defs[0];
     for other in &map.defs[1..] {
+        if Arc::ptr_eq(&first.fields, &other.fields) {
+            continue;
+        }
         for (field, a, b) in compare_all(btf, eq, &first.fields, &other.fields) {
             conflicts.push(crate::error::MapConflict {
                 map: map.name.clone(),
@@ -513,7 +548,7 @@ fn slot_target(
         }
         if inner.is_none() && sym == r.sym {
             return Err(sec
-                .map_or("?", |s| input.section(s).name.as_str())
+                .map_or("?", |s| input.section(s).name.as_ref())
                 .to_string());
         }
     }
@@ -571,7 +606,7 @@ fn lay_out(plan: &mut MapPlan) {
 fn slot_name(maps: &[MergedMap], inputs: &[Input<'_>], slot: &Slot) -> String {
     match slot.map {
         Some(m) => maps[m.0].name.clone(),
-        None => inputs[slot.input].symbols[slot.sym.0].name.clone(),
+        None => inputs[slot.input].symbols[slot.sym.0].name.to_string(),
     }
 }
 
@@ -671,7 +706,7 @@ fn collect_input(
             })?;
             // The ELF symbol: defined in .maps, or undefined for an extern.
             let sym = input.symbols.iter().enumerate().position(|(_, s)| {
-                s.name == var_name
+                *s.name == *var_name
                     && !s.is_section()
                     && if is_extern {
                         s.place == SymPlace::Undefined
@@ -701,7 +736,7 @@ fn collect_input(
                 sym: sym.map(SymIdx),
                 var: v.ty,
                 def_ty: *ty,
-                fields,
+                fields: Arc::new(fields),
                 is_extern,
                 is_static: *linkage == VAR_STATIC,
                 offset,

@@ -4,7 +4,7 @@
 //! one global per merged map, and for every input symbol what a relocation against it now
 //! refers to.
 
-use std::collections::HashMap;
+use crate::btf::FastMap;
 
 use object::elf;
 
@@ -77,7 +77,7 @@ pub struct Symbols {
     /// Output index of each merged map's symbol.
     pub map_sym: Vec<u32>,
     /// Per global name: the defining (input, symbol) — used to pick surviving BTF types.
-    pub global_def: HashMap<String, (usize, SymIdx)>,
+    pub global_def: FastMap<String, (usize, SymIdx)>,
     /// Second strong definitions of a global name, in input order (see `fold`).
     pub duplicates: Vec<Duplicate>,
 }
@@ -135,7 +135,7 @@ struct Resolver<'a, 'c> {
     collect: Option<&'c mut Vec<Error>>,
     list: Vec<OutSymbol>,
     globals: Vec<Global>,
-    by_name: HashMap<&'a str, usize>,
+    by_name: FastMap<&'a str, usize>,
     map_global: Vec<Option<usize>>,
     duplicates: Vec<Duplicate>,
 }
@@ -173,7 +173,7 @@ pub fn resolve_collecting<'a>(
         collect,
         list: Vec::with_capacity(total),
         globals: Vec::new(),
-        by_name: HashMap::new(),
+        by_name: FastMap::default(),
         map_global: vec![None; maps.maps.len()],
         duplicates: Vec::new(),
     };
@@ -318,7 +318,7 @@ impl<'a> Resolver<'a, '_> {
 
     /// The global entry of a name, made on first mention.
     fn global_entry(&mut self, sym: &'a crate::input::Symbol) -> usize {
-        if let Some(&g) = self.by_name.get(sym.name.as_str()) {
+        if let Some(&g) = self.by_name.get(&*sym.name) {
             return g;
         }
         self.globals.push(Global {
@@ -332,8 +332,7 @@ impl<'a> Resolver<'a, '_> {
             vis: elf::STV_DEFAULT.0,
             strong: false,
         });
-        self.by_name
-            .insert(sym.name.as_str(), self.globals.len() - 1);
+        self.by_name.insert(&*sym.name, self.globals.len() - 1);
         self.globals.len() - 1
     }
 
@@ -442,7 +441,7 @@ impl<'a> Resolver<'a, '_> {
         let num_local = self.list.len() as u32;
         let mut global_index = Vec::with_capacity(self.globals.len());
         let mut map_sym = vec![0u32; self.maps.maps.len()];
-        let mut global_def = HashMap::new();
+        let mut global_def = FastMap::default();
         let globals = std::mem::take(&mut self.globals);
         for g in &globals {
             global_index.push(self.list.len() as u32);

@@ -6,7 +6,7 @@
 //! both types and the first incompatibility. Maps are compared by `maps.rs` instead, and two
 //! strong definitions by the fold stage (which names the first difference).
 
-use std::collections::HashMap;
+use crate::btf::FastMap;
 
 use object::elf;
 
@@ -34,7 +34,7 @@ pub fn check(
     maps: &MapPlan,
     mut collect: Option<&mut Vec<Error>>,
 ) -> Result<()> {
-    let mut first: HashMap<&str, First> = HashMap::new();
+    let mut first: FastMap<&str, First> = FastMap::default();
     for (i, input) in inputs.iter().enumerate() {
         let Some(app) = appended.get(i).copied().flatten() else {
             continue;
@@ -44,7 +44,7 @@ pub fn check(
             if !is_plain_global(input, sym) || maps.by_symbol.contains_key(&(i, SymIdx(k))) {
                 continue;
             }
-            let Some(&ty) = types.get(sym.name.as_str()) else {
+            let Some(&ty) = types.get(&*sym.name) else {
                 continue;
             };
             let this = First {
@@ -52,7 +52,7 @@ pub fn check(
                 ty,
                 strong_def: !sym.is_weak() && sym.place != SymPlace::Undefined,
             };
-            let Some(f) = first.get(sym.name.as_str()) else {
+            let Some(f) = first.get(&*sym.name) else {
                 first.insert(&sym.name, this);
                 continue;
             };
@@ -106,8 +106,8 @@ fn is_plain_global(input: &Input<'_>, sym: &Symbol) -> bool {
 }
 
 /// The non-static VAR or FUNC of each name among one input's types (the first of a name).
-fn global_types(btf: &Btf, app: Appended) -> Result<HashMap<&str, TypeId>> {
-    let mut out = HashMap::new();
+fn global_types(btf: &Btf, app: Appended) -> Result<FastMap<&str, TypeId>> {
+    let mut out = FastMap::default();
     for id in app.base + 1..=app.base + app.count {
         let t = TypeId(id);
         let name = match btf.get(t)? {

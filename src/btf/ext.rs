@@ -363,10 +363,21 @@ fn parse_part(cx: &mut Ctx<'_, '_>, part: Part, bytes: &[u8], big: bool) -> Resu
         let sec = cx.string(name_off, &|| {
             format!("{pname} block at byte {pos} section name")
         })?;
-        let sec_name = String::from_utf8_lossy(cx.btf.str_bytes(sec)).into_owned();
+        // The section name for messages, from the input (its bytes outlive `cx`'s borrows).
+        let sec_bytes = cx.raw.str_at(name_off).unwrap_or_default();
+        // `num` records are in the data (checked above): room for them is made once.
+        let out = cx.section(sec);
+        match part {
+            Part::Func => out.func_info.reserve(num as usize),
+            Part::Line => out.line_info.reserve(num as usize),
+            Part::Core => out.core_relos.reserve(num as usize),
+        }
         for i in 0..num as usize {
             let r = |k: usize| u32_at(recs, i * rec as usize + 4 * k, big).unwrap_or(0);
-            let what = || format!("{pname} record {i} of section {sec_name}");
+            let what = || {
+                let sec_name = String::from_utf8_lossy(sec_bytes);
+                format!("{pname} record {i} of section {sec_name}")
+            };
             match part {
                 Part::Func => {
                     let ty = cx.type_id(r(1), &what)?;

@@ -3,12 +3,12 @@
 //! crafted input could at worst make its own link slow), and correctness never depends on the
 //! hash (every lookup compares the keys).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Multiply-rotate hasher with a final avalanche, in the spirit of FxHash.
 #[derive(Default, Clone, Copy)]
-pub(crate) struct FastHasher {
+pub struct FastHasher {
     h: u64,
 }
 
@@ -60,8 +60,9 @@ impl Hasher for FastHasher {
     }
 }
 
-pub(crate) type FastBuild = BuildHasherDefault<FastHasher>;
-pub(crate) type FastMap<K, V> = HashMap<K, V, FastBuild>;
+pub type FastBuild = BuildHasherDefault<FastHasher>;
+pub type FastMap<K, V> = HashMap<K, V, FastBuild>;
+pub type FastSet<K> = HashSet<K, FastBuild>;
 
 /// Hash of a slice of words (used for type signatures).
 #[inline]

@@ -25,4 +25,6 @@ mod types;
 #[cfg(test)]
 mod tests;
 
+/// The fast hash tables of the link stages (see hash.rs for why hash flooding is no risk).
+pub use hash::{FastBuild, FastHasher, FastMap, FastSet};
 pub use types::*;
