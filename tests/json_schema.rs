@@ -259,22 +259,9 @@ fn load_and_status_json_follow_their_schemas() {
     assert_eq!(load.code, Some(0), "{}", load.stderr);
     assert_valid("load", &load.stdout);
 
-    let status = bpfmerge(&[
-        "status".as_ref(),
-        "--json".as_ref(),
-        "--pin-dir".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    assert_eq!(status.code, Some(0), "{}", status.stderr);
-    assert_valid("status", &status.stdout);
+    status_json(dir.path());
 
-    let r = bpfmerge(&[
-        "unload".as_ref(),
-        "--maps".as_ref(),
-        "--pin-dir".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    unload_all(dir.path());
 }
 
 /// With `--attach`, `load --json` reports the links and `status --json` lists them, both as
@@ -298,24 +285,11 @@ fn load_attach_and_status_json_with_links_follow_their_schemas() {
     assert_eq!(v["links"].as_array().unwrap().len(), 1, "{v}");
     assert_eq!(v["links"][0]["action"], "created");
 
-    let status = bpfmerge(&[
-        "status".as_ref(),
-        "--json".as_ref(),
-        "--pin-dir".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    assert_eq!(status.code, Some(0), "{}", status.stderr);
-    let s = assert_valid("status", &status.stdout);
+    let s = status_json(dir.path());
     assert_eq!(s["links"][0]["link_type"], "perf_event", "{s}");
     assert_eq!(s["links"][0]["id"], v["links"][0]["id"]);
 
-    let r = bpfmerge(&[
-        "unload".as_ref(),
-        "--maps".as_ref(),
-        "--pin-dir".as_ref(),
-        dir.path().as_os_str(),
-    ]);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    unload_all(dir.path());
 }
 
 /// `load --dry-run --json` and `load --migrate --json` (a map migrated, another reused and
@@ -360,11 +334,28 @@ fn load_dry_run_and_migrate_json_follow_their_schemas() {
         .unwrap()
         .iter()
         .any(|m| m["migrated"].is_object()));
+    unload_all(dir.path());
+}
+
+/// `status --json` of `dir`, checked against its schema.
+fn status_json(dir: &std::path::Path) -> Value {
+    let status = bpfmerge(&[
+        "status".as_ref(),
+        "--json".as_ref(),
+        "--pin-dir".as_ref(),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(status.code, Some(0), "{}", status.stderr);
+    assert_valid("status", &status.stdout)
+}
+
+/// `unload --maps` of `dir`: every pin this test made goes.
+fn unload_all(dir: &std::path::Path) {
     let r = bpfmerge(&[
         "unload".as_ref(),
         "--maps".as_ref(),
         "--pin-dir".as_ref(),
-        dir.path().as_os_str(),
+        dir.as_os_str(),
     ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
 }
