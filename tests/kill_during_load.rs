@@ -6,13 +6,15 @@
 //! over the duration of one measured load, so kills land in every phase: before the lock,
 //! while objects load, between pins, during the atomic program-pin replacement.
 
+mod kill_support;
 mod load_support;
 mod mutate;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
+use kill_support::{Killer, Outcome};
 use load_support::{
     fixture, map_id, read_u64, run_xdp, set_tail_call, tree, write_u64, PinDir, XDP_PASS,
 };
@@ -81,36 +83,14 @@ fn sigkill_during_load_is_recoverable_and_keeps_map_contents() {
         })
         .min()
         .unwrap_or(one_load);
-    // 50 loads killed after a random delay within one load's duration.
-    // The span adapts: a load that finished before its kill shrinks it, a killed one widens
-    // it, so kills keep landing inside loads (often near their end, where pins are made).
-    let mut span = (one_load.as_micros() as u64).max(1000);
-    let first_span = span;
+    // 50 loads killed after a random delay within one load's duration (kill_support).
+    let mut killer = Killer::new(one_load);
     let mut finished = 0;
     for k in 0..KILLS {
-        let delay = Duration::from_micros(rng.below(span));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bpfmerge"))
-            .args(load_args(&dir.path))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn load");
-        std::thread::sleep(delay);
-        // SIGKILL (std's kill); it may already have exited.
-        let _ = child.kill();
-        let out = child.wait_with_output().expect("wait");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!err.contains("panicked"), "kill {k}: {err}");
-        if out.status.success() {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bpfmerge"));
+        cmd.args(load_args(&dir.path));
+        if killer.run(&mut rng, &mut cmd, "load", k) == Outcome::Finished {
             finished += 1;
-            span = (span * 8 / 10).max(200);
-        } else if out.status.code().is_some() {
-            // It finished on its own before the kill, with an error: that must not happen
-            // (a previous kill left something that a load cannot handle).
-            panic!("kill {k} (after {delay:?}): load failed on its own: {err}");
-        }
-        if !out.status.success() {
-            span = span * 21 / 20;
         }
         // The maps are the same maps, with the data written before the loop.
         assert_eq!(
@@ -129,8 +109,8 @@ fn sigkill_during_load_is_recoverable_and_keeps_map_contents() {
     eprintln!(
         "kill_during_load: {KILLS} loads killed after up to {:?} (one load takes \
          {one_load:?}; last span {:?}), {finished} finished before their kill",
-        Duration::from_micros(first_span),
-        Duration::from_micros(span)
+        killer.first_span(),
+        killer.span()
     );
     assert!(
         finished <= KILLS - 20,

@@ -8,13 +8,15 @@
 //! entries are copied, between pins and during the renames.
 #![cfg(feature = "load")]
 
+mod kill_support;
 mod load_support;
 mod migrate_support;
 mod mutate;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use kill_support::{Killer, Outcome};
 use libbpf_rs::MapCore;
 use load_support::{bpfmerge, fixture, kernel_ready, open_map, tree, PinDir};
 use migrate_support::{assert_v1_intact, assert_v2_migrated, fill_v1, load, text, ENTRIES};
@@ -100,33 +102,18 @@ fn sigkill_during_migration_never_loses_an_entry_and_the_next_load_recovers() {
         assert!(check_state(&dir, "a complete migration"));
     }
     reset(&dir);
-    let mut span = (one.as_micros() as u64).max(1000);
+    let mut killer = Killer::new(one);
     let (mut killed, mut finished, mut killed_after_rename) = (0, 0, 0);
     for k in 0..KILLS {
-        let delay = Duration::from_micros(rng.below(span));
-        let mut child = migrate_cmd(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn load --migrate");
-        std::thread::sleep(delay);
-        let _ = child.kill();
-        let out = child.wait_with_output().expect("wait");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!err.contains("panicked"), "kill {k}: {err}");
-        if out.status.success() {
-            finished += 1;
-            span = (span * 8 / 10).max(200);
-        } else if out.status.code().is_some() {
-            panic!("kill {k} (after {delay:?}): load --migrate failed on its own: {err}");
-        } else {
-            killed += 1;
-            span = span * 21 / 20;
+        let outcome = killer.run(&mut rng, &mut migrate_cmd(&dir), "load --migrate", k);
+        match outcome {
+            Outcome::Finished => finished += 1,
+            Outcome::Killed => killed += 1,
         }
-        let when = format!("kill {k} after {delay:?}");
+        let when = format!("kill {k}");
         if check_state(&dir, &when) {
             // Killed after the new map's pin replaced the old one (or it finished).
-            killed_after_rename += usize::from(out.status.code().is_none());
+            killed_after_rename += usize::from(outcome == Outcome::Killed);
             reset(&dir);
         }
     }
@@ -134,7 +121,7 @@ fn sigkill_during_migration_never_loses_an_entry_and_the_next_load_recovers() {
         "migrate_kill: {killed} killed ({killed_after_rename} after the map pin was replaced), \
          {finished} finished first"
     );
-    assert!(killed > 0, "no load was killed (span {span} us)");
+    assert!(killed > 0, "no load was killed (span {:?})", killer.span());
 
     // Recovery: killed or not, the next migrating load finishes, and leaves no temporaries.
     let out = migrate_cmd(&dir).output().expect("run load --migrate");
