@@ -23,6 +23,7 @@ pub mod compat;
 pub mod decide;
 mod dryrun;
 mod ffi;
+mod fold;
 mod libbpf_log;
 mod objects;
 mod pindir;
@@ -98,12 +99,26 @@ pub struct LoadedProg {
     pub object: String,
 }
 
+/// A program folded into the same-named identical program of an earlier object.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FoldedProg {
+    pub name: String,
+    /// The object whose copy was loaded but not pinned.
+    pub object: String,
+    /// The object whose copy is pinned (the first that defines the program).
+    pub kept: String,
+}
+
 /// What `load` did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LoadReport {
     pub pin_dir: PathBuf,
     pub maps: Vec<LoadedMap>,
     pub progs: Vec<LoadedProg>,
+    /// Programs identical to a same-named program of an earlier object of this `load`:
+    /// loaded (libbpf loads whole objects) but not pinned; the earlier one's pin stands for
+    /// both. In load order.
+    pub folded: Vec<FoldedProg>,
     /// Links made or updated by `--attach` (empty without it), in program order.
     pub links: Vec<attach::AttachedLink>,
     /// Programs `--attach` left unattached (`--attach=available`, `--no-attach`, struct_ops
@@ -157,6 +172,13 @@ impl LoadReport {
                 p.id,
                 p.section,
                 p.pin_path.display()
+            );
+        }
+        for f in &self.folded {
+            let _ = writeln!(
+                s,
+                "fold {:<20} {} is identical to {}'s: not pinned",
+                f.name, f.object, f.kept
             );
         }
         for l in &self.links {
@@ -336,6 +358,15 @@ fn report(
                 id: p.handle.id(),
                 pin_path: dirs.progs.join(&p.name),
                 object: p.object.clone(),
+            })
+            .collect(),
+        folded: loaded
+            .folded
+            .iter()
+            .map(|f| FoldedProg {
+                name: f.name.clone(),
+                object: f.object.clone(),
+                kept: f.kept.clone(),
             })
             .collect(),
         links,

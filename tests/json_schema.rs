@@ -264,6 +264,29 @@ fn load_and_status_json_follow_their_schemas() {
     unload_all(dir.path());
 }
 
+/// Two objects with identical same-named programs (fold_sample): `load --json` lists the
+/// folded copies as its schema says.
+#[test]
+fn load_json_with_folded_programs_follows_its_schema() {
+    if !common::kernel_ready("load_json_with_folded_programs_follows_its_schema") {
+        return;
+    }
+    let dir = TempDir::under(std::path::Path::new(common::BPFFS), "schema-fold");
+    let load = bpfmerge(&[
+        "load".as_ref(),
+        "--json".as_ref(),
+        "--pin-dir".as_ref(),
+        dir.path().as_os_str(),
+        fixture("fold_sample/basic").as_os_str(),
+        fixture("fold_sample/cpumap").as_os_str(),
+    ]);
+    assert_eq!(load.code, Some(0), "{}", load.stderr);
+    let v = assert_valid("load", &load.stdout);
+    // sample.h defines two programs, both in basic.c and cpumap.c.
+    assert_eq!(v["folded"].as_array().unwrap().len(), 2, "{v}");
+    unload_all(dir.path());
+}
+
 /// With `--attach`, `load --json` reports the links and `status --json` lists them, both as
 /// their schemas say (a tracepoint program: attachable without a network namespace).
 #[test]

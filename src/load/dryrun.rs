@@ -134,9 +134,12 @@ pub fn dry_run(objects_in: &[PathBuf], opts: &LoadOptions) -> Result<DryRunRepor
     for path in objects_in {
         let file = path.display().to_string();
         let (mut open, _) = objects::open_object(path, &capture)?;
-        objects::check_programs(&open, &file, &progs_dir, &mut owners)?;
+        let folded = objects::check_programs(&open, path, &progs_dir, &mut owners)?;
         for p in open.progs().filter(|p| p.autoload()) {
             let name = p.name().to_string_lossy().into_owned();
+            if folded.iter().any(|f| f.name == name) {
+                continue;
+            }
             let action = if progs_dir.join(&name).exists() {
                 "replace"
             } else {

@@ -22,6 +22,7 @@ use libbpf_rs::{
 use super::carry::Migration;
 use super::compat::{Host, MapParams};
 use super::decide::Compared;
+use super::fold::{self, FoldedProgram};
 use super::libbpf_log::{self, Capture};
 use super::prepare::{self, InnerInit, Prepared};
 use super::reuse::{live_params, prepare_maps, MapsCtx};
@@ -77,6 +78,8 @@ pub struct Loaded {
     pub maps: Vec<SharedMap>,
     pub progs: Vec<LoadedProgram>,
     pub struct_ops: Vec<StructOpsMap>,
+    /// Programs identical to a same-named one of an earlier object: loaded, not pinned.
+    pub folded: Vec<FoldedProgram>,
     /// Kept alive until the pins exist (they also hold the per-object global-data maps).
     objects: Vec<Object>,
 }
@@ -131,9 +134,14 @@ pub fn load_all(
 ) -> Result<Loaded> {
     let mut shared = Vec::new();
     match load_each(objects, dirs, log, migrate, &mut shared) {
-        Ok((progs, loaded)) => Ok(Loaded {
+        Ok(Each {
+            progs,
+            folded,
+            objects: loaded,
+        }) => Ok(Loaded {
             maps: shared,
             progs,
+            folded,
             struct_ops: struct_ops_maps(&loaded),
             objects: loaded,
         }),
@@ -168,18 +176,19 @@ fn load_each(
     log: &Capture,
     migrate: bool,
     shared: &mut Vec<SharedMap>,
-) -> Result<(Vec<LoadedProgram>, Vec<Object>)> {
+) -> Result<Each> {
     let (maps_dir, progs_dir) = (dirs.maps, dirs.progs);
     let host = host();
     let mut migrations: BTreeMap<String, Migration> = BTreeMap::new();
     let mut by_name: BTreeMap<String, usize> = BTreeMap::new();
-    let mut prog_owner: BTreeMap<String, String> = BTreeMap::new();
+    let mut prog_owner = Owners::new();
     let mut progs = Vec::new();
+    let mut folded = Vec::new();
     let mut loaded = Vec::new();
     for path in objects {
         let file = path.display().to_string();
         let (mut open, prepared) = open_object(path, log)?;
-        check_programs(&open, &file, progs_dir, &mut prog_owner)?;
+        let object_folds = check_programs(&open, path, progs_dir, &mut prog_owner)?;
         let mut ctx = MapsCtx {
             file: &file,
             maps_dir,
@@ -201,10 +210,22 @@ fn load_each(
         };
         record_created_maps(&obj, &pending, ctx)?;
         init_reused_map_in_maps(&obj, &file, &inner_inits, &pending, shared, &by_name)?;
-        collect_programs(&obj, &file, loaded.len(), &mut progs)?;
+        collect_programs(&obj, &file, loaded.len(), &object_folds, &mut progs)?;
+        folded.extend(object_folds);
         loaded.push(obj);
     }
-    Ok((progs, loaded))
+    Ok(Each {
+        progs,
+        folded,
+        objects: loaded,
+    })
+}
+
+/// What [`load_each`] loaded.
+struct Each {
+    progs: Vec<LoadedProgram>,
+    folded: Vec<FoldedProgram>,
+    objects: Vec<Object>,
 }
 
 /// The map-in-map initialisers bpfmerge writes itself; an object it could not prepare (read)
@@ -268,11 +289,13 @@ fn record_created_maps(obj: &Object, pending: &[String], ctx: Created<'_>) -> Re
     Ok(())
 }
 
-/// The object's loaded programs (those libbpf loaded), in order.
+/// The object's loaded programs (those libbpf loaded), in order, but for the copies `folded`
+/// into an earlier object's program.
 fn collect_programs(
     obj: &Object,
     file: &str,
     obj_index: usize,
+    folded: &[FoldedProgram],
     progs: &mut Vec<LoadedProgram>,
 ) -> Result<()> {
     for prog in obj.progs_mut() {
@@ -280,6 +303,9 @@ fn collect_programs(
             continue;
         }
         let name = prog.name().to_string_lossy().into_owned();
+        if folded.iter().any(|f| f.name == name) {
+            continue;
+        }
         let handle = ProgramHandle::try_from(&prog)
             .map_err(|e| Error::Load(format!("{file}: program `{name}`: {e}")))?;
         progs.push(LoadedProgram {
@@ -343,13 +369,20 @@ fn struct_ops_maps(objects: &[Object]) -> Vec<StructOpsMap> {
     out
 }
 
-/// Program names become pin names: they must be valid and unique across the objects.
+/// Which object of a `load` first defined each program name (its pin is that one's).
+pub type Owners = BTreeMap<String, PathBuf>;
+
+/// Program names become pin names: they must be valid and unique across the objects, except
+/// that a later object's program identical to the same-named one of an earlier object folds
+/// into it (see [`fold`]): it is returned, loaded but never pinned.
 pub fn check_programs(
     open: &OpenObject,
-    file: &str,
+    path: &Path,
     progs_dir: &Path,
-    owner: &mut BTreeMap<String, String>,
-) -> Result<()> {
+    owner: &mut Owners,
+) -> Result<Vec<FoldedProgram>> {
+    let file = path.display().to_string();
+    let mut folded = Vec::new();
     for prog in open.progs() {
         if !prog.autoload() {
             continue;
@@ -357,19 +390,29 @@ pub fn check_programs(
         let name = prog.name().to_str().ok_or_else(|| Error::BadPinName {
             kind: "program",
             name: prog.name().to_string_lossy().into_owned(),
-            file: file.to_string(),
+            file: file.clone(),
             reason: "the name is not UTF-8",
         })?;
-        pindir::check_name("program", name, file)?;
-        if let Some(first) = owner.insert(name.to_string(), file.to_string()) {
+        pindir::check_name("program", name, &file)?;
+        let Some(first) = owner.get(name) else {
+            owner.insert(name.to_string(), path.to_path_buf());
+            continue;
+        };
+        if let Some(diff) = fold::first_difference(first, path, name)? {
             return Err(Error::Load(format!(
-                "program `{name}` is defined in both {first} and {file}; only one of them can be \
-                 pinned at {}",
+                "program `{name}` is defined in both {} and {file}, and the definitions \
+                 differ: {diff}; only one of them can be pinned at {}",
+                first.display(),
                 progs_dir.join(name).display()
             )));
         }
+        folded.push(FoldedProgram {
+            name: name.to_string(),
+            object: file.clone(),
+            kept: first.display().to_string(),
+        });
     }
-    Ok(())
+    Ok(folded)
 }
 
 fn libbpf_tail(log: &Capture) -> String {
