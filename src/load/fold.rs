@@ -145,8 +145,9 @@ enum Target {
     Map(String),
     /// An extern (kfunc, ksym, kconfig) or another named symbol outside the object's data.
     Named(String),
-    /// File-local read-only data, compared by its bytes.
-    ReadOnly(String, Vec<u8>),
+    /// File-local read-only data (section name, place within the data, bytes), compared by
+    /// its bytes.
+    ReadOnly(String, u64, Vec<u8>),
     /// Code the program calls into (the whole section, compared recursively).
     Code(SecIdx),
     /// The object's own writable data (`.data`, `.bss`): each loaded object has its own.
@@ -176,7 +177,7 @@ fn reloc_difference(
     let (ta, tb) = (target(a, ra, x), target(b, rb, y));
     let same = match (&ta, &tb) {
         (Target::Map(p), Target::Map(q)) | (Target::Named(p), Target::Named(q)) => p == q,
-        (Target::ReadOnly(s, p), Target::ReadOnly(t, q)) => s == t && p == q,
+        (Target::ReadOnly(s, i, p), Target::ReadOnly(t, j, q)) => s == t && i == j && p == q,
         (Target::Code(p), Target::Code(q)) => same_code(a, *p, b, *q, seen),
         _ => false,
     };
@@ -212,7 +213,7 @@ fn describe(input: &Input<'_>, t: &Target) -> String {
     match t {
         Target::Map(m) => format!("map `{m}`"),
         Target::Named(s) => format!("`{s}`"),
-        Target::ReadOnly(s, bytes) => format!(
+        Target::ReadOnly(s, _, bytes) => format!(
             "read-only {s} data \"{}\" of {}",
             String::from_utf8_lossy(bytes).escape_debug(),
             input.name
@@ -237,7 +238,8 @@ fn target(input: &Input<'_>, r: &Range, x: &Reloc) -> Target {
         SecKind::Maps => Target::Map(sym.name.to_string()),
         SecKind::Code => Target::Code(sec),
         SecKind::Data if s.flags & elf::SHF_WRITE.0 == 0 => {
-            Target::ReadOnly(s.name.to_string(), read_only_bytes(input, sec, place))
+            let (within, bytes) = read_only_bytes(input, sec, place);
+            Target::ReadOnly(s.name.to_string(), within, bytes)
         }
         SecKind::Data | SecKind::Bss => Target::Writable(s.name.to_string()),
         _ => Target::Named(sym.name.to_string()),
@@ -269,9 +271,9 @@ fn covering(input: &Input<'_>, sec: SecIdx, place: u64) -> String {
         .map_or_else(|| format!(".maps+{place}"), |s| s.name.to_string())
 }
 
-/// The read-only bytes at `place`: the local object covering it, else the NUL-terminated
-/// string there (a string literal), else the rest of the section.
-fn read_only_bytes(input: &Input<'_>, sec: SecIdx, place: u64) -> Vec<u8> {
+/// The read-only bytes at `place`: the local object covering it (and where in it `place`
+/// is), else the NUL-terminated string there (a string literal).
+fn read_only_bytes(input: &Input<'_>, sec: SecIdx, place: u64) -> (u64, Vec<u8>) {
     let data = input.section(sec).data;
     let object = input.symbols.iter().find(|s| {
         !s.is_section()
@@ -286,14 +288,17 @@ fn read_only_bytes(input: &Input<'_>, sec: SecIdx, place: u64) -> Vec<u8> {
         data.get(from..to).unwrap_or(&[]).to_vec()
     };
     match object {
-        Some(o) => slice(o.value, o.value.saturating_add(o.size)),
+        Some(o) => (
+            place - o.value,
+            slice(o.value, o.value.saturating_add(o.size)),
+        ),
         None => {
             let rest = slice(place, u64::MAX);
             let end = rest
                 .iter()
                 .position(|&c| c == 0)
                 .map_or(rest.len(), |i| i + 1);
-            rest[..end].to_vec()
+            (0, rest.get(..end).unwrap_or(&[]).to_vec())
         }
     }
 }
