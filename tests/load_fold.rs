@@ -170,3 +170,44 @@ fn differing_programs_of_one_name_are_refused_and_pin_nothing_body() {
     );
     assert_eq!(files_under(dir.path()), Vec::<PathBuf>::new());
 }
+
+/// With `--attach`, each folded program is attached once: one link per name, running the
+/// pinned (first object's) copy; the later copies are neither pinned nor attached.
+#[test]
+fn attach_attaches_each_folded_program_once() {
+    if !kernel_ready("attach_attaches_each_folded_program_once") {
+        return;
+    }
+    let dir = TempDir::under(Path::new(BPFFS), "loadfold-attach");
+    let (basic, cpumap) = (fixture("fold_sample/basic"), fixture("fold_sample/cpumap"));
+    let r = bpfmerge(&[
+        OsStr::new("load"),
+        basic.as_os_str(),
+        cpumap.as_os_str(),
+        OsStr::new("--pin-dir"),
+        dir.path().as_os_str(),
+        OsStr::new("--attach=available"),
+        OsStr::new("--json"),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let links = v["links"].as_array().expect("links");
+    // sample.h's two raw tracepoint programs attach; the XDP programs need --xdp.
+    let names: Vec<&str> = links.iter().filter_map(|l| l["program"].as_str()).collect();
+    assert_eq!(names, ["tp_xdp_exception", "tp_xdp_redirect"], "{v}");
+    for l in links {
+        let prog = v["progs"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == l["program"]))
+            .expect("the link's program is reported");
+        assert_eq!(l["prog_id"], prog["id"], "{l}");
+        assert_eq!(prog["object"], basic.display().to_string());
+    }
+    let u = bpfmerge(&[
+        OsStr::new("unload"),
+        OsStr::new("--maps"),
+        OsStr::new("--pin-dir"),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(u.code, Some(0), "{}", u.stderr);
+}
