@@ -362,6 +362,30 @@ mod tests {
         );
     }
 
+    /// fold/shared.h's `scale` in main.c and tool.c: the same code, reaching the map
+    /// `fold_stats` (shared by name) and the read-only `knob` (1 in both).
+    #[test]
+    fn references_to_a_map_by_name_and_equal_read_only_data_are_the_same() {
+        let (a, b) = (fixture("fold/main"), fixture("fold/tool"));
+        assert_eq!(first_difference(&a, &b, "scale").unwrap(), None);
+    }
+
+    /// fold_differ/knob_data.c's program reads `knob` from `.data`: two loaded copies would
+    /// each have their own `.data`, so even an object against itself does not fold.
+    #[test]
+    fn references_to_writable_data_are_never_the_same() {
+        let a = fixture("fold_differ/knob_data");
+        let d = first_difference(&a, &a, "xdp_knob_data")
+            .unwrap()
+            .expect("writable data differs");
+        assert!(
+            d.starts_with("relocation at instruction ")
+                && d.contains("refers to section .data of ")
+                && d.contains("(its own data) vs section .data of "),
+            "{d}"
+        );
+    }
+
     /// A program absent from the ELF is an error naming the object, not a panic.
     #[test]
     fn a_missing_program_is_an_error() {
