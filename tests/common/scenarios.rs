@@ -1351,10 +1351,7 @@ pub const FOLD_SAMPLE: Scenario = Scenario {
         "both tools define the sample programs strongly: libbpf's linker refuses duplicate \
          strong definitions",
     ),
-    separately: Applies::No(
-        "`bpfmerge load` pins programs by name and refuses one program name from two objects \
-         (folding identical programs at run time would be a loader change)",
-    ),
+    separately: Applies::Yes,
     values_relocs: 0,
     setup: &[],
     runs: &[
