@@ -647,6 +647,17 @@ fn extern_sec_index(list: &mut Vec<StrOff>, name: StrOff) -> usize {
     }
 }
 
+/// An empty output record list for `sec`, with room for `inputs` inputs' records of its size
+/// (a guess from the first: slack is never touched, and it spares growing by doubling).
+fn ext_section_like(sec: &ExtSection, inputs: usize) -> ExtSection {
+    ExtSection {
+        name: sec.name,
+        func_info: Vec::with_capacity(sec.func_info.len().saturating_mul(inputs)),
+        line_info: Vec::with_capacity(sec.line_info.len().saturating_mul(inputs)),
+        core_relos: Vec::with_capacity(sec.core_relos.len().saturating_mul(inputs)),
+    }
+}
+
 /// `.BTF.ext`: each input's records moved to their output sections, offsets shifted with the
 /// piece. A record must be on an instruction of its section (else it would describe another
 /// input's code), with one exception that libbpf's linker also links: a record at the very
@@ -661,6 +672,7 @@ fn move_ext_records(
     layout: &Layout,
 ) -> Result<BTreeMap<OutSecId, ExtSection>> {
     let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
+    let count = exts.len();
     for (i, ext) in exts.into_iter().enumerate() {
         let Some(ext) = ext else { continue };
         let input = &inputs[i];
@@ -699,10 +711,9 @@ fn move_ext_records(
                 let (_, o) = layout.map(i, sec_idx, u64::from(off))?;
                 (u64::from(off) < size || o >= out_size).then_some(o as u32)
             };
-            let o = ext_out.entry(out_id).or_insert_with(|| ExtSection {
-                name: sec.name,
-                ..ExtSection::default()
-            });
+            let o = ext_out
+                .entry(out_id)
+                .or_insert_with(|| ext_section_like(&sec, count - i));
             o.func_info
                 .extend(sec.func_info.into_iter().filter_map(|mut r| {
                     r.insn_off = moved(r.insn_off)?;

@@ -341,6 +341,15 @@ impl LayoutBuilder {
         Ok(offset)
     }
 
+    /// After the first input: room in each output section for `more` inputs whose pieces
+    /// are as large as the first's, so the data is not grown by doubling and copied while
+    /// streaming (a guess: slack is never touched, and `shrink_to_fit` releases it).
+    pub fn reserve_like_first(&mut self, more: usize) {
+        for s in &mut self.sections {
+            s.data.reserve(s.data.len().saturating_mul(more));
+        }
+    }
+
     pub fn shrink_to_fit(&mut self) {
         for s in &mut self.sections {
             s.data.shrink_to_fit();

@@ -195,6 +195,9 @@ fn plan<'a>(
             Some(raw) => Some(btf.append(raw).map_err(|e| e.in_file(&inp.name))?),
             None => None,
         };
+        if let (true, Some(app)) = (inputs.is_empty(), app) {
+            reserve_types_like_first(&mut btf, app, count);
+        }
         let ext = match (app, inp.btf_ext, inp.btf) {
             (Some(app), Some(raw_ext), Some(raw_btf)) => Some(
                 BtfExt::parse(raw_ext, raw_btf, app.base, &mut btf)
@@ -203,6 +206,9 @@ fn plan<'a>(
             _ => None,
         };
         builder.add(&inp)?;
+        if inputs.is_empty() {
+            builder.reserve_like_first(count - 1);
+        }
         appended.push(app);
         exts.push(ext);
         inputs.push(inp.detach());
@@ -261,6 +267,14 @@ fn plan<'a>(
         btf: has_btf.then_some(fin.btf),
         btf_ext: fin.btf_ext,
     })
+}
+
+/// Room for `count` inputs of the first one's size, so the type table is not grown by
+/// doubling and copied while streaming (slack that later inputs leave untouched costs no
+/// page, and it is released after streaming).
+fn reserve_types_like_first(btf: &mut Btf, first: Appended, count: usize) {
+    let rest = (first.count as usize).saturating_mul(count.saturating_sub(1));
+    btf.types.reserve(rest);
 }
 
 fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {

@@ -148,6 +148,17 @@ fn shallow(id: u32, t: &BtfType, out: &mut Vec<u32>) {
     }
 }
 
+/// At least the number of words `shallow` pushes for `t`.
+fn shallow_bound(t: &BtfType) -> usize {
+    let list = match t {
+        BtfType::Struct { members, .. } | BtfType::Union { members, .. } => members.len(),
+        BtfType::Enum { values, .. } | BtfType::Enum64 { values, .. } => values.len(),
+        BtfType::FuncProto { params, .. } => params.len(),
+        _ => 0,
+    };
+    4 + 3 * list
+}
+
 /// Reference lists of all types, with out-of-range ids clamped to void (they cannot come from
 /// `append`, only from types pushed by hand).
 fn build_refs(btf: &Btf) -> Flat {
@@ -433,6 +444,10 @@ impl Btf {
         }
         // Initial partition by shallow signature.
         let mut keys = Flat::with_capacity(n);
+        // Room for every signature at once (a bound: untouched slack costs no page), so the
+        // key buffer is not grown by doubling and copied.
+        keys.words
+            .reserve_exact(self.types.iter().map(shallow_bound).sum());
         for (i, t) in self.types.iter().enumerate() {
             shallow(i as u32, t, &mut keys.words);
             keys.finish_item();

@@ -268,8 +268,20 @@ impl BtfExt {
 
     /// Encode (record sizes 8/16/16, header of 32 bytes; an empty part has length 0 and no
     /// bytes, a section without records of a part has no block in that part).
+    /// At least the encoded size: header, three record sizes, and per section and part a
+    /// name and count plus the records (func_info 8 bytes, line_info and CO-RE 16).
+    fn encoded_bound(&self) -> usize {
+        let recs: usize = self
+            .sections
+            .iter()
+            .map(|s| 24 + 8 * s.func_info.len() + 16 * (s.line_info.len() + s.core_relos.len()))
+            .sum();
+        EXT_HDR_LEN as usize + 12 + recs
+    }
+
     pub fn encode(&self, endian: Endianness) -> Vec<u8> {
         let mut w = Writer::new(endian);
+        w.buf.reserve_exact(self.encoded_bound());
         w.u16(BTF_MAGIC);
         w.buf.push(1);
         w.buf.push(0);
