@@ -16,6 +16,30 @@ use common::{
     TempDir, BPFFS,
 };
 
+/// `bpfmerge load A B --pin-dir DIR EXTRA...`.
+fn load_two(dir: &Path, a: &Path, b: &Path, extra: &[&str]) -> common::CmdOutput {
+    let mut args = vec![
+        OsStr::new("load"),
+        a.as_os_str(),
+        b.as_os_str(),
+        OsStr::new("--pin-dir"),
+        dir.as_os_str(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    bpfmerge(&args)
+}
+
+/// `unload --maps` of `dir`: every pin the test made goes.
+fn unload_all(dir: &Path) {
+    let u = bpfmerge(&[
+        OsStr::new("unload"),
+        OsStr::new("--maps"),
+        OsStr::new("--pin-dir"),
+        dir.as_os_str(),
+    ]);
+    assert_eq!(u.code, Some(0), "{}", u.stderr);
+}
+
 /// Every file under `dir` (pins), recursively.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -96,13 +120,7 @@ fn text_report_names_each_fold() {
     }
     let dir = TempDir::under(Path::new(BPFFS), "loadfold-text");
     let (basic, cpumap) = (fixture("fold_sample/basic"), fixture("fold_sample/cpumap"));
-    let r = bpfmerge(&[
-        OsStr::new("load"),
-        basic.as_os_str(),
-        cpumap.as_os_str(),
-        OsStr::new("--pin-dir"),
-        dir.path().as_os_str(),
-    ]);
+    let r = load_two(dir.path(), &basic, &cpumap, &[]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     for p in ["tp_xdp_exception", "tp_xdp_redirect"] {
         let line = format!(
@@ -118,13 +136,7 @@ fn text_report_names_each_fold() {
             r.stdout
         );
     }
-    let u = bpfmerge(&[
-        OsStr::new("unload"),
-        OsStr::new("--maps"),
-        OsStr::new("--pin-dir"),
-        dir.path().as_os_str(),
-    ]);
-    assert_eq!(u.code, Some(0), "{}", u.stderr);
+    unload_all(dir.path());
 }
 
 /// fold_differ/sample_fmt.c compiles sample.h with another format string of the same length:
@@ -145,13 +157,7 @@ fn differing_programs_of_one_name_are_refused_and_pin_nothing_body() {
         fixture("fold_sample/basic"),
         fixture("fold_differ/sample_fmt"),
     );
-    let r = bpfmerge(&[
-        OsStr::new("load"),
-        basic.as_os_str(),
-        fmt.as_os_str(),
-        OsStr::new("--pin-dir"),
-        dir.path().as_os_str(),
-    ]);
+    let r = load_two(dir.path(), &basic, &fmt, &[]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     let head = format!(
         "program `tp_xdp_exception` is defined in both {} and {}, and the definitions differ: \
@@ -180,15 +186,12 @@ fn attach_attaches_each_folded_program_once() {
     }
     let dir = TempDir::under(Path::new(BPFFS), "loadfold-attach");
     let (basic, cpumap) = (fixture("fold_sample/basic"), fixture("fold_sample/cpumap"));
-    let r = bpfmerge(&[
-        OsStr::new("load"),
-        basic.as_os_str(),
-        cpumap.as_os_str(),
-        OsStr::new("--pin-dir"),
-        dir.path().as_os_str(),
-        OsStr::new("--attach=available"),
-        OsStr::new("--json"),
-    ]);
+    let r = load_two(
+        dir.path(),
+        &basic,
+        &cpumap,
+        &["--attach=available", "--json"],
+    );
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     let links = v["links"].as_array().expect("links");
@@ -203,11 +206,5 @@ fn attach_attaches_each_folded_program_once() {
         assert_eq!(l["prog_id"], prog["id"], "{l}");
         assert_eq!(prog["object"], basic.display().to_string());
     }
-    let u = bpfmerge(&[
-        OsStr::new("unload"),
-        OsStr::new("--maps"),
-        OsStr::new("--pin-dir"),
-        dir.path().as_os_str(),
-    ]);
-    assert_eq!(u.code, Some(0), "{}", u.stderr);
+    unload_all(dir.path());
 }
