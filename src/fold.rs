@@ -183,21 +183,27 @@ fn bytes<'a>(cx: &'a Ctx<'a>, d: &Def<'_>) -> Vec<u8> {
 }
 
 /// F2: the first differing instruction (functions) or byte (variables).
+/// The first differing 8-byte instruction of two code ranges, as `instruction N: <bytes> vs
+/// <bytes>` (also the loader's wording when it compares same-named programs of two objects).
+pub(crate) fn instruction_difference(x: &[u8], y: &[u8]) -> Option<String> {
+    let (n, (p, q)) = x
+        .chunks(8)
+        .zip(y.chunks(8))
+        .enumerate()
+        .find(|(_, (p, q))| p != q)?;
+    let hex = |c: &[u8]| {
+        c.iter()
+            .map(|v| format!("{v:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Some(format!("instruction {n}: {} vs {}", hex(p), hex(q)))
+}
+
 fn bytes_difference(cx: &Ctx<'_>, a: &Def<'_>, b: &Def<'_>) -> Option<String> {
     let (x, y) = (bytes(cx, a), bytes(cx, b));
     if a.is_func() {
-        let (n, (p, q)) = x
-            .chunks(8)
-            .zip(y.chunks(8))
-            .enumerate()
-            .find(|(_, (p, q))| p != q)?;
-        let hex = |c: &[u8]| {
-            c.iter()
-                .map(|v| format!("{v:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        return Some(format!("instruction {n}: {} vs {}", hex(p), hex(q)));
+        return instruction_difference(&x, &y);
     }
     let (k, (p, q)) = x.iter().zip(&y).enumerate().find(|(_, (p, q))| p != q)?;
     Some(format!("byte {k}: {p:#04x} vs {q:#04x}"))

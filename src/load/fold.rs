@@ -87,7 +87,7 @@ fn compare(
         return Some(format!("size {} vs {} bytes", ra.size, rb.size));
     }
     let (ca, cb) = (code(sa.data, ra), code(sb.data, rb));
-    if let Some(d) = instruction_difference(ca, cb) {
+    if let Some(d) = crate::fold::instruction_difference(ca, cb) {
         return Some(d);
     }
     let (la, lb) = (relocs_in(&sa.relocs, ra), relocs_in(&sb.relocs, rb));
@@ -122,21 +122,6 @@ fn relocs_in<'r>(relocs: &'r [Reloc], r: &Range) -> Vec<&'r Reloc> {
         .iter()
         .filter(|x| x.offset >= r.start && x.offset - r.start < r.size)
         .collect()
-}
-
-fn instruction_difference(a: &[u8], b: &[u8]) -> Option<String> {
-    let (ia, ib) = (a.chunks(8), b.chunks(8));
-    let (n, x, y) = ia
-        .zip(ib)
-        .enumerate()
-        .find(|(_, (x, y))| x != y)
-        .map(|(n, (x, y))| (n, x, y))?;
-    Some(format!("instruction {n}: {} vs {}", hex(x), hex(y)))
-}
-
-fn hex(b: &[u8]) -> String {
-    let bytes: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
-    bytes.join(" ")
 }
 
 /// What a relocation refers to, as far as a loaded object is concerned.
