@@ -170,7 +170,7 @@ fn plan<'a>(
         return Err(Error::Usage("no input objects".into()));
     }
     let mut inputs: Vec<Input<'static>> = Vec::with_capacity(count);
-    let mut btf = Btf::new();
+    let mut btf = Btf::for_linking();
     let mut appended: Vec<Option<Appended>> = Vec::with_capacity(count);
     let mut exts: Vec<Option<BtfExt>> = Vec::with_capacity(count);
     let mut builder = layout::LayoutBuilder::new();

@@ -90,7 +90,7 @@ impl Grouper {
 
 /// Shallow signature of a type: everything compared except referenced types' identities.
 /// VAR and DATASEC carry their own id so that they are never merged with another type.
-fn shallow(id: u32, t: &BtfType, out: &mut Vec<u32>) {
+pub(super) fn shallow(id: u32, t: &BtfType, out: &mut Vec<u32>) {
     out.push(t.kind());
     match t {
         BtfType::Void | BtfType::Ptr { .. } | BtfType::Volatile { .. } => {}
@@ -159,15 +159,48 @@ fn shallow_bound(t: &BtfType) -> usize {
     4 + 3 * list
 }
 
-/// Reference lists of all types, with out-of-range ids clamped to void (they cannot come from
-/// `append`, only from types pushed by hand).
-fn build_refs(btf: &Btf) -> Flat {
-    let n = btf.types.len();
-    let mut refs = Flat::with_capacity(n);
-    for t in &btf.types {
-        t.for_each_ref(|r| {
-            refs.words.push(if (r.0 as usize) < n { r.0 } else { 0 });
-        });
+/// The types `equivalence` partitions: every type but the alias slots (see intern.rs), which
+/// join the class of the type they stand for. Kept index `k` is type `ids[k]` (ascending);
+/// `index[id]` is the kept index of `id`, or of the type an alias slot stands for.
+struct Kept {
+    ids: Vec<u32>,
+    index: Vec<u32>,
+}
+
+impl Kept {
+    fn new(btf: &Btf) -> Kept {
+        let n = btf.types.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut index = Vec::with_capacity(n);
+        for t in 0..n {
+            let target = btf.unalias(TypeId(t as u32)).0 as usize;
+            if target >= t {
+                index.push(ids.len() as u32);
+                ids.push(t as u32);
+            } else {
+                // An alias slot always stands for an earlier type.
+                index.push(index[target]);
+            }
+        }
+        Kept { ids, index }
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The kept index a reference stands for (out-of-range ids, which only types pushed by
+    /// hand can hold, count as void).
+    fn of_ref(&self, r: TypeId) -> u32 {
+        self.index.get(r.0 as usize).copied().unwrap_or(0)
+    }
+}
+
+/// Reference lists of the kept types, as kept indices.
+fn build_refs(btf: &Btf, kept: &Kept) -> Flat {
+    let mut refs = Flat::with_capacity(kept.len());
+    for &t in &kept.ids {
+        btf.types[t as usize].for_each_ref(|r| refs.words.push(kept.of_ref(r)));
         refs.finish_item();
     }
     refs
@@ -442,21 +475,9 @@ impl Btf {
         if n == 0 {
             return Equivalence { canon: Vec::new() };
         }
-        // Initial partition by shallow signature.
-        let mut keys = Flat::with_capacity(n);
-        // Room for every signature at once (a bound: untouched slack costs no page), so the
-        // key buffer is not grown by doubling and copied.
-        keys.words
-            .reserve_exact(self.types.iter().map(shallow_bound).sum());
-        for (i, t) in self.types.iter().enumerate() {
-            shallow(i as u32, t, &mut keys.words);
-            keys.finish_item();
-        }
-        let mut shallow_cls = Vec::with_capacity(n);
-        let nshallow = Grouper::default().group(&keys, &mut shallow_cls);
-        drop(keys);
-
-        let refs = build_refs(self);
+        let kept = Kept::new(self);
+        let (shallow_cls, nshallow) = self.shallow_classes(&kept);
+        let refs = build_refs(self, &kept);
         let mut cls = shallow_cls.clone();
         let mut nclasses = refine(&mut cls, nshallow, &refs);
         drop(refs);
@@ -465,87 +486,114 @@ impl Btf {
         // declarations go to their full type (declarations of one class share a name, so one
         // target), so the coarser result is computed on the quotient graph (one node per class),
         // which is small: copies of one header collapsed already.
-        let mut alias: Vec<u32> = (0..n as u32).collect();
+        let mut fwd: Vec<u32> = (0..kept.len() as u32).collect();
         for _ in 0..MAX_FWD_PASSES {
-            if !self.resolve_fwds(&cls, &mut alias) {
+            if !self.resolve_fwds(&kept, &cls, &mut fwd) {
                 break;
             }
-            let mut rep = vec![u32::MAX; nclasses];
-            for (t, &c) in cls.iter().enumerate() {
-                if rep[c as usize] == u32::MAX {
-                    rep[c as usize] = t as u32;
-                }
-            }
-            let mut qrefs = Flat::with_capacity(nclasses);
-            let mut qcls = Vec::with_capacity(nclasses);
-            for &r in &rep {
-                let r = r as usize;
-                let Some(t) = self.types.get(r) else {
-                    // Unreachable: every class has a member. Keep the quotient well-formed.
-                    qrefs.finish_item();
-                    qcls.push(0);
-                    continue;
-                };
-                t.for_each_ref(|x| {
-                    let x = if (x.0 as usize) < n { x.0 as usize } else { 0 };
-                    qrefs.words.push(cls[alias[x] as usize]);
-                });
-                qrefs.finish_item();
-                qcls.push(shallow_cls.get(r).copied().unwrap_or(0));
-            }
+            let (mut qcls, qrefs) = self.quotient(&kept, &cls, &fwd, &shallow_cls, nclasses);
             nclasses = refine(&mut qcls, nshallow, &qrefs);
             for c in cls.iter_mut() {
                 *c = qcls[*c as usize];
             }
         }
-        // Canonical member = lowest id of the class; aliases take their target's.
+        // Canonical member = lowest id of the class; resolved declarations take their target's.
         let mut best = vec![u32::MAX; nclasses];
-        for (t, &c) in cls.iter().enumerate() {
+        for (k, &c) in cls.iter().enumerate() {
             if best[c as usize] == u32::MAX {
-                best[c as usize] = t as u32;
+                best[c as usize] = k as u32;
             }
         }
-        let canon = (0..n)
-            .map(|t| TypeId(best[cls[alias[t] as usize] as usize]))
+        let canon = kept
+            .index
+            .iter()
+            .map(|&k| TypeId(kept.ids[best[cls[fwd[k as usize] as usize] as usize] as usize]))
             .collect();
         Equivalence { canon }
     }
 
-    /// Point each unresolved forward declaration at the full type of its name when exactly one
-    /// class of those exists. Returns whether anything new was resolved.
-    fn resolve_fwds(&self, cls: &[u32], alias: &mut [u32]) -> bool {
-        let mut any_fwd = false;
-        for (t, ty) in self.types.iter().enumerate() {
-            if alias[t] == t as u32 && fwd_key(ty).is_some() {
-                any_fwd = true;
-                break;
+    /// Initial partition of the kept types by shallow signature, and its number of classes.
+    fn shallow_classes(&self, kept: &Kept) -> (Vec<u32>, usize) {
+        let mut keys = Flat::with_capacity(kept.len());
+        // Room for every signature at once (a bound: untouched slack costs no page), so the
+        // key buffer is not grown by doubling and copied.
+        let bound = kept.ids.iter().map(|&t| shallow_bound(&self.types[t as usize]));
+        keys.words.reserve_exact(bound.sum());
+        for &t in &kept.ids {
+            shallow(t, &self.types[t as usize], &mut keys.words);
+            keys.finish_item();
+        }
+        let mut shallow_cls = Vec::with_capacity(kept.len());
+        let nshallow = Grouper::default().group(&keys, &mut shallow_cls);
+        (shallow_cls, nshallow)
+    }
+
+    /// The graph of classes (one node per class, its first member's references through resolved
+    /// declarations) with the nodes' shallow classes, for refining after resolution.
+    fn quotient(
+        &self,
+        kept: &Kept,
+        cls: &[u32],
+        fwd: &[u32],
+        shallow_cls: &[u32],
+        nclasses: usize,
+    ) -> (Vec<u32>, Flat) {
+        let mut rep = vec![u32::MAX; nclasses];
+        for (k, &c) in cls.iter().enumerate() {
+            if rep[c as usize] == u32::MAX {
+                rep[c as usize] = k as u32;
             }
         }
+        let mut qrefs = Flat::with_capacity(nclasses);
+        let mut qcls = Vec::with_capacity(nclasses);
+        for &r in &rep {
+            let r = r as usize;
+            let Some(&t) = kept.ids.get(r) else {
+                // Unreachable: every class has a member. Keep the quotient well-formed.
+                qrefs.finish_item();
+                qcls.push(0);
+                continue;
+            };
+            self.types[t as usize].for_each_ref(|x| {
+                qrefs
+                    .words
+                    .push(cls[fwd[kept.of_ref(x) as usize] as usize]);
+            });
+            qrefs.finish_item();
+            qcls.push(shallow_cls.get(r).copied().unwrap_or(0));
+        }
+        (qcls, qrefs)
+    }
+
+    /// Point each unresolved forward declaration (kept index) at the full type of its name
+    /// when exactly one class of those exists. Returns whether anything new was resolved.
+    fn resolve_fwds(&self, kept: &Kept, cls: &[u32], fwd: &mut [u32]) -> bool {
+        let ty = |k: usize| &self.types[kept.ids[k] as usize];
+        let any_fwd = (0..kept.len()).any(|k| fwd[k] == k as u32 && fwd_key(ty(k)).is_some());
         if !any_fwd {
             return false;
         }
         // key -> (first full type, its class, unique?)
         let mut full: FastMap<(u32, u32, u32), (u32, u32, bool)> = FastMap::default();
-        for (t, ty) in self.types.iter().enumerate() {
-            if let Some(k) = full_key(ty) {
-                let c = cls[t];
-                full.entry(k)
+        for (k, &c) in cls.iter().enumerate() {
+            if let Some(key) = full_key(ty(k)) {
+                full.entry(key)
                     .and_modify(|e| {
                         if e.1 != c {
                             e.2 = false;
                         }
                     })
-                    .or_insert((t as u32, c, true));
+                    .or_insert((k as u32, c, true));
             }
         }
         let mut changed = false;
-        for (t, ty) in self.types.iter().enumerate() {
-            if alias[t] != t as u32 {
+        for k in 0..kept.len() {
+            if fwd[k] != k as u32 {
                 continue;
             }
-            if let Some(k) = fwd_key(ty) {
-                if let Some(&(target, _, true)) = full.get(&k) {
-                    alias[t] = target;
+            if let Some(key) = fwd_key(ty(k)) {
+                if let Some(&(target, _, true)) = full.get(&key) {
+                    fwd[k] = target;
                     changed = true;
                 }
             }
@@ -668,6 +716,8 @@ impl Btf {
         self.types = types;
         // Ids changed: `append` bases no longer describe the container.
         self.appended.clear();
+        self.alias = Vec::new();
+        self.interner = None;
         TypeRemap { map }
     }
 }

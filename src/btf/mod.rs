@@ -15,6 +15,7 @@ mod dedup;
 mod encode;
 pub mod ext;
 mod hash;
+mod intern;
 mod kind;
 mod parse;
 mod query;

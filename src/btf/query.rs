@@ -103,7 +103,7 @@ impl Btf {
             return;
         }
         let d = depth - 1;
-        let Some(t) = self.types.get(id.0 as usize) else {
+        let Some(t) = self.ty(id.0 as usize) else {
             out.push_str(&format!("<bad type id {}>", id.0));
             return;
         };
@@ -122,7 +122,7 @@ impl Btf {
             }
             BtfType::Ptr { ty } => {
                 if matches!(
-                    self.types.get(ty.0 as usize),
+                    self.ty(ty.0 as usize),
                     Some(BtfType::FuncProto { .. })
                 ) {
                     self.display_proto(*ty, "(*)", d, out);
@@ -166,7 +166,7 @@ impl Btf {
     fn prefixed(&self, prefix: &str, ty: TypeId, depth: usize, out: &mut String) {
         // "const char *" reads better than "char * const" for the usual const-pointee case,
         // but a const pointer is shown as "T * const".
-        if matches!(self.types.get(ty.0 as usize), Some(BtfType::Ptr { .. })) {
+        if matches!(self.ty(ty.0 as usize), Some(BtfType::Ptr { .. })) {
             self.display_into(ty, depth, out);
             out.push(' ');
             out.push_str(prefix.trim_end());
@@ -178,7 +178,7 @@ impl Btf {
 
     /// "ret name(params)" for a FUNC_PROTO at `id`.
     fn display_proto(&self, id: TypeId, name: &str, depth: usize, out: &mut String) {
-        let Some(BtfType::FuncProto { ret, params }) = self.types.get(id.0 as usize) else {
+        let Some(BtfType::FuncProto { ret, params }) = self.ty(id.0 as usize) else {
             self.display_into(id, depth, out);
             out.push_str(name);
             return;

@@ -1,6 +1,7 @@
 //! In-memory BTF types (`BtfType`), ids, and the `Btf` container with its basic accessors.
 //! Parsing, queries, dedup and encoding live in sibling modules (see mod.rs for the flow).
 
+use super::intern::Interner;
 use super::strings::{cut_at_nul, utf8_prefix, StringTable};
 use crate::error::{Error, Result};
 
@@ -200,6 +201,12 @@ pub struct Btf {
     pub(super) strings: StringTable,
     /// Every successful `append`, in order (lets `.BTF.ext` parsing bound type ids).
     pub(super) appended: Vec<Appended>,
+    /// Alias slots: `alias[id]` is the kept type that the copy appended at `id` stands for
+    /// (`TypeId(0)`, or beyond the end: not an alias). An alias slot holds `BtfType::Void`;
+    /// `get` answers with the kept type. Only `for_linking` containers have them.
+    pub(super) alias: Vec<TypeId>,
+    /// Matches appended types against kept ones (`for_linking` only).
+    pub(super) interner: Option<Box<Interner>>,
 }
 
 impl Default for Btf {
@@ -214,6 +221,36 @@ impl Btf {
             types: vec![BtfType::Void],
             strings: StringTable::new(),
             appended: Vec::new(),
+            alias: Vec::new(),
+            interner: None,
+        }
+    }
+
+    /// A container for a link: `append` keeps one copy of each type that reaches no reference
+    /// cycle and is not a VAR, DATASEC, FUNC or DECL_TAG; later exact copies become alias slots
+    /// (see intern.rs). Ids, `get`, `equivalence` and `compact` behave as if every copy had
+    /// been kept, except that scanning an input's ids with `get` meets the kept type at an
+    /// alias slot.
+    pub fn for_linking() -> Btf {
+        Btf {
+            interner: Some(Box::default()),
+            ..Btf::new()
+        }
+    }
+
+    /// The kept type that the type at `id` stands for: `id` itself unless it is an alias slot.
+    pub fn unalias(&self, id: TypeId) -> TypeId {
+        match self.alias.get(id.0 as usize) {
+            Some(&a) if a.0 != 0 => a,
+            _ => id,
+        }
+    }
+
+    /// The type at `id`, the kept one for an alias slot (None beyond the end).
+    pub(super) fn ty(&self, id: usize) -> Option<&BtfType> {
+        match self.types.get(id)? {
+            BtfType::Void if id != 0 => self.types.get(self.unalias(TypeId(id as u32)).0 as usize),
+            t => Some(t),
         }
     }
 
@@ -236,8 +273,9 @@ impl Btf {
         self.strings.get(off)
     }
 
+    /// The type at `id` (for an alias slot: the kept type it stands for).
     pub fn get(&self, id: TypeId) -> Result<&BtfType> {
-        self.types.get(id.0 as usize).ok_or_else(|| {
+        self.ty(id.0 as usize).ok_or_else(|| {
             Error::btf(format!(
                 "type id {} beyond the {} types",
                 id.0,
