@@ -117,6 +117,15 @@ struct Linked {
 /// With `BPFMERGE_STAGE_MEMORY` set, print the peak and current resident memory after a stage
 /// on stderr (`/proc/self/status` on Linux): how docs/bench.md attributes memory to stages.
 /// Otherwise one environment lookup per stage.
+/// With `BPFMERGE_STAGE_MEMORY`: how many types were appended and how many of them are
+/// alias slots (copies matched while streaming).
+fn stage_types(btf: &Btf) {
+    if std::env::var_os("BPFMERGE_STAGE_MEMORY").is_some() {
+        let total = btf.len().saturating_sub(1);
+        eprintln!("types appended {total}, alias slots {}", btf.alias_count());
+    }
+}
+
 fn stage_memory(stage: &str) {
     if std::env::var_os("BPFMERGE_STAGE_MEMORY").is_none() {
         return;
@@ -216,6 +225,7 @@ fn plan<'a>(
     drop(names);
     let endian = inputs[0].endian;
     stage_memory("stream");
+    stage_types(&btf);
     // Growth slack of the streamed collections is not needed any more.
     btf.types.shrink_to_fit();
     builder.shrink_to_fit();

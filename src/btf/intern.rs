@@ -1,112 +1,173 @@
 //! Streaming type interning: takes one input's freshly parsed types (section-local ids), gives
-//! which of them are exact copies of a type an earlier input already added, so that a link keeps
-//! and refines one copy of each shared type (the others become alias slots of the container).
+//! which of them are copies of a type an earlier input already added, so that a link keeps and
+//! refines one copy of each shared type (the others become alias slots of the container).
 //!
-//! Only types that reach no reference cycle are matched here, bottom-up: a type's key is its
-//! shallow signature (the one `equivalence` starts from) followed by the kept ids its references
-//! stand for, so equal keys mean equal types all the way down. Matching is exact and only joins
-//! types that the final `equivalence` joins too; that stage still decides everything else
-//! (cycles, forward declarations), so the classes it finds, and the output, do not change.
+//! Three passes per input, each only joining types that are bisimilar (so the final
+//! `equivalence`, which still decides everything else, finds the same classes and the output
+//! does not change):
+//! 1. types that reach no reference cycle, bottom-up: a type's key is its shallow signature
+//!    (the one `equivalence` starts from) followed by the kept ids its references stand for;
+//!    equal keys mean equal types all the way down;
+//! 2. structs and unions on or above a cycle: a walk of the input's type and a kept candidate
+//!    with the same shallow signature side by side, assuming each pair it meets equal until a
+//!    difference shows (so cycles close), like libbpf's BTF dedup;
+//! 3. what is left, keyed bottom-up again now that the walks decided the cycles.
 
 use super::dedup::shallow;
 use super::hash::{hash_words, FastMap};
-use super::{BtfType, TypeId};
+use super::{Btf, BtfType, TypeId, FUNC_EXTERN};
 
-/// `canon` value of a type not visited yet.
+/// `canon` markers (every real id is below them).
 const UNSEEN: u32 = u32::MAX;
-/// `canon` value of a type on the walk's path (a reference to it closes a cycle).
+/// On the current walk's path: a reference to it closes a cycle.
 const ON_PATH: u32 = u32::MAX - 1;
-/// `canon` value of a type that is not matched: kept as it is, and so are the types using it.
-const UNMATCHED: u32 = u32::MAX - 2;
+/// Never matched: not a matchable kind, or it uses one that is not.
+const BARRED: u32 = u32::MAX - 2;
+/// On or above a cycle: left to the walks and the last pass.
+const CYCLIC: u32 = u32::MAX - 3;
+/// Candidates kept per shallow signature for the walks (bounds failed walks per type).
+const MAX_CANDIDATES: usize = 8;
 
-/// The types kept by earlier inputs that later copies are matched against, by exact key.
+/// The types kept by earlier inputs that later copies are matched against.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Interner {
-    /// Key hash -> first entry with that hash.
+    /// Exact keys: hash -> first entry; per entry the next with that hash, the kept type, its key.
     heads: FastMap<u64, u32>,
-    /// Per entry: the next entry with the same hash (`u32::MAX`: none), its kept type, its key.
     next: Vec<u32>,
     ids: Vec<TypeId>,
     key_at: Vec<(u32, u32)>,
     words: Vec<u32>,
+    /// Kept structs and unions on or above a cycle, by the hash of their shallow signature.
+    cyclic: FastMap<u64, Vec<TypeId>>,
 }
 
-/// One input's walk: canonical id per local id, and the keys of the types it keeps.
+/// One input's matching state.
 struct Walk<'a> {
     types: &'a [BtfType],
     base: u32,
-    /// Local id -> the kept id it stands for (0 = void), or one of the markers above.
+    /// Local id -> the kept id it stands for (0 = void), or a marker above.
     canon: Vec<u32>,
-    /// Keys of the input's own matchable types, to register once the input is done.
+    /// Prototypes of extern functions: their users stay in the input (extern functions'
+    /// prototypes are redirected by how many types of the input use them).
+    protected: Vec<bool>,
+    /// Keys of the input's own kept types (local id, range in `own_words`).
     own: Vec<(u32, (u32, u32))>,
     own_words: Vec<u32>,
     key: Vec<u32>,
+    /// Structs and unions on or above a cycle that the input keeps (candidates for later walks).
+    cycle_kept: Vec<u32>,
+}
+
+/// A type on the depth-first path: its references are `refs[start..end]`, `next` is the next.
+#[derive(Clone, Copy)]
+struct Frame {
+    t: u32,
+    start: usize,
+    next: usize,
+    end: usize,
+}
+
+/// Which bottom-up pass runs: the first (from unseen types) or the last (from cyclic ones).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Acyclic,
+    Rest,
+}
+
+impl Btf {
+    /// With an interner (`for_linking`): turn the types of `parsed` (local ids, to be appended
+    /// after `base`) that copy a kept type into alias slots.
+    pub(super) fn alias_copies(&mut self, parsed: &mut [BtfType], base: u32) {
+        let Some(mut interner) = self.interner.take() else {
+            return;
+        };
+        let matched = interner.match_input(self, parsed, base);
+        self.interner = Some(interner);
+        for (i, m) in matched.into_iter().enumerate() {
+            let Some(target) = m else { continue };
+            let id = base as usize + 1 + i;
+            if self.alias.len() <= id {
+                self.alias.resize(id + 1, TypeId(0));
+            }
+            self.alias[id] = target;
+            parsed[i] = BtfType::Void;
+        }
+    }
 }
 
 impl Interner {
     /// Match the types of one input (`types[i]` has local id `i + 1`, references local) that
-    /// will be appended after id `base`. Returns, per local type, the kept type it is a copy of.
-    pub(super) fn match_input(&mut self, types: &[BtfType], base: u32) -> Vec<Option<TypeId>> {
-        let mut walk = Walk {
-            types,
-            base,
-            canon: vec![UNSEEN; types.len() + 1],
-            own: Vec::new(),
-            own_words: Vec::new(),
-            key: Vec::new(),
-        };
-        walk.canon[0] = 0;
-        let mut stack = Vec::new();
-        let mut refs = Vec::new();
-        for root in 1..=types.len() {
-            if walk.canon[root] == UNSEEN {
-                self.visit(&mut walk, root as u32, &mut stack, &mut refs);
-            }
-        }
+    /// will be appended to `btf` after id `base`. Returns, per local type, the kept type it
+    /// is a copy of.
+    fn match_input(&mut self, btf: &Btf, types: &[BtfType], base: u32) -> Vec<Option<TypeId>> {
+        let mut walk = Walk::new(types, base);
+        self.bottom_up(&mut walk, Pass::Acyclic);
+        self.walk_cycles(btf, &mut walk);
+        self.bottom_up(&mut walk, Pass::Rest);
         self.register(&walk);
         (1..=types.len())
             .map(|t| {
                 let c = walk.canon[t];
-                (c < UNMATCHED && c <= base && c != 0).then_some(TypeId(c))
+                (c != 0 && c <= base).then_some(TypeId(c))
             })
             .collect()
     }
 
-    /// Depth-first walk from `root`, deciding each type after its references (post-order).
-    fn visit(&self, walk: &mut Walk<'_>, root: u32, stack: &mut Vec<Frame>, refs: &mut Vec<u32>) {
-        stack.clear();
-        refs.clear();
-        walk.enter(root, stack, refs);
-        while let Some(top) = stack.last_mut() {
-            if top.next < top.end {
-                let r = refs[top.next];
-                top.next += 1;
-                if walk.canon[r as usize] == UNSEEN {
-                    walk.enter(r, stack, refs);
-                }
+    /// Decide every type still marked `from` after its references (iterative post-order).
+    fn bottom_up(&self, walk: &mut Walk<'_>, pass: Pass) {
+        let from = match pass {
+            Pass::Acyclic => UNSEEN,
+            Pass::Rest => CYCLIC,
+        };
+        let mut stack = Vec::new();
+        let mut refs = Vec::new();
+        for root in 1..walk.canon.len() as u32 {
+            if walk.canon[root as usize] != from {
                 continue;
             }
-            let Frame { t, start, end, .. } = *top;
-            stack.pop();
-            let decided = self.decide(walk, t, &refs[start..end]);
-            walk.canon[t as usize] = decided;
-            refs.truncate(start);
+            walk.enter(root, &mut stack, &mut refs);
+            while let Some(top) = stack.last_mut() {
+                if top.next < top.end {
+                    let r = refs[top.next];
+                    top.next += 1;
+                    if walk.canon[r as usize] == from {
+                        walk.enter(r, &mut stack, &mut refs);
+                    }
+                    continue;
+                }
+                let Frame { t, start, end, .. } = *top;
+                stack.pop();
+                walk.canon[t as usize] = self.decide(walk, t, &refs[start..end], pass);
+                refs.truncate(start);
+            }
         }
     }
 
-    /// The kept id type `t` stands for: an earlier input's copy, itself, or `UNMATCHED`.
-    fn decide(&self, walk: &mut Walk<'_>, t: u32, refs: &[u32]) -> u32 {
+    /// The kept id type `t` stands for (an earlier input's copy, or itself), or a marker.
+    fn decide(&self, walk: &mut Walk<'_>, t: u32, refs: &[u32], pass: Pass) -> u32 {
         let ty = &walk.types[t as usize - 1];
-        if !matchable(ty) || refs.iter().any(|&r| !walk.usable_ref(r)) {
-            return UNMATCHED;
+        if !matchable(ty) || refs.iter().any(|&r| walk.bars(r)) {
+            return BARRED;
+        }
+        let open = |r: &u32| matches!(walk.canon[*r as usize], ON_PATH | CYCLIC);
+        if pass == Pass::Acyclic && refs.iter().any(open) {
+            return CYCLIC;
         }
         walk.key.clear();
         shallow(t, ty, &mut walk.key);
         for &r in refs {
-            walk.key.push(walk.canon[r as usize]);
+            // In the last pass a reference back up the path is a type kept as it is.
+            let c = match walk.canon[r as usize] {
+                ON_PATH => walk.base + r,
+                c => c,
+            };
+            walk.key.push(c);
         }
         if let Some(id) = self.find(&walk.key) {
             return id.0;
+        }
+        if pass == Pass::Rest && is_aggregate(ty) {
+            walk.cycle_kept.push(t);
         }
         let at = walk.own_words.len() as u32;
         walk.own_words.extend_from_slice(&walk.key);
@@ -117,7 +178,8 @@ impl Interner {
     fn find(&self, key: &[u32]) -> Option<TypeId> {
         let mut e = *self.heads.get(&hash_words(key))?;
         while e != u32::MAX {
-            if self.key(e as usize) == key {
+            let (at, len) = self.key_at[e as usize];
+            if &self.words[at as usize..(at + len) as usize] == key {
                 return Some(self.ids[e as usize]);
             }
             e = self.next[e as usize];
@@ -125,42 +187,93 @@ impl Interner {
         None
     }
 
-    fn key(&self, e: usize) -> &[u32] {
-        let (at, len) = self.key_at[e];
-        &self.words[at as usize..(at + len) as usize]
+    /// Pass 2: each struct or union on or above a cycle, tried against the kept candidates of
+    /// its shallow signature in the order they were kept; the first walk that holds wins.
+    fn walk_cycles(&self, btf: &Btf, walk: &mut Walk<'_>) {
+        if self.cyclic.is_empty() {
+            return;
+        }
+        let mut pair = PairWalk::new(walk.canon.len());
+        for t in 1..walk.canon.len() as u32 {
+            let ty = &walk.types[t as usize - 1];
+            if walk.canon[t as usize] != CYCLIC || !is_aggregate(ty) {
+                continue;
+            }
+            walk.key.clear();
+            shallow(t, ty, &mut walk.key);
+            let Some(candidates) = self.cyclic.get(&hash_words(&walk.key)) else {
+                continue;
+            };
+            for &g in candidates {
+                if pair.run(btf, walk, t, g) {
+                    break;
+                }
+            }
+        }
     }
 
     /// Make the input's kept types findable by later inputs, in id order (the first of two
-    /// equal keys wins, so a later copy always stands for the lowest id).
+    /// equal keys wins, so a copy always stands for the lowest id).
     fn register(&mut self, walk: &Walk<'_>) {
         let mut own = walk.own.clone();
         own.sort_unstable_by_key(|&(t, _)| t);
         for (t, (at, len)) in own {
             let key = &walk.own_words[at as usize..(at + len) as usize];
-            if self.find(key).is_some() {
-                continue;
+            let id = TypeId(walk.base + t);
+            if self.find(key).is_none() {
+                self.add_key(key, id);
             }
-            let e = self.ids.len() as u32;
-            let h = hash_words(key);
-            let prev = self.heads.insert(h, e).unwrap_or(u32::MAX);
-            self.next.push(prev);
-            self.ids.push(TypeId(walk.base + t));
-            self.key_at.push((self.words.len() as u32, len));
-            self.words.extend_from_slice(key);
+        }
+        for &t in &walk.cycle_kept {
+            self.add_candidate(&walk.types[t as usize - 1], t, TypeId(walk.base + t));
+        }
+    }
+
+    fn add_key(&mut self, key: &[u32], id: TypeId) {
+        let e = self.ids.len() as u32;
+        let prev = self.heads.insert(hash_words(key), e).unwrap_or(u32::MAX);
+        self.next.push(prev);
+        self.ids.push(id);
+        self.key_at.push((self.words.len() as u32, key.len() as u32));
+        self.words.extend_from_slice(key);
+    }
+
+    fn add_candidate(&mut self, ty: &BtfType, t: u32, id: TypeId) {
+        let mut sig = Vec::new();
+        shallow(t, ty, &mut sig);
+        let list = self.cyclic.entry(hash_words(&sig)).or_default();
+        if list.len() < MAX_CANDIDATES {
+            list.push(id);
         }
     }
 }
 
-/// A type on the walk's path: its references are `refs[start..end]`, `next` is the next to visit.
-#[derive(Clone, Copy)]
-struct Frame {
-    t: u32,
-    start: usize,
-    next: usize,
-    end: usize,
-}
+impl<'a> Walk<'a> {
+    fn new(types: &'a [BtfType], base: u32) -> Walk<'a> {
+        let mut canon = vec![UNSEEN; types.len() + 1];
+        canon[0] = 0;
+        let mut protected = vec![false; types.len() + 1];
+        for t in types {
+            if let BtfType::Func { proto, linkage, .. } = t {
+                if *linkage == FUNC_EXTERN {
+                    if let Some(p) = protected.get_mut(proto.0 as usize) {
+                        *p = true;
+                    }
+                }
+            }
+        }
+        Walk {
+            types,
+            base,
+            canon,
+            protected,
+            own: Vec::new(),
+            own_words: Vec::new(),
+            key: Vec::new(),
+            cycle_kept: Vec::new(),
+        }
+    }
 
-impl Walk<'_> {
     fn enter(&mut self, t: u32, stack: &mut Vec<Frame>, refs: &mut Vec<u32>) {
         self.canon[t as usize] = ON_PATH;
         let start = refs.len();
@@ -173,15 +286,113 @@ impl Walk<'_> {
         });
     }
 
-    /// A reference a matched type may have: to void or to a decided, matchable type that is
-    /// not a function prototype (a prototype's users are counted per input when extern
-    /// functions are resolved, so they stay in their input).
-    fn usable_ref(&self, r: u32) -> bool {
-        if r == 0 {
-            return true;
+    /// Whether a reference to `r` keeps its user from being matched.
+    fn bars(&self, r: u32) -> bool {
+        r != 0 && (self.canon[r as usize] == BARRED || self.protected[r as usize])
+    }
+}
+
+/// The side-by-side walk of pass 2: local types paired with kept types under the assumption
+/// that each pair is equal, checked pair by pair (shallow signatures, then references: decided
+/// ones must stand for the same kept type, undecided ones are paired in turn).
+struct PairWalk {
+    /// Local id -> the kept type it is assumed equal to (0: none).
+    assumed: Vec<u32>,
+    /// Local ids assumed so far (to commit or forget), and those still to check.
+    touched: Vec<u32>,
+    todo: Vec<u32>,
+    sig: (Vec<u32>, Vec<u32>),
+    refs: (Vec<u32>, Vec<u32>),
+}
+
+impl PairWalk {
+    fn new(n: usize) -> PairWalk {
+        PairWalk {
+            assumed: vec![0; n],
+            touched: Vec::new(),
+            todo: Vec::new(),
+            sig: (Vec::new(), Vec::new()),
+            refs: (Vec::new(), Vec::new()),
         }
-        let c = self.canon[r as usize];
-        c < UNMATCHED && !matches!(self.types[r as usize - 1], BtfType::FuncProto { .. })
+    }
+
+    /// Walk local `t` against kept `g`; when every pair holds, the local types become copies.
+    fn run(&mut self, btf: &Btf, walk: &mut Walk<'_>, t: u32, g: TypeId) -> bool {
+        self.assume(t, g.0);
+        let holds = self.check_all(btf, walk);
+        for &x in &self.touched {
+            if holds {
+                walk.canon[x as usize] = self.assumed[x as usize];
+            }
+            self.assumed[x as usize] = 0;
+        }
+        self.touched.clear();
+        self.todo.clear();
+        holds
+    }
+
+    fn assume(&mut self, t: u32, g: u32) {
+        self.assumed[t as usize] = g;
+        self.touched.push(t);
+        self.todo.push(t);
+    }
+
+    fn check_all(&mut self, btf: &Btf, walk: &Walk<'_>) -> bool {
+        while let Some(x) = self.todo.pop() {
+            if !self.check_pair(btf, walk, x) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// One assumed pair: same shallow signature, and each pair of references consistent.
+    fn check_pair(&mut self, btf: &Btf, walk: &Walk<'_>, x: u32) -> bool {
+        let g = self.assumed[x as usize];
+        let (Some(local), Some(kept)) = (walk.types.get(x as usize - 1), btf.types.get(g as usize))
+        else {
+            return false;
+        };
+        let (sig_l, sig_k) = &mut self.sig;
+        sig_l.clear();
+        sig_k.clear();
+        shallow(x, local, sig_l);
+        shallow(g, kept, sig_k);
+        if sig_l != sig_k {
+            return false;
+        }
+        let (refs_l, refs_k) = &mut self.refs;
+        refs_l.clear();
+        refs_k.clear();
+        local.for_each_ref(|r| refs_l.push(r.0));
+        kept.for_each_ref(|r| refs_k.push(btf.unalias(r).0));
+        if refs_l.len() != refs_k.len() {
+            return false;
+        }
+        for i in 0..refs_l.len() {
+            let (rl, rk) = (self.refs.0[i], self.refs.1[i]);
+            if !self.check_ref(walk, rl, rk) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn check_ref(&mut self, walk: &Walk<'_>, rl: u32, rk: u32) -> bool {
+        if rl == 0 || rk == 0 {
+            return rl == rk;
+        }
+        match walk.canon[rl as usize] {
+            CYCLIC => match self.assumed[rl as usize] {
+                0 => {
+                    self.assume(rl, rk);
+                    true
+                }
+                a => a == rk,
+            },
+            BARRED | UNSEEN | ON_PATH => false,
+            c => c == rk,
+        }
     }
 }
 
@@ -196,4 +407,9 @@ fn matchable(t: &BtfType) -> bool {
             | BtfType::Func { .. }
             | BtfType::DeclTag { .. }
     )
+}
+
+/// Structs and unions: where pass 2's walks start.
+fn is_aggregate(t: &BtfType) -> bool {
+    matches!(t, BtfType::Struct { .. } | BtfType::Union { .. })
 }

@@ -57,24 +57,6 @@ impl Btf {
         Ok(app)
     }
 
-    /// With an interner (`for_linking`): turn the types of `parsed` (local ids, to be appended
-    /// after `base`) that copy a kept type into alias slots.
-    fn alias_copies(&mut self, parsed: &mut [BtfType], base: u32) {
-        let Some(interner) = self.interner.as_mut() else {
-            return;
-        };
-        let matched = interner.match_input(parsed, base);
-        for (i, m) in matched.into_iter().enumerate() {
-            let Some(target) = m else { continue };
-            let id = base as usize + 1 + i;
-            if self.alias.len() <= id {
-                self.alias.resize(id + 1, TypeId(0));
-            }
-            self.alias[id] = target;
-            parsed[i] = BtfType::Void;
-        }
-    }
-
     /// Intern a string of a raw `.BTF` section `data` (as given to `append`) at offset `off`.
     pub fn intern_from(&mut self, data: &[u8], off: u32) -> Result<StrOff> {
         let raw = RawBtf::new(data)?;

@@ -246,6 +246,11 @@ impl Btf {
         }
     }
 
+    /// How many of the container's ids are alias slots.
+    pub fn alias_count(&self) -> usize {
+        self.alias.iter().filter(|a| a.0 != 0).count()
+    }
+
     /// The type at `id`, the kept one for an alias slot (None beyond the end).
     pub(super) fn ty(&self, id: usize) -> Option<&BtfType> {
         match self.types.get(id)? {
