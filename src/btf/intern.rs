@@ -301,7 +301,6 @@ struct PairWalk {
     /// Local ids assumed so far (to commit or forget), and those still to check.
     touched: Vec<u32>,
     todo: Vec<u32>,
-    sig: (Vec<u32>, Vec<u32>),
     refs: (Vec<u32>, Vec<u32>),
 }
 
@@ -311,7 +310,6 @@ impl PairWalk {
             assumed: vec![0; n],
             touched: Vec::new(),
             todo: Vec::new(),
-            sig: (Vec::new(), Vec::new()),
             refs: (Vec::new(), Vec::new()),
         }
     }
@@ -353,12 +351,7 @@ impl PairWalk {
         else {
             return false;
         };
-        let (sig_l, sig_k) = &mut self.sig;
-        sig_l.clear();
-        sig_k.clear();
-        shallow(x, local, sig_l);
-        shallow(g, kept, sig_k);
-        if sig_l != sig_k {
+        if !same_shallow(local, kept) {
             return false;
         }
         let (refs_l, refs_k) = &mut self.refs;
@@ -407,6 +400,53 @@ fn matchable(t: &BtfType) -> bool {
             | BtfType::Func { .. }
             | BtfType::DeclTag { .. }
     )
+}
+
+/// Whether `a` and `b` have equal shallow signatures (`dedup::shallow`) without building them;
+/// FUNC, VAR, DATASEC and DECL_TAG, which walks never pair, are never equal here.
+fn same_shallow(a: &BtfType, b: &BtfType) -> bool {
+    use BtfType as T;
+    match (a, b) {
+        (T::Int { name, size, data }, T::Int { name: n, size: s, data: d }) => {
+            (name, size, data) == (n, s, d)
+        }
+        (T::Ptr { .. }, T::Ptr { .. })
+        | (T::Volatile { .. }, T::Volatile { .. })
+        | (T::Const { .. }, T::Const { .. })
+        | (T::Restrict { .. }, T::Restrict { .. }) => true,
+        (T::Float { name, size }, T::Float { name: n, size: s }) => (name, size) == (n, s),
+        (T::Typedef { name, .. }, T::Typedef { name: n, .. })
+        | (T::TypeTag { name, .. }, T::TypeTag { name: n, .. }) => name == n,
+        (T::Array { nelems, .. }, T::Array { nelems: k, .. }) => nelems == k,
+        (T::Fwd { name, is_union }, T::Fwd { name: n, is_union: u }) => (name, is_union) == (n, u),
+        (T::Struct { .. }, T::Struct { .. }) | (T::Union { .. }, T::Union { .. }) => {
+            same_aggregate(a, b)
+        }
+        (T::Enum { .. }, T::Enum { .. }) | (T::Enum64 { .. }, T::Enum64 { .. }) => a == b,
+        (T::FuncProto { params, .. }, T::FuncProto { params: p, .. }) => {
+            params.len() == p.len() && params.iter().zip(p).all(|(x, y)| x.name == y.name)
+        }
+        _ => false,
+    }
+}
+
+/// Struct or union: name, size, kind flag, and each member's name and offset.
+fn same_aggregate(a: &BtfType, b: &BtfType) -> bool {
+    use BtfType as T;
+    let (
+        T::Struct { name, size, kind_flag, members } | T::Union { name, size, kind_flag, members },
+        T::Struct { name: n, size: s, kind_flag: k, members: m }
+        | T::Union { name: n, size: s, kind_flag: k, members: m },
+    ) = (a, b)
+    else {
+        return false;
+    };
+    (name, size, kind_flag) == (n, s, k)
+        && members.len() == m.len()
+        && members
+            .iter()
+            .zip(m)
+            .all(|(x, y)| x.name == y.name && x.offset == y.offset)
 }
 
 /// Structs and unions: where pass 2's walks start.
