@@ -492,7 +492,7 @@ fn rename_kept_maps(btf: &mut Btf, maps: &MapPlan) {
     for m in maps.maps.iter().filter(|m| !m.is_extern) {
         let new_name = m.kept_apart.as_ref().map(|_| btf.intern(&m.name));
         if let Some(BtfType::Var { linkage, name, .. }) =
-            btf.types.get_mut(m.survivor().var.0 as usize)
+            btf.get_mut(m.survivor().var)
         {
             *linkage = VAR_GLOBAL;
             if let Some(n) = new_name {
@@ -511,7 +511,7 @@ fn push_datasecs(
     secs: BTreeMap<SecKey, (StrOff, Vec<VarSecinfo>)>,
     layout: &Layout,
 ) {
-    btf.types.reserve_exact(secs.len());
+    btf.reserve_types(secs.len());
     let mut secs: Vec<(SecKey, (StrOff, Vec<VarSecinfo>))> = secs.into_iter().collect();
     secs.sort_by_key(|(key, (name, _))| (*name, *key));
     for (key, (name, mut vars)) in secs {

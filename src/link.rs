@@ -227,7 +227,7 @@ fn plan<'a>(
     stage_memory("stream");
     stage_types(&btf);
     // Growth slack of the streamed collections is not needed any more.
-    btf.types.shrink_to_fit();
+    btf.shrink_types();
     builder.shrink_to_fit();
     let eq = btf.equivalence();
     stage_memory("equivalence");
@@ -284,7 +284,7 @@ fn plan<'a>(
 /// page, and it is released after streaming).
 fn reserve_types_like_first(btf: &mut Btf, first: Appended, count: usize) {
     let rest = (first.count as usize).saturating_mul(count.saturating_sub(1));
-    btf.types.reserve(rest);
+    btf.reserve_types(rest);
 }
 
 fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {

@@ -159,9 +159,10 @@ fn shallow_bound(t: &BtfType) -> usize {
     4 + 3 * list
 }
 
-/// The types `equivalence` partitions: every type but the alias slots (see intern.rs), which
-/// join the class of the type they stand for. Kept index `k` is type `ids[k]` (ascending);
-/// `index[id]` is the kept index of `id`, or of the type an alias slot stands for.
+/// The types `equivalence` partitions: the stored ones (every type but the alias slots, see
+/// intern.rs, which join the class of the type they stand for). Kept index `k` is the type at
+/// position `k` of the store, with id `ids[k]` (ascending); `index[id]` is the kept index of
+/// `id`, or of the type an alias slot stands for.
 struct Kept {
     ids: Vec<u32>,
     index: Vec<u32>,
@@ -169,19 +170,12 @@ struct Kept {
 
 impl Kept {
     fn new(btf: &Btf) -> Kept {
-        let n = btf.types.len();
-        let mut ids = Vec::with_capacity(n);
-        let mut index = Vec::with_capacity(n);
-        for t in 0..n {
-            let target = btf.unalias(TypeId(t as u32)).0 as usize;
-            if target >= t {
-                index.push(ids.len() as u32);
-                ids.push(t as u32);
-            } else {
-                // An alias slot always stands for an earlier type.
-                index.push(index[target]);
-            }
-        }
+        let ids = btf.stored_ids();
+        let index = if btf.pos.is_empty() {
+            (0..btf.store.len() as u32).collect()
+        } else {
+            btf.pos.clone()
+        };
         Kept { ids, index }
     }
 
@@ -199,8 +193,8 @@ impl Kept {
 /// Reference lists of the kept types, as kept indices.
 fn build_refs(btf: &Btf, kept: &Kept) -> Flat {
     let mut refs = Flat::with_capacity(kept.len());
-    for &t in &kept.ids {
-        btf.types[t as usize].for_each_ref(|r| refs.words.push(kept.of_ref(r)));
+    for t in &btf.store {
+        t.for_each_ref(|r| refs.words.push(kept.of_ref(r)));
         refs.finish_item();
     }
     refs
@@ -471,8 +465,7 @@ impl Btf {
     /// equivalent to the struct/union (enum of the same size) of its name when exactly one class
     /// of those exists; references through it then compare equal to references to the full type.
     pub fn equivalence(&self) -> Equivalence {
-        let n = self.types.len();
-        if n == 0 {
+        if self.store.is_empty() {
             return Equivalence { canon: Vec::new() };
         }
         let kept = Kept::new(self);
@@ -517,10 +510,10 @@ impl Btf {
         let mut keys = Flat::with_capacity(kept.len());
         // Room for every signature at once (a bound: untouched slack costs no page), so the
         // key buffer is not grown by doubling and copied.
-        let bound = kept.ids.iter().map(|&t| shallow_bound(&self.types[t as usize]));
-        keys.words.reserve_exact(bound.sum());
-        for &t in &kept.ids {
-            shallow(t, &self.types[t as usize], &mut keys.words);
+        keys.words
+            .reserve_exact(self.store.iter().map(shallow_bound).sum());
+        for (&id, t) in kept.ids.iter().zip(&self.store) {
+            shallow(id, t, &mut keys.words);
             keys.finish_item();
         }
         let mut shallow_cls = Vec::with_capacity(kept.len());
@@ -548,13 +541,13 @@ impl Btf {
         let mut qcls = Vec::with_capacity(nclasses);
         for &r in &rep {
             let r = r as usize;
-            let Some(&t) = kept.ids.get(r) else {
+            let Some(t) = self.store.get(r) else {
                 // Unreachable: every class has a member. Keep the quotient well-formed.
                 qrefs.finish_item();
                 qcls.push(0);
                 continue;
             };
-            self.types[t as usize].for_each_ref(|x| {
+            t.for_each_ref(|x| {
                 qrefs
                     .words
                     .push(cls[fwd[kept.of_ref(x) as usize] as usize]);
@@ -568,7 +561,7 @@ impl Btf {
     /// Point each unresolved forward declaration (kept index) at the full type of its name
     /// when exactly one class of those exists. Returns whether anything new was resolved.
     fn resolve_fwds(&self, kept: &Kept, cls: &[u32], fwd: &mut [u32]) -> bool {
-        let ty = |k: usize| &self.types[kept.ids[k] as usize];
+        let ty = |k: usize| &self.store[k];
         let any_fwd = (0..kept.len()).any(|k| fwd[k] == k as u32 && fwd_key(ty(k)).is_some());
         if !any_fwd {
             return false;
@@ -607,7 +600,7 @@ impl Btf {
     /// without a target). References to a removed type become void; a DECL_TAG whose target
     /// was removed is dropped, and DECL_TAGs that become identical are kept once.
     pub fn compact(&mut self, eq: &Equivalence, redirects: &[(TypeId, Redirect)]) -> TypeRemap {
-        let n = self.types.len();
+        let n = self.len();
         let mut redirect: Vec<Option<Redirect>> = vec![None; n];
         for &(id, r) in redirects {
             if let Some(slot) = redirect.get_mut(id.0 as usize) {
@@ -674,7 +667,7 @@ impl Btf {
                 name,
                 ty,
                 component_idx,
-            } = &self.types[t]
+            } = self.ty(t).unwrap_or(&BtfType::Void)
             {
                 let target = rep.get(ty.0 as usize).copied().unwrap_or(u32::MAX);
                 if target == u32::MAX || (target == 0 && ty.0 != 0) {
@@ -703,17 +696,20 @@ impl Btf {
             })
             .collect();
         drop(new_id);
-        let old = std::mem::take(&mut self.types);
+        let ids = self.stored_ids();
+        let old = std::mem::take(&mut self.store);
         let mut types = Vec::with_capacity(next as usize);
         types.push(BtfType::Void);
-        for (t, mut ty) in old.into_iter().enumerate().skip(1) {
+        for (&t, mut ty) in ids.iter().zip(old).skip(1) {
+            let t = t as usize;
             if rep[t] != t as u32 {
                 continue;
             }
             ty.for_each_ref_mut(|r| *r = map.get(r.0 as usize).copied().unwrap_or(TypeId(0)));
             types.push(ty);
         }
-        self.types = types;
+        self.store = types;
+        self.pos = Vec::new();
         // Ids changed: `append` bases no longer describe the container.
         self.appended.clear();
         self.alias = Vec::new();

@@ -67,7 +67,7 @@ impl Btf {
         for _ in 0..4 {
             w.u32(0); // type_off, type_len, str_off, str_len: patched below
         }
-        for t in self.types.iter().skip(1) {
+        for t in self.types().skip(1) {
             encode_type(&mut w, t);
         }
         let type_len = (w.buf.len() - BTF_HDR_LEN) as u32;

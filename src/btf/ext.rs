@@ -149,7 +149,7 @@ impl BtfExt {
         let raw = RawBtf::new(btf_data)?;
         let max_type = match btf.appended.iter().rev().find(|a| a.base == type_base) {
             Some(a) => a.count,
-            None => (btf.types.len().saturating_sub(1) as u32).saturating_sub(type_base),
+            None => (btf.len().saturating_sub(1) as u32).saturating_sub(type_base),
         };
         if data.len() < 8 {
             return Err(Error::btf_ext(format!(
@@ -393,7 +393,7 @@ fn parse_part(cx: &mut Ctx<'_, '_>, part: Part, bytes: &[u8], big: bool) -> Resu
             match part {
                 Part::Func => {
                     let ty = cx.type_id(r(1), &what)?;
-                    if !matches!(cx.btf.types.get(ty.0 as usize), Some(BtfType::Func { .. })) {
+                    if !matches!(cx.btf.get(ty).ok(), Some(BtfType::Func { .. })) {
                         return Err(Error::btf_ext(format!(
                             "{} names type {} which is not a FUNC",
                             what(),

@@ -75,23 +75,15 @@ enum Pass {
 }
 
 impl Btf {
-    /// With an interner (`for_linking`): turn the types of `parsed` (local ids, to be appended
-    /// after `base`) that copy a kept type into alias slots.
-    pub(super) fn alias_copies(&mut self, parsed: &mut [BtfType], base: u32) {
+    /// With an interner (`for_linking`): per type of `parsed` (local ids, to be appended after
+    /// `base`), the kept type it copies (empty without an interner).
+    pub(super) fn match_copies(&mut self, parsed: &[BtfType], base: u32) -> Vec<Option<TypeId>> {
         let Some(mut interner) = self.interner.take() else {
-            return;
+            return Vec::new();
         };
         let matched = interner.match_input(self, parsed, base);
         self.interner = Some(interner);
-        for (i, m) in matched.into_iter().enumerate() {
-            let Some(target) = m else { continue };
-            let id = base as usize + 1 + i;
-            if self.alias.len() <= id {
-                self.alias.resize(id + 1, TypeId(0));
-            }
-            self.alias[id] = target;
-            parsed[i] = BtfType::Void;
-        }
+        matched
     }
 }
 
@@ -347,7 +339,7 @@ impl PairWalk {
     /// One assumed pair: same shallow signature, and each pair of references consistent.
     fn check_pair(&mut self, btf: &Btf, walk: &Walk<'_>, x: u32) -> bool {
         let g = self.assumed[x as usize];
-        let (Some(local), Some(kept)) = (walk.types.get(x as usize - 1), btf.types.get(g as usize))
+        let (Some(local), Some(kept)) = (walk.types.get(x as usize - 1), btf.ty(g as usize))
         else {
             return false;
         };

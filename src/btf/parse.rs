@@ -18,7 +18,7 @@ impl Btf {
         let raw = RawBtf::new(data)?;
         let mut parsed = parse_types(&raw, self)?;
         let count = u32::try_from(parsed.len()).map_err(|_| Error::btf("too many types"))?;
-        let base = self.types.len().saturating_sub(1);
+        let base = self.len().saturating_sub(1);
         let base = u32::try_from(base)
             .ok()
             .filter(|b| b.checked_add(count).is_some())
@@ -40,10 +40,10 @@ impl Btf {
                 )));
             }
         }
-        if self.types.is_empty() {
-            self.types.push(BtfType::Void);
+        if self.store.is_empty() {
+            self.store.push(BtfType::Void);
         }
-        self.alias_copies(&mut parsed, base);
+        let copies = self.match_copies(&parsed, base);
         for t in &mut parsed {
             t.for_each_ref_mut(|r| {
                 if r.0 != 0 {
@@ -51,10 +51,25 @@ impl Btf {
                 }
             });
         }
-        self.types.append(&mut parsed);
+        self.store_appended(parsed, &copies);
         let app = Appended { base, count };
         self.appended.push(app);
         Ok(app)
+    }
+
+    /// Store the types of one input at the next ids; those with a kept copy in `copies` become
+    /// alias slots.
+    fn store_appended(&mut self, mut parsed: Vec<BtfType>, copies: &[Option<TypeId>]) {
+        if copies.iter().all(Option::is_none) && self.pos.is_empty() {
+            self.store.append(&mut parsed);
+            return;
+        }
+        for (i, t) in parsed.into_iter().enumerate() {
+            match copies.get(i).copied().flatten() {
+                Some(target) => self.alias_next(target),
+                None => self.store_next(t),
+            }
+        }
     }
 
     /// Intern a string of a raw `.BTF` section `data` (as given to `append`) at offset `off`.

@@ -14,7 +14,7 @@ impl Btf {
     /// Follow typedef/const/volatile/restrict/type_tag to the underlying type (bounded: error on loops).
     pub fn skip_mods(&self, id: TypeId) -> Result<TypeId> {
         let mut cur = id;
-        for _ in 0..=self.types.len() {
+        for _ in 0..=self.len() {
             match self.get(cur)? {
                 BtfType::Typedef { ty, .. }
                 | BtfType::Const { ty }
@@ -35,7 +35,7 @@ impl Btf {
         let mut cur = id;
         let mut mult: u32 = 1;
         let overflow = || Error::btf(format!("type [{}]: size overflows 32 bits", id.0));
-        for _ in 0..=self.types.len() {
+        for _ in 0..=self.len() {
             let t = self.get(cur)?;
             let size = match t {
                 BtfType::Typedef { ty, .. }
@@ -238,7 +238,7 @@ impl Btf {
                         stack.push((r, self.value_ref_count(r)));
                     }
                     1 => {
-                        let kind = |i: usize| self.types.get(i).map_or("?", |t| t.kind_name());
+                        let kind = |i: usize| self.own_at(i).map_or("?", |t| t.kind_name());
                         return Err(Error::btf(format!(
                             "type [{}] {} contains itself: a reference loop through [{}] {} \
                              that does not go through a pointer",
@@ -258,7 +258,7 @@ impl Btf {
     /// Number of references of type `id` that hold its value (not through a pointer): what
     /// `check_value_loops` follows.
     fn value_ref_count(&self, id: usize) -> usize {
-        match self.types.get(id) {
+        match self.own_at(id) {
             Some(
                 BtfType::Typedef { .. }
                 | BtfType::Const { .. }
@@ -277,7 +277,7 @@ impl Btf {
 
     /// The `k`th value reference of type `id` (`k < value_ref_count(id)`; void otherwise).
     fn value_ref(&self, id: usize, k: usize) -> TypeId {
-        let r = match self.types.get(id) {
+        let r = match self.own_at(id) {
             Some(
                 BtfType::Typedef { ty, .. }
                 | BtfType::Const { ty }
@@ -304,7 +304,7 @@ impl Btf {
         let first = app.base as usize + 1;
         let end = first + app.count as usize;
         for id in first..end {
-            let Some(t) = self.types.get(id) else { break };
+            let Some(t) = self.own_at(id) else { break };
             if matches!(t, BtfType::Datasec { .. } | BtfType::DeclTag { .. }) {
                 continue;
             }
@@ -312,7 +312,7 @@ impl Btf {
             t.for_each_ref(|r| {
                 if bad.is_none()
                     && matches!(
-                        self.types.get(r.0 as usize),
+                        self.own_at(r.0 as usize),
                         Some(BtfType::Var { .. } | BtfType::Datasec { .. })
                     )
                 {
@@ -320,7 +320,7 @@ impl Btf {
                 }
             });
             if let Some(r) = bad {
-                let kind = |i: usize| self.types.get(i).map_or("?", |t| t.kind_name());
+                let kind = |i: usize| self.own_at(i).map_or("?", |t| t.kind_name());
                 return Err(Error::btf(format!(
                     "type [{}] {} references [{}] {}, which only a DATASEC may name",
                     id - first + 1,

@@ -192,18 +192,26 @@ impl TypeRemap {
     }
 }
 
+/// `own` answers this for an alias slot.
+static VOID: BtfType = BtfType::Void;
+
 /// A set of BTF types with one interned string table.
 ///
-/// `types[0]` is always `BtfType::Void`; type ids index `types`.
+/// Id 0 is always `BtfType::Void`. Every id holds a type, except that the alias slots of a
+/// `for_linking` container stand for an earlier type and store nothing.
 #[derive(Clone, Debug)]
 pub struct Btf {
-    pub types: Vec<BtfType>,
+    /// The stored types: every id's but the alias slots', in id order (void first).
+    pub(super) store: Vec<BtfType>,
+    /// Id -> position in `store` (an alias slot: its kept type's). Empty while the container
+    /// has no alias slot: ids are positions then.
+    pub(super) pos: Vec<u32>,
     pub(super) strings: StringTable,
     /// Every successful `append`, in order (lets `.BTF.ext` parsing bound type ids).
     pub(super) appended: Vec<Appended>,
     /// Alias slots: `alias[id]` is the kept type that the copy appended at `id` stands for
-    /// (`TypeId(0)`, or beyond the end: not an alias). An alias slot holds `BtfType::Void`;
-    /// `get` answers with the kept type. Only `for_linking` containers have them.
+    /// (`TypeId(0)`, or beyond the end: not an alias). `get` answers with the kept type, `own`
+    /// with `BtfType::Void`. Only `for_linking` containers have them.
     pub(super) alias: Vec<TypeId>,
     /// Matches appended types against kept ones (`for_linking` only).
     pub(super) interner: Option<Box<Interner>>,
@@ -218,7 +226,8 @@ impl Default for Btf {
 impl Btf {
     pub fn new() -> Btf {
         Btf {
-            types: vec![BtfType::Void],
+            store: vec![BtfType::Void],
+            pos: Vec::new(),
             strings: StringTable::new(),
             appended: Vec::new(),
             alias: Vec::new(),
@@ -251,12 +260,87 @@ impl Btf {
         self.alias.iter().filter(|a| a.0 != 0).count()
     }
 
+    /// Whether `id` is an alias slot.
+    pub fn is_alias(&self, id: TypeId) -> bool {
+        self.alias.get(id.0 as usize).is_some_and(|a| a.0 != 0)
+    }
+
+    /// Position in `store` of the type `id` stands for.
+    pub(super) fn position(&self, id: usize) -> Option<usize> {
+        if self.pos.is_empty() {
+            (id < self.store.len()).then_some(id)
+        } else {
+            self.pos.get(id).map(|&p| p as usize)
+        }
+    }
+
     /// The type at `id`, the kept one for an alias slot (None beyond the end).
     pub(super) fn ty(&self, id: usize) -> Option<&BtfType> {
-        match self.types.get(id)? {
-            BtfType::Void if id != 0 => self.types.get(self.unalias(TypeId(id as u32)).0 as usize),
-            t => Some(t),
+        self.store.get(self.position(id)?)
+    }
+
+    /// The type stored at `id` itself: `BtfType::Void` at an alias slot (None beyond the end).
+    pub fn own(&self, id: TypeId) -> Option<&BtfType> {
+        if self.is_alias(id) {
+            return Some(&VOID);
         }
+        self.ty(id.0 as usize)
+    }
+
+    pub(super) fn own_at(&self, id: usize) -> Option<&BtfType> {
+        self.own(TypeId(u32::try_from(id).ok()?))
+    }
+
+    /// Every id's own type (see `own`), in id order.
+    pub fn types(&self) -> impl Iterator<Item = &BtfType> + '_ {
+        (0..self.len() as u32).filter_map(|id| self.own(TypeId(id)))
+    }
+
+    /// The ids of the stored types (all but alias slots), ascending: position -> id.
+    pub(super) fn stored_ids(&self) -> Vec<u32> {
+        (0..self.len() as u32)
+            .filter(|&id| !self.is_alias(TypeId(id)))
+            .collect()
+    }
+
+    /// The type at `id` to change in place (the kept one for an alias slot).
+    pub fn get_mut(&mut self, id: TypeId) -> Option<&mut BtfType> {
+        let p = self.position(id.0 as usize)?;
+        self.store.get_mut(p)
+    }
+
+    /// Room for exactly `more` more stored types (not rounded up by doubling).
+    pub fn reserve_types(&mut self, more: usize) {
+        self.store.reserve_exact(more);
+    }
+
+    /// Release the growth slack of the type table.
+    pub fn shrink_types(&mut self) {
+        self.store.shrink_to_fit();
+        self.pos.shrink_to_fit();
+        self.alias.shrink_to_fit();
+    }
+
+    /// Store one appended type at the next id.
+    pub(super) fn store_next(&mut self, t: BtfType) {
+        if !self.pos.is_empty() {
+            self.pos.push(self.store.len() as u32);
+        }
+        self.store.push(t);
+    }
+
+    /// Make the next id an alias slot of kept type `target`.
+    pub(super) fn alias_next(&mut self, target: TypeId) {
+        if self.pos.is_empty() {
+            self.pos = (0..self.store.len() as u32).collect();
+        }
+        let id = self.pos.len();
+        let p = self.position(target.0 as usize).unwrap_or(0) as u32;
+        self.pos.push(p);
+        if self.alias.len() <= id {
+            self.alias.resize(id + 1, TypeId(0));
+        }
+        self.alias[id] = target;
     }
 
     /// Intern `s` (cut at its first NUL, if any).
@@ -284,28 +368,32 @@ impl Btf {
             Error::btf(format!(
                 "type id {} beyond the {} types",
                 id.0,
-                self.types.len().saturating_sub(1)
+                self.len().saturating_sub(1)
             ))
         })
     }
 
     /// Append a type; returns its id. (Ids are u32: a container never holds 2^32 types.)
     pub fn push(&mut self, t: BtfType) -> TypeId {
-        if self.types.is_empty() {
-            self.types.push(BtfType::Void);
+        if self.store.is_empty() {
+            self.store.push(BtfType::Void);
         }
-        let id = TypeId(u32::try_from(self.types.len()).unwrap_or(u32::MAX));
-        self.types.push(t);
+        let id = TypeId(u32::try_from(self.len()).unwrap_or(u32::MAX));
+        self.store_next(t);
         id
     }
 
-    /// Number of types including void at id 0 (so ids are `0..len()`).
+    /// Number of types including void at id 0 and alias slots (so ids are `0..len()`).
     pub fn len(&self) -> usize {
-        self.types.len()
+        if self.pos.is_empty() {
+            self.store.len()
+        } else {
+            self.pos.len()
+        }
     }
 
     /// True when the container holds no type besides void.
     pub fn is_empty(&self) -> bool {
-        self.types.len() <= 1
+        self.len() <= 1
     }
 }
