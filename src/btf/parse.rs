@@ -16,58 +16,50 @@ impl Btf {
     /// On error the container's types are unchanged (its string table may have grown, harmlessly).
     pub fn append(&mut self, data: &[u8]) -> Result<Appended> {
         let raw = RawBtf::new(data)?;
-        let mut parsed = parse_types(&raw, self)?;
+        let parsed = parse_types(&raw, self)?;
         let count = u32::try_from(parsed.len()).map_err(|_| Error::btf("too many types"))?;
-        let base = self.len().saturating_sub(1);
-        let base = u32::try_from(base)
-            .ok()
-            .filter(|b| b.checked_add(count).is_some())
-            .ok_or_else(|| Error::btf("merged BTF exceeds 2^32 types"))?;
-        // Every reference must name a type of this section (0 = void ..= count).
-        for (i, t) in parsed.iter().enumerate() {
-            let mut bad = None;
-            t.for_each_ref_slot(|slot, r| {
-                if r.0 > count && bad.is_none() {
-                    bad = Some((slot, r));
-                }
-            });
-            if let Some((slot, r)) = bad {
-                return Err(Error::btf(format!(
-                    "type [{}] {} {slot} references type {} beyond the {count} types",
-                    i + 1,
-                    t.kind_name(),
-                    r.0
-                )));
-            }
-        }
+        let base = self.next_base(count)?;
+        check_refs(&parsed, count)?;
         if self.store.is_empty() {
             self.store.push(BtfType::Void);
         }
         let copies = self.match_copies(&parsed, base);
-        for t in &mut parsed {
-            t.for_each_ref_mut(|r| {
-                if r.0 != 0 {
-                    r.0 += base;
-                }
-            });
-        }
-        self.store_appended(parsed, &copies);
+        self.store_appended(parsed, &copies, base);
         let app = Appended { base, count };
         self.appended.push(app);
         Ok(app)
     }
 
-    /// Store the types of one input at the next ids; those with a kept copy in `copies` become
-    /// alias slots.
-    fn store_appended(&mut self, mut parsed: Vec<BtfType>, copies: &[Option<TypeId>]) {
+    /// The id after which `count` more types go (ids stay below 2^32).
+    fn next_base(&self, count: u32) -> Result<u32> {
+        u32::try_from(self.len().saturating_sub(1))
+            .ok()
+            .filter(|b| b.checked_add(count).is_some())
+            .ok_or_else(|| Error::btf("merged BTF exceeds 2^32 types"))
+    }
+
+    /// Store the types of one input (local references) at the ids after `base`, references
+    /// shifted; those with a kept copy in `copies` become alias slots.
+    fn store_appended(&mut self, mut parsed: Vec<BtfType>, copies: &[Option<TypeId>], base: u32) {
+        let shift = |t: &mut BtfType| {
+            t.for_each_ref_mut(|r| {
+                if r.0 != 0 {
+                    r.0 += base;
+                }
+            })
+        };
         if copies.iter().all(Option::is_none) && self.pos.is_empty() {
+            parsed.iter_mut().for_each(shift);
             self.store.append(&mut parsed);
             return;
         }
-        for (i, t) in parsed.into_iter().enumerate() {
+        for (i, mut t) in parsed.into_iter().enumerate() {
             match copies.get(i).copied().flatten() {
                 Some(target) => self.alias_next(target),
-                None => self.store_next(t),
+                None => {
+                    shift(&mut t);
+                    self.store_next(t);
+                }
             }
         }
     }
@@ -157,7 +149,7 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
             let s = raw
                 .str_at(off)
                 .map_err(|e| Error::btf(format!("type [{id}] {kname}: {}", strip(&e))))?;
-            let s = btf.strings.intern_bytes(s)?;
+            let s = btf.strings.intern_at(s, off)?;
             cache.insert(off, s);
             Ok(s)
         };
@@ -349,6 +341,27 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
         pos = body_at + rec;
     }
     Ok(out)
+}
+
+/// Every reference must name a type of the same section (0 = void ..= count).
+fn check_refs(parsed: &[BtfType], count: u32) -> Result<()> {
+    for (i, t) in parsed.iter().enumerate() {
+        let mut bad = None;
+        t.for_each_ref_slot(|slot, r| {
+            if r.0 > count && bad.is_none() {
+                bad = Some((slot, r));
+            }
+        });
+        if let Some((slot, r)) = bad {
+            return Err(Error::btf(format!(
+                "type [{}] {} {slot} references type {} beyond the {count} types",
+                i + 1,
+                t.kind_name(),
+                r.0
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The reason of a `BadBtf` error, without the section prefix (to re-wrap it with context).

@@ -4,6 +4,7 @@
 mod corrupt;
 mod dedup;
 mod ext;
+mod intern;
 mod kernel;
 mod roundtrip;
 
