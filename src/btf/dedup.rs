@@ -580,13 +580,13 @@ impl Btf {
             }
         }
         let mut changed = false;
-        for k in 0..kept.len() {
-            if fwd[k] != k as u32 {
+        for (k, f) in fwd.iter_mut().enumerate() {
+            if *f != k as u32 {
                 continue;
             }
             if let Some(key) = fwd_key(ty(k)) {
                 if let Some(&(target, _, true)) = full.get(&key) {
-                    fwd[k] = target;
+                    *f = target;
                     changed = true;
                 }
             }

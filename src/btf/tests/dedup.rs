@@ -49,16 +49,14 @@ fn var(b: &mut Btf, name: &str, ty: TypeId) -> TypeId {
 
 /// Number of types of `btf` with this kind and name.
 fn count(btf: &Btf, kind: &str, name: &str) -> usize {
-    btf.types
-        .iter()
+    btf.types()
         .filter(|t| t.kind_name() == kind && btf.str(t.name()) == name)
         .count()
 }
 
 fn find(btf: &Btf, kind: &str, name: &str, nth: usize) -> TypeId {
     let i = btf
-        .types
-        .iter()
+        .types()
         .enumerate()
         .filter(|(_, t)| t.kind_name() == kind && btf.str(t.name()) == name)
         .nth(nth)
