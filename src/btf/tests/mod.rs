@@ -61,7 +61,7 @@ pub(super) fn describe(btf: &Btf, t: &BtfType) -> String {
 
 /// Every type of `btf` described (index = id).
 pub(super) fn describe_all(btf: &Btf) -> Vec<String> {
-    btf.types.iter().map(|t| describe(btf, t)).collect()
+    btf.types().map(|t| describe(btf, t)).collect()
 }
 
 /// `bpftool btf dump file` of raw BTF bytes (None when bpftool is not installed).
