@@ -193,7 +193,7 @@ fn agree_both_ways(inputs: &[&[u8]]) -> (Btf, Btf) {
     agree(inputs)
 }
 
-/// The id of the `nth` (from 0) type of input `input` (0-based, in append order).
+/// The container id of local id `local` of input `input` (0-based, in append order).
 fn id_in(btf: &Btf, input: usize, local: u32) -> TypeId {
     TypeId(btf.appended[input].base + local)
 }
@@ -576,6 +576,59 @@ fn struct_with_a_function_pointer_member() {
     assert_aliased(&link, 1, 0, &[5]);
 }
 
+/// The function-pointer struct whose prototype (on the cycle) an extern FUNC (6) also uses.
+fn fn_pointer_member_extern() -> Vec<u8> {
+    let mut r = Raw::new();
+    r.0.append(&fn_pointer_member("x")).expect("own section");
+    r.func("cb", TypeId(3), FUNC_EXTERN);
+    r.bytes()
+}
+
+#[test]
+fn extern_prototype_on_a_cycle() {
+    let (a, e) = (fn_pointer_member("x"), fn_pointer_member_extern());
+    let (_, link) = agree(&[&a, &e]);
+    // The pointer to the prototype uses it: it stays, and so does the struct holding it.
+    assert_not_aliased(&link, 1, &[1, 2, 6]);
+    agree(&[&e, &a, &e]);
+    agree(&[&e, &e]);
+}
+
+/// struct holder { node *head; holder *self; } (1), holder * (2), then the list node (3..5).
+fn holder() -> Vec<u8> {
+    raw(|r| {
+        let h = r.slot();
+        let ph = r.ptr(h);
+        let i = r.int("int", 4);
+        let node = r.slot();
+        let pn = r.ptr(node);
+        r.set_struct(node, "node", 16, &[("next", pn), ("v", i)]);
+        r.set_struct(h, "holder", 16, &[("head", pn), ("self", ph)]);
+    })
+}
+
+/// A kept candidate whose references are alias slots (its node copy stands for an earlier one).
+#[test]
+fn walk_against_a_candidate_referencing_alias_slots() {
+    let (n, h) = (list_node(), holder());
+    let (_, link) = agree(&[&n, &h, &h]);
+    assert_eq!(link.unalias(id_in(&link, 1, 4)), id_in(&link, 0, 3), "node");
+    assert_aliased(&link, 2, 1, &[1, 2]);
+    agree_both_ways(&[&h, &n, &h, &n]);
+}
+
+/// More kept structs of one shallow signature than the walks try: still the same result.
+#[test]
+fn many_candidates_of_one_signature() {
+    let names: Vec<String> = (0..12).map(|i| format!("int{i}")).collect();
+    let mut inputs: Vec<Vec<u8>> = names.iter().map(|n| deep_cycle(n)).collect();
+    inputs.push(deep_cycle("int11"));
+    inputs.push(deep_cycle("int0"));
+    let refs: Vec<&[u8]> = inputs.iter().map(|v| &v[..]).collect();
+    let (_, link) = agree_both_ways(&refs);
+    assert_aliased(&link, 13, 0, &[1, 2, 3, 4, 5, 6]);
+}
+
 /// struct outer { struct mid m; } (1), struct mid { struct inner i; } (2),
 /// struct inner { val_t v; } (3), typedef val_t (4), the int (5): two levels below `mid`.
 fn deep(int_name: &str) -> Vec<u8> {
@@ -721,7 +774,8 @@ fn vars_datasecs_funcs_and_decl_tags_are_never_aliased() {
 }
 
 /// The comparison is not vacuous: a container with one wrong alias slot (the deep-difference
-/// case's `inner` standing for the other input's) is told apart from the plain one.
+/// case's `inner` standing for the other input's) is told apart from the plain one. (Forged
+/// through the container's internals: its string table and `alias_next`.)
 #[test]
 fn comparison_catches_a_wrong_alias() {
     let (a, b) = (deep("int"), deep("unsigned int"));
@@ -848,14 +902,13 @@ fn random_rare(g: &mut Lcg, r: &mut Raw, n: u32) -> BtfType {
 
 fn random_struct(g: &mut Lcg, r: &mut Raw, n: u32) -> BtfType {
     let name = r.s(g.pick(TYPE_NAMES));
-    let members = (0..1 + g.below(3))
+    let members: Vec<Member> = (0..1 + g.below(3))
         .map(|i| Member {
             name: r.s(g.pick(MEMBER_NAMES)),
             ty: TypeId(g.below(n + 1)),
             offset: 32 * i,
         })
         .collect();
-    let members: Vec<Member> = members;
     let size = 4 * members.len() as u32;
     if g.chance(15) {
         BtfType::Union {
@@ -900,7 +953,8 @@ fn random_graph(g: &mut Lcg, max: u32) -> Raw {
     r
 }
 
-/// A copy of `base` with one shallow field changed (a name, a size, an offset, a count).
+/// A copy of `base` with one field changed: mostly a shallow one (a name, a size, an offset,
+/// a count, a value), sometimes where a pointer or const points.
 fn mutate(g: &mut Lcg, base: &Raw) -> Raw {
     let mut r = Raw(base.0.clone());
     let n = r.0.len() as u32 - 1;
@@ -1009,40 +1063,4 @@ fn dump_inputs(round: u64, inputs: &[Vec<u8>]) {
             eprintln!("  [{id}] {d}");
         }
     }
-}
-
-#[test]
-fn zz_stats() {
-    let btfs = fixture_btfs();
-    eprintln!("fixture btfs: {}", btfs.len());
-    let inputs: Vec<&[u8]> = btfs.iter().map(|(_, b)| &b[..]).collect();
-    let (p, l) = agree(&inputs);
-    eprintln!("sorted: len {} aliases {}", p.len(), l.alias_count());
-    let twice: Vec<&[u8]> = inputs.iter().flat_map(|&b| [b, b]).collect();
-    let (p, l) = agree(&twice);
-    eprintln!("twice: len {} aliases {}", p.len(), l.alias_count());
-    let mut g = Lcg(0x5eed_b7f0_1234_5678);
-    let (mut al, mut agg, mut tot, mut fwdres) = (0, 0, 0, 0);
-    for _ in 0..600 {
-        let inputs = random_inputs(&mut g, 9);
-        let refs: Vec<&[u8]> = inputs.iter().map(|v| &v[..]).collect();
-        let (p, l) = agree(&refs);
-        tot += p.len() - 1;
-        al += l.alias_count();
-        let eq = p.equivalence();
-        for id in 1..p.len() {
-            let t = TypeId(id as u32);
-            if l.unalias(t) != t
-                && matches!(at(&p, id), BtfType::Struct { .. } | BtfType::Union { .. })
-            {
-                agg += 1;
-            }
-            if matches!(at(&p, id), BtfType::Fwd { .. })
-                && !matches!(at(&p, eq.canon(t).0 as usize), BtfType::Fwd { .. })
-            {
-                fwdres += 1;
-            }
-        }
-    }
-    eprintln!("random: types {tot} aliases {al} aggregate aliases {agg} fwd resolved {fwdres}");
 }
