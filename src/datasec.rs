@@ -139,9 +139,8 @@ fn definitions<'a>(
     };
     for (i, app) in appended.iter().enumerate() {
         let Some(app) = app else { continue };
-        for id in app.base + 1..=app.base + app.count {
-            let t = TypeId(id);
-            match btf.get(t)? {
+        for (t, ty) in btf.decls(*app) {
+            match ty {
                 BtfType::Func { name, linkage, .. } if *linkage == FUNC_GLOBAL => {
                     if let Some(n) = defined_in(*name, i) {
                         defs.func.entry(n).or_insert(t);
@@ -210,9 +209,8 @@ impl<'a, 'i> Pass<'a, 'i> {
         // Uses of each FUNC_PROTO of this input, counted on the first resolved extern FUNC.
         let mut proto_uses: Option<FastMap<TypeId, usize>> = None;
         let sym_at = symbols_at(&self.inputs[i]);
-        for id in app.base + 1..=app.base + app.count {
-            let t = TypeId(id);
-            match self.btf.get(t)? {
+        for (t, ty) in self.btf.decls(app) {
+            match ty {
                 BtfType::Datasec { name, vars, .. } => {
                     g.redirects.add(t, Redirect::Remove);
                     self.rebuild_datasec(i, app, *name, vars, &sym_at, g)?;

@@ -714,6 +714,8 @@ impl Btf {
         self.appended.clear();
         self.alias = Vec::new();
         self.interner = None;
+        self.decl_ids = Vec::new();
+        self.decl_start = Vec::new();
         TypeRemap { map }
     }
 }

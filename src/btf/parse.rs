@@ -24,6 +24,7 @@ impl Btf {
             self.store.push(BtfType::Void);
         }
         let copies = self.match_copies(&parsed, base);
+        self.note_decls(&parsed, base, count);
         self.store_appended(parsed, &copies, base);
         let app = Appended { base, count };
         self.appended.push(app);
@@ -36,6 +37,20 @@ impl Btf {
             .ok()
             .filter(|b| b.checked_add(count).is_some())
             .ok_or_else(|| Error::btf("merged BTF exceeds 2^32 types"))
+    }
+
+    /// Remember where the VARs, FUNCs and DATASECs of the input appended after `base` are.
+    fn note_decls(&mut self, parsed: &[BtfType], base: u32, count: u32) {
+        self.decl_start
+            .push((base, count, self.decl_ids.len() as u32));
+        for (i, t) in parsed.iter().enumerate() {
+            if matches!(
+                t,
+                BtfType::Var { .. } | BtfType::Func { .. } | BtfType::Datasec { .. }
+            ) {
+                self.decl_ids.push(base + 1 + i as u32);
+            }
+        }
     }
 
     /// Store the types of one input (local references) at the ids after `base`, references

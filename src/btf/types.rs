@@ -215,6 +215,10 @@ pub struct Btf {
     pub(super) alias: Vec<TypeId>,
     /// Matches appended types against kept ones (`for_linking` only).
     pub(super) interner: Option<Box<Interner>>,
+    /// Ids of the appended VAR, FUNC and DATASEC types, input after input (`decls`), and per
+    /// `append` (base, count) where its ids start in that list.
+    pub(super) decl_ids: Vec<u32>,
+    pub(super) decl_start: Vec<(u32, u32, u32)>,
 }
 
 impl Default for Btf {
@@ -232,7 +236,29 @@ impl Btf {
             appended: Vec::new(),
             alias: Vec::new(),
             interner: None,
+            decl_ids: Vec::new(),
+            decl_start: Vec::new(),
         }
+    }
+
+    /// The VAR, FUNC and DATASEC types one `append` added, in id order (what the link's
+    /// per-input passes look for; none of them is ever an alias slot). Empty for an `app` that
+    /// does not describe the container any more (after `compact`).
+    pub fn decls(&self, app: Appended) -> impl Iterator<Item = (TypeId, &BtfType)> + '_ {
+        // Several appends share a base only when all but the last added no type.
+        let k = self
+            .decl_start
+            .partition_point(|&(b, c, _)| (b, c) < (app.base, app.count));
+        let range = match self.decl_start.get(k) {
+            Some(&(b, c, start)) if (b, c) == (app.base, app.count) => {
+                let end = self.decl_start.get(k + 1).map_or(self.decl_ids.len(), |e| e.2 as usize);
+                start as usize..end
+            }
+            _ => 0..0,
+        };
+        self.decl_ids[range]
+            .iter()
+            .filter_map(|&id| Some((TypeId(id), self.ty(id as usize)?)))
     }
 
     /// A container for a link: `append` keeps one copy of each type that reaches no reference
