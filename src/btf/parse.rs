@@ -3,7 +3,6 @@
 
 use super::kind::*;
 use super::raw::{u32_at, RawBtf};
-use super::strings::OffsetCache;
 use super::{Appended, Btf, BtfType, EnumValue, Member, Param, StrOff, TypeId, VarSecinfo};
 use crate::error::{Error, Result};
 
@@ -93,9 +92,6 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
     let data = raw.types;
     // A type takes at least 12 bytes: this bounds the allocation.
     let mut out = Vec::with_capacity(data.len() / TYPE_HDR);
-    // Input string offset -> interned offset (u32::MAX: not yet seen); names repeat a lot.
-    // About one name per 12 bytes of type records (types and members alike).
-    let mut cache = OffsetCache::with_capacity(data.len() / 12);
     let mut pos = 0usize;
     while pos < data.len() {
         let id = out.len() + 1;
@@ -157,16 +153,14 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
             }
             Ok(())
         };
-        let mut name = |btf: &mut Btf, off: u32| -> Result<StrOff> {
-            if let Some(s) = cache.get(off) {
+        let name = |btf: &mut Btf, off: u32| -> Result<StrOff> {
+            if let Some(s) = btf.strings.hinted(raw.strs, off) {
                 return Ok(s);
             }
             let s = raw
                 .str_at(off)
                 .map_err(|e| Error::btf(format!("type [{id}] {kname}: {}", strip(&e))))?;
-            let s = btf.strings.intern_at(s, off)?;
-            cache.insert(off, s);
-            Ok(s)
+            btf.strings.intern_hinting(s, off)
         };
         let ty = TypeId(size_or_type);
         let t = match kind {

@@ -17,12 +17,12 @@ pub(crate) struct StringTable {
     slots: Vec<(u32, u32)>,
     /// Number of strings in `slots`.
     count: usize,
-    /// Input string offset -> the offset interned for the string found there in an earlier
-    /// input (0: none). Objects built from one source layout (generated objects, the link
-    /// benchmark's) put the same names at the same offsets: one byte comparison then replaces
-    /// hashing and probing the index. Always checked, so never wrong; a miss costs that one
-    /// comparison.
-    hints: Vec<u32>,
+    /// Input string offset -> (offset interned for the string found there, its length), from
+    /// an earlier name at that offset, in this input or an earlier one. Objects built from one
+    /// source layout (generated objects, the link benchmark's) put the same names at the same
+    /// offsets: comparing the bytes then replaces finding the NUL, hashing and probing the
+    /// index. Always checked, so never wrong; a miss costs that one comparison.
+    hints: Vec<(u32, u32)>,
 }
 
 impl std::fmt::Debug for StringTable {
@@ -76,21 +76,26 @@ impl StringTable {
         Ok(StrOff(off))
     }
 
-    /// Intern `s` (no NUL), found at offset `input_off` of an input's string section: the
-    /// string interned for that offset last time is tried first (see `hints`).
-    pub(crate) fn intern_at(&mut self, s: &[u8], input_off: u32) -> Result<StrOff> {
-        let at = input_off as usize;
-        if let Some(&h) = self.hints.get(at) {
-            if h != 0 && self.holds_at(h as usize, s) {
-                return Ok(StrOff(h));
-            }
-        }
-        let off = self.intern_bytes(s)?;
+    /// The interned offset of the string at `off` of an input's string section `strs`, when
+    /// the hint for `off` still holds (see `hints`): the same bytes, then a NUL.
+    pub(crate) fn hinted(&self, strs: &[u8], off: u32) -> Option<StrOff> {
+        let &(h, len) = self.hints.get(off as usize)?;
+        let (at, len) = (off as usize, len as usize);
+        let input = strs.get(at..at + len + 1)?;
+        let ours = self.data.get(h as usize..h as usize + len + 1)?;
+        (input == ours).then_some(StrOff(h))
+    }
+
+    /// Intern `s` (no NUL), found at offset `off` of an input's string section, and remember
+    /// it as the hint for `off`.
+    pub(crate) fn intern_hinting(&mut self, s: &[u8], off: u32) -> Result<StrOff> {
+        let interned = self.intern_bytes(s)?;
+        let at = off as usize;
         if self.hints.len() <= at {
-            self.hints.resize(at + 1, 0);
+            self.hints.resize(at + 1, (0, 0));
         }
-        self.hints[at] = off.0;
-        Ok(off)
+        self.hints[at] = (interned.0, s.len() as u32);
+        Ok(interned)
     }
 
     /// `Ok(offset)` of `s` if interned, else `Err(free slot)` where it belongs.
