@@ -5,7 +5,6 @@
 use super::encode::Writer;
 use super::hash::FastMap;
 use super::raw::{byte_order, u32_at, RawBtf, BTF_MAGIC};
-use super::strings::OffsetCache;
 use super::{Btf, BtfType, StrOff, TypeId, TypeRemap};
 use crate::error::{Error, Result};
 use object::Endianness;
@@ -85,7 +84,6 @@ struct Ctx<'a, 'b> {
     max_type: u32,
     /// Input string offset -> interned offset (line_info names the same few file names and
     /// source lines over and over).
-    strs: OffsetCache,
     /// Section name -> index in `out.sections`.
     by_name: FastMap<StrOff, usize>,
     out: BtfExt,
@@ -93,16 +91,14 @@ struct Ctx<'a, 'b> {
 
 impl Ctx<'_, '_> {
     fn string(&mut self, off: u32, what: &dyn Fn() -> String) -> Result<StrOff> {
-        if let Some(s) = self.strs.get(off) {
+        if let Some(s) = self.btf.strings.hinted(self.raw.strs, off) {
             return Ok(s);
         }
         let bytes = self
             .raw
             .str_at(off)
             .map_err(|e| Error::btf_ext(format!("{}: {}", what(), reason(&e))))?;
-        let s = self.btf.strings.intern_bytes(bytes)?;
-        self.strs.insert(off, s);
-        Ok(s)
+        self.btf.strings.intern_hinting(bytes, off)
     }
 
     fn type_id(&self, id: u32, what: &dyn Fn() -> String) -> Result<TypeId> {
@@ -188,7 +184,6 @@ impl BtfExt {
         }
         let body = data.get(hdr_len..).unwrap_or(&[]);
         let mut cx = Ctx {
-            strs: OffsetCache::with_capacity(64),
             raw,
             btf,
             type_base,

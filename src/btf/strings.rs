@@ -146,61 +146,6 @@ impl StringTable {
     }
 }
 
-/// Input string offset -> interned offset, while one raw section is read (names and
-/// `.BTF.ext` strings repeat a lot). An open-addressed table sized by the number of lookups
-/// expected, not by the string section: a CO-RE object's string section is ~100 KiB, and a
-/// table indexed by offset would be filled (and faulted in) for every object.
-pub(crate) struct OffsetCache {
-    /// (input offset, interned offset); input offset u32::MAX = empty (never a string offset:
-    /// a string section is at most u32::MAX bytes and its last byte is a NUL).
-    slots: Vec<(u32, u32)>,
-    count: usize,
-}
-
-impl OffsetCache {
-    /// A cache for about `expected` distinct offsets (it grows past that).
-    pub(crate) fn with_capacity(expected: usize) -> OffsetCache {
-        let size = (2 * expected).clamp(16, 1 << 20).next_power_of_two();
-        OffsetCache {
-            slots: vec![(u32::MAX, 0); size],
-            count: 0,
-        }
-    }
-
-    fn slot(&self, off: u32) -> usize {
-        let mask = self.slots.len() - 1;
-        let mut i = (u64::from(off).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask;
-        while self.slots[i].0 != u32::MAX && self.slots[i].0 != off {
-            i = (i + 1) & mask;
-        }
-        i
-    }
-
-    pub(crate) fn get(&self, off: u32) -> Option<StrOff> {
-        let (k, v) = self.slots[self.slot(off)];
-        (k == off && off != u32::MAX).then_some(StrOff(v))
-    }
-
-    pub(crate) fn insert(&mut self, off: u32, s: StrOff) {
-        if off == u32::MAX {
-            return;
-        }
-        let i = self.slot(off);
-        if self.slots[i].0 == u32::MAX {
-            self.count += 1;
-        }
-        self.slots[i] = (off, s.0);
-        if self.count * 2 > self.slots.len() {
-            let old = std::mem::take(&mut self.slots);
-            self.slots = vec![(u32::MAX, 0); old.len() * 2];
-            for (k, v) in old.into_iter().filter(|&(k, _)| k != u32::MAX) {
-                let j = self.slot(k);
-                self.slots[j] = (k, v);
-            }
-        }
-    }
-}
-
 /// `bytes` up to (not including) the first NUL.
 pub(crate) fn cut_at_nul(bytes: &[u8]) -> &[u8] {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
