@@ -195,17 +195,26 @@ mod tests {
     }
 
     #[test]
-    fn the_offset_cache_keeps_every_entry_through_growth() {
-        let mut c = OffsetCache::with_capacity(4);
-        assert_eq!(c.get(7), None);
-        for off in (0..3000u32).map(|i| i * 7) {
-            c.insert(off, StrOff(off + 1));
-        }
-        for off in (0..3000u32).map(|i| i * 7) {
-            assert_eq!(c.get(off), Some(StrOff(off + 1)));
-            assert_eq!(c.get(off + 1), None);
-        }
-        c.insert(u32::MAX, StrOff(1));
-        assert_eq!(c.get(u32::MAX), None);
+    fn a_hint_holds_only_for_the_same_bytes_at_the_same_offset() {
+        let mut t = StringTable::new();
+        let first = b"\0task_struct\0pid\0";
+        assert_eq!(t.hinted(first, 1), None, "no hint yet");
+        let task = t.intern_hinting(b"task_struct", 1).unwrap();
+        let pid = t.intern_hinting(b"pid", 13).unwrap();
+        // Another input with the same layout: both hints hold.
+        let same = b"\0task_struct\0pid\0more\0";
+        assert_eq!(t.hinted(same, 1), Some(task));
+        assert_eq!(t.hinted(same, 13), Some(pid));
+        // Other bytes at the offset, a longer string with the same prefix, or a section that
+        // ends early: the hint does not hold.
+        assert_eq!(t.hinted(b"\0task_strucx\0pid\0", 1), None);
+        assert_eq!(t.hinted(b"\0task_structs\0", 1), None);
+        assert_eq!(t.hinted(b"\0task_struct", 1), None);
+        assert_eq!(t.hinted(b"\0task_struct\0pi", 13), None);
+        // Re-hinting an offset with another string replaces the hint.
+        let other = t.intern_hinting(b"mm", 1).unwrap();
+        assert_eq!(t.hinted(b"\0mm\0", 1), Some(other));
+        assert_eq!(t.hinted(same, 1), None);
+        assert_eq!(t.bytes(), b"\0task_struct\0pid\0mm\0");
     }
 }
