@@ -489,9 +489,7 @@ fn symbols_at<'a>(input: &'a Input<'_>) -> SymAt<'a> {
 fn rename_kept_maps(btf: &mut Btf, maps: &MapPlan) {
     for m in maps.maps.iter().filter(|m| !m.is_extern) {
         let new_name = m.kept_apart.as_ref().map(|_| btf.intern(&m.name));
-        if let Some(BtfType::Var { linkage, name, .. }) =
-            btf.get_mut(m.survivor().var)
-        {
+        if let Some(BtfType::Var { linkage, name, .. }) = btf.get_mut(m.survivor().var) {
             *linkage = VAR_GLOBAL;
             if let Some(n) = new_name {
                 *name = n;

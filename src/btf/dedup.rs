@@ -548,9 +548,7 @@ impl Btf {
                 continue;
             };
             t.for_each_ref(|x| {
-                qrefs
-                    .words
-                    .push(cls[fwd[kept.of_ref(x) as usize] as usize]);
+                qrefs.words.push(cls[fwd[kept.of_ref(x) as usize] as usize]);
             });
             qrefs.finish_item();
             qcls.push(shallow_cls.get(r).copied().unwrap_or(0));

@@ -226,7 +226,8 @@ impl Interner {
         let prev = self.heads.insert(hash_words(key), e).unwrap_or(u32::MAX);
         self.next.push(prev);
         self.ids.push(id);
-        self.key_at.push((self.words.len() as u32, key.len() as u32));
+        self.key_at
+            .push((self.words.len() as u32, key.len() as u32));
         self.words.extend_from_slice(key);
     }
 
@@ -339,8 +340,7 @@ impl PairWalk {
     /// One assumed pair: same shallow signature, and each pair of references consistent.
     fn check_pair(&mut self, btf: &Btf, walk: &Walk<'_>, x: u32) -> bool {
         let g = self.assumed[x as usize];
-        let (Some(local), Some(kept)) = (walk.types.get(x as usize - 1), btf.ty(g as usize))
-        else {
+        let (Some(local), Some(kept)) = (walk.types.get(x as usize - 1), btf.ty(g as usize)) else {
             return false;
         };
         if !same_shallow(local, kept) {
@@ -399,9 +399,14 @@ fn matchable(t: &BtfType) -> bool {
 fn same_shallow(a: &BtfType, b: &BtfType) -> bool {
     use BtfType as T;
     match (a, b) {
-        (T::Int { name, size, data }, T::Int { name: n, size: s, data: d }) => {
-            (name, size, data) == (n, s, d)
-        }
+        (
+            T::Int { name, size, data },
+            T::Int {
+                name: n,
+                size: s,
+                data: d,
+            },
+        ) => (name, size, data) == (n, s, d),
         (T::Ptr { .. }, T::Ptr { .. })
         | (T::Volatile { .. }, T::Volatile { .. })
         | (T::Const { .. }, T::Const { .. })
@@ -410,7 +415,13 @@ fn same_shallow(a: &BtfType, b: &BtfType) -> bool {
         (T::Typedef { name, .. }, T::Typedef { name: n, .. })
         | (T::TypeTag { name, .. }, T::TypeTag { name: n, .. }) => name == n,
         (T::Array { nelems, .. }, T::Array { nelems: k, .. }) => nelems == k,
-        (T::Fwd { name, is_union }, T::Fwd { name: n, is_union: u }) => (name, is_union) == (n, u),
+        (
+            T::Fwd { name, is_union },
+            T::Fwd {
+                name: n,
+                is_union: u,
+            },
+        ) => (name, is_union) == (n, u),
         (T::Struct { .. }, T::Struct { .. }) | (T::Union { .. }, T::Union { .. }) => {
             same_aggregate(a, b)
         }
@@ -426,9 +437,30 @@ fn same_shallow(a: &BtfType, b: &BtfType) -> bool {
 fn same_aggregate(a: &BtfType, b: &BtfType) -> bool {
     use BtfType as T;
     let (
-        T::Struct { name, size, kind_flag, members } | T::Union { name, size, kind_flag, members },
-        T::Struct { name: n, size: s, kind_flag: k, members: m }
-        | T::Union { name: n, size: s, kind_flag: k, members: m },
+        T::Struct {
+            name,
+            size,
+            kind_flag,
+            members,
+        }
+        | T::Union {
+            name,
+            size,
+            kind_flag,
+            members,
+        },
+        T::Struct {
+            name: n,
+            size: s,
+            kind_flag: k,
+            members: m,
+        }
+        | T::Union {
+            name: n,
+            size: s,
+            kind_flag: k,
+            members: m,
+        },
     ) = (a, b)
     else {
         return false;

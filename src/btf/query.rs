@@ -121,10 +121,7 @@ impl Btf {
                 self.named(if *is_union { "union " } else { "struct " }, *name, out)
             }
             BtfType::Ptr { ty } => {
-                if matches!(
-                    self.ty(ty.0 as usize),
-                    Some(BtfType::FuncProto { .. })
-                ) {
+                if matches!(self.ty(ty.0 as usize), Some(BtfType::FuncProto { .. })) {
                     self.display_proto(*ty, "(*)", d, out);
                 } else {
                     self.display_into(*ty, d, out);

@@ -251,7 +251,10 @@ impl Btf {
             .partition_point(|&(b, c, _)| (b, c) < (app.base, app.count));
         let range = match self.decl_start.get(k) {
             Some(&(b, c, start)) if (b, c) == (app.base, app.count) => {
-                let end = self.decl_start.get(k + 1).map_or(self.decl_ids.len(), |e| e.2 as usize);
+                let end = self
+                    .decl_start
+                    .get(k + 1)
+                    .map_or(self.decl_ids.len(), |e| e.2 as usize);
                 start as usize..end
             }
             _ => 0..0,

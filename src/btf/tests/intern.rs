@@ -276,6 +276,30 @@ fn plain_and_linking_containers_agree_on_fixtures() {
     assert!(link.alias_count() > 0, "every object twice: no alias slots");
 }
 
+/// The parse_btf fuzzer's corpus (fuzz/corpus/parse_btf: odd and malformed sections the
+/// fuzzer kept for new coverage), each input appended twice and next to its neighbour: the
+/// containers agree on every one, errors included.
+#[test]
+fn plain_and_linking_containers_agree_on_the_fuzz_corpus() {
+    let dir = root().join("fuzz/corpus/parse_btf");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fuzz corpus")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 100, "only {} corpus inputs", files.len());
+    let data: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read"))
+        .collect();
+    let mut aliased = 0;
+    for pair in data.windows(2) {
+        let (_, link) = agree(&[&pair[0], &pair[0], &pair[1]]);
+        aliased += link.alias_count();
+    }
+    assert!(aliased > 0, "the corpus made no alias slot");
+}
+
 #[test]
 fn each_fixture_object_twice_makes_alias_slots() {
     for (path, btf) in fixture_btfs() {
