@@ -27,6 +27,12 @@ const BARRED: u32 = u32::MAX - 2;
 const CYCLIC: u32 = u32::MAX - 3;
 /// Candidates kept per shallow signature for the walks (bounds failed walks per type).
 const MAX_CANDIDATES: usize = 8;
+/// Pairs the walks of one input may check, per type of the input. A walk that fails can visit
+/// a whole cyclic component before the difference shows, and every struct of the component may
+/// start one (objects built against another kernel's headers): past this budget the input's
+/// remaining cyclic types are left to the last pass, which keeps them (the link stays linear;
+/// `equivalence` still merges them, so the output is the same).
+const WALK_BUDGET_PER_TYPE: usize = 16;
 
 /// The types kept by earlier inputs that later copies are matched against.
 #[derive(Clone, Debug, Default)]
@@ -186,7 +192,11 @@ impl Interner {
             return;
         }
         let mut pair = PairWalk::new(walk.canon.len());
+        pair.budget = WALK_BUDGET_PER_TYPE * walk.types.len();
         for t in 1..walk.canon.len() as u32 {
+            if pair.budget == 0 {
+                return;
+            }
             let ty = &walk.types[t as usize - 1];
             if walk.canon[t as usize] != CYCLIC || !is_aggregate(ty) {
                 continue;
@@ -295,6 +305,8 @@ struct PairWalk {
     touched: Vec<u32>,
     todo: Vec<u32>,
     refs: (Vec<u32>, Vec<u32>),
+    /// Pairs still allowed to be checked (see `WALK_BUDGET_PER_TYPE`).
+    budget: usize,
 }
 
 impl PairWalk {
@@ -304,6 +316,7 @@ impl PairWalk {
             touched: Vec::new(),
             todo: Vec::new(),
             refs: (Vec::new(), Vec::new()),
+            budget: 0,
         }
     }
 
@@ -330,6 +343,10 @@ impl PairWalk {
 
     fn check_all(&mut self, btf: &Btf, walk: &Walk<'_>) -> bool {
         while let Some(x) = self.todo.pop() {
+            let Some(left) = self.budget.checked_sub(1) else {
+                return false;
+            };
+            self.budget = left;
             if !self.check_pair(btf, walk, x) {
                 return false;
             }
