@@ -210,7 +210,8 @@ impl Btf {
         let mut state = vec![0u8; end.saturating_sub(first)];
         let mut stack: Vec<(usize, usize)> = Vec::new();
         for start in first..end {
-            if state[start - first] != 0 {
+            // Alias slots hold no references of their own (they reach no cycle at all).
+            if state[start - first] != 0 || self.is_alias(TypeId(start as u32)) {
                 continue;
             }
             state[start - first] = 1;
