@@ -144,11 +144,17 @@ impl Interner {
     /// The kept id type `t` stands for (an earlier input's copy, or itself), or a marker.
     fn decide(&self, walk: &mut Walk<'_>, t: u32, refs: &[u32], pass: Pass) -> u32 {
         let ty = &walk.types[t as usize - 1];
-        if !matchable(ty) || refs.iter().any(|&r| walk.bars(r)) {
+        if !matchable(ty) {
             return BARRED;
         }
-        let open = |r: &u32| matches!(walk.canon[*r as usize], ON_PATH | CYCLIC);
-        if pass == Pass::Acyclic && refs.iter().any(open) {
+        let mut open = false;
+        for &r in refs {
+            if walk.bars(r) {
+                return BARRED;
+            }
+            open |= matches!(walk.canon[r as usize], ON_PATH | CYCLIC);
+        }
+        if pass == Pass::Acyclic && open {
             return CYCLIC;
         }
         walk.key.clear();
@@ -177,7 +183,9 @@ impl Interner {
         let mut e = *self.heads.get(&hash_words(key))?;
         while e != u32::MAX {
             let (at, len) = self.key_at[e as usize];
-            if &self.words[at as usize..(at + len) as usize] == key {
+            let stored = &self.words[at as usize..(at + len) as usize];
+            // Keys are short: a word loop is cheaper than a call to memcmp.
+            if stored.len() == key.len() && stored.iter().zip(key).all(|(a, b)| a == b) {
                 return Some(self.ids[e as usize]);
             }
             e = self.next[e as usize];
