@@ -714,6 +714,7 @@ impl Btf {
         self.interner = None;
         self.decl_ids = Vec::new();
         self.decl_start = Vec::new();
+        self.pool = Default::default();
         TypeRemap { map }
     }
 }

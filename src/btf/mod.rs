@@ -18,6 +18,7 @@ mod hash;
 mod intern;
 mod kind;
 mod parse;
+mod pool;
 mod query;
 mod raw;
 mod strings;

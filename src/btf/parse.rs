@@ -69,7 +69,10 @@ impl Btf {
         }
         for (i, mut t) in parsed.into_iter().enumerate() {
             match copies.get(i).copied().flatten() {
-                Some(target) => self.alias_next(target),
+                Some(target) => {
+                    self.alias_next(target);
+                    self.pool.recycle(t);
+                }
                 None => {
                     shift(&mut t);
                     self.store_next(t);
@@ -214,7 +217,7 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
                 }
             }
             KIND_STRUCT | KIND_UNION => {
-                let mut members = Vec::with_capacity(vlen);
+                let mut members = btf.pool.members(vlen);
                 for i in 0..vlen {
                     members.push(Member {
                         name: name(btf, w(3 * i))?,
@@ -240,7 +243,7 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
                 }
             }
             KIND_ENUM => {
-                let mut values = Vec::with_capacity(vlen);
+                let mut values = btf.pool.values(vlen);
                 for i in 0..vlen {
                     let v = w(2 * i + 1);
                     let value = if kflag {
@@ -261,7 +264,7 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
                 }
             }
             KIND_ENUM64 => {
-                let mut values = Vec::with_capacity(vlen);
+                let mut values = btf.pool.values(vlen);
                 for i in 0..vlen {
                     let value = u64::from(w(3 * i + 1)) | (u64::from(w(3 * i + 2)) << 32);
                     values.push(EnumValue {
@@ -293,7 +296,7 @@ fn parse_types(raw: &RawBtf<'_>, btf: &mut Btf) -> Result<Vec<BtfType>> {
             }
             KIND_FUNC_PROTO => {
                 no_kflag()?;
-                let mut params = Vec::with_capacity(vlen);
+                let mut params = btf.pool.params(vlen);
                 for i in 0..vlen {
                     params.push(Param {
                         name: name(btf, w(2 * i))?,

@@ -2,6 +2,7 @@
 //! Parsing, queries, dedup and encoding live in sibling modules (see mod.rs for the flow).
 
 use super::intern::Interner;
+use super::pool::ListPool;
 use super::strings::{cut_at_nul, utf8_prefix, StringTable};
 use crate::error::{Error, Result};
 
@@ -219,6 +220,8 @@ pub struct Btf {
     /// `append` (base, count) where its ids start in that list.
     pub(super) decl_ids: Vec<u32>,
     pub(super) decl_start: Vec<(u32, u32, u32)>,
+    /// Lists of copies, for the parser to reuse (`for_linking` containers).
+    pub(super) pool: ListPool,
 }
 
 impl Default for Btf {
@@ -238,6 +241,7 @@ impl Btf {
             interner: None,
             decl_ids: Vec::new(),
             decl_start: Vec::new(),
+            pool: ListPool::default(),
         }
     }
 
