@@ -710,7 +710,7 @@ impl Btf {
         self.pos = Vec::new();
         // Ids changed: `append` bases no longer describe the container.
         self.appended.clear();
-        self.alias = Vec::new();
+        self.ids = Vec::new();
         self.interner = None;
         self.decl_ids = Vec::new();
         self.decl_start = Vec::new();

@@ -210,10 +210,11 @@ pub struct Btf {
     pub(super) strings: StringTable,
     /// Every successful `append`, in order (lets `.BTF.ext` parsing bound type ids).
     pub(super) appended: Vec<Appended>,
-    /// Alias slots: `alias[id]` is the kept type that the copy appended at `id` stands for
-    /// (`TypeId(0)`, or beyond the end: not an alias). `get` answers with the kept type, `own`
-    /// with `BtfType::Void`. Only `for_linking` containers have them.
-    pub(super) alias: Vec<TypeId>,
+    /// Position in `store` -> id of the type stored there (kept along with `pos`, empty with
+    /// it). An id whose position holds another id is an alias slot: a copy that stands for that
+    /// type; `get` answers with the kept type, `own` with `BtfType::Void`. Only `for_linking`
+    /// containers have alias slots.
+    pub(super) ids: Vec<u32>,
     /// Matches appended types against kept ones (`for_linking` only).
     pub(super) interner: Option<Box<Interner>>,
     /// Ids of the appended VAR, FUNC and DATASEC types, input after input (`decls`), and per
@@ -237,7 +238,7 @@ impl Btf {
             pos: Vec::new(),
             strings: StringTable::new(),
             appended: Vec::new(),
-            alias: Vec::new(),
+            ids: Vec::new(),
             interner: None,
             decl_ids: Vec::new(),
             decl_start: Vec::new(),
@@ -282,20 +283,20 @@ impl Btf {
 
     /// The kept type that the type at `id` stands for: `id` itself unless it is an alias slot.
     pub fn unalias(&self, id: TypeId) -> TypeId {
-        match self.alias.get(id.0 as usize) {
-            Some(&a) if a.0 != 0 => a,
-            _ => id,
+        match self.pos.get(id.0 as usize) {
+            Some(&p) => TypeId(self.ids.get(p as usize).copied().unwrap_or(id.0)),
+            None => id,
         }
     }
 
     /// How many of the container's ids are alias slots.
     pub fn alias_count(&self) -> usize {
-        self.alias.iter().filter(|a| a.0 != 0).count()
+        self.len() - self.store.len()
     }
 
     /// Whether `id` is an alias slot.
     pub fn is_alias(&self, id: TypeId) -> bool {
-        self.alias.get(id.0 as usize).is_some_and(|a| a.0 != 0)
+        self.unalias(id) != id
     }
 
     /// Position in `store` of the type `id` stands for.
@@ -331,9 +332,11 @@ impl Btf {
 
     /// The ids of the stored types (all but alias slots), ascending: position -> id.
     pub(super) fn stored_ids(&self) -> Vec<u32> {
-        (0..self.len() as u32)
-            .filter(|&id| !self.is_alias(TypeId(id)))
-            .collect()
+        if self.pos.is_empty() {
+            (0..self.store.len() as u32).collect()
+        } else {
+            self.ids.clone()
+        }
     }
 
     /// The type at `id` to change in place (the kept one for an alias slot).
@@ -351,12 +354,13 @@ impl Btf {
     pub fn shrink_types(&mut self) {
         self.store.shrink_to_fit();
         self.pos.shrink_to_fit();
-        self.alias.shrink_to_fit();
+        self.ids.shrink_to_fit();
     }
 
     /// Store one appended type at the next id.
     pub(super) fn store_next(&mut self, t: BtfType) {
         if !self.pos.is_empty() {
+            self.ids.push(self.pos.len() as u32);
             self.pos.push(self.store.len() as u32);
         }
         self.store.push(t);
@@ -365,15 +369,20 @@ impl Btf {
     /// Make the next id an alias slot of kept type `target`.
     pub(super) fn alias_next(&mut self, target: TypeId) {
         if self.pos.is_empty() {
-            self.pos = (0..self.store.len() as u32).collect();
+            self.start_positions();
         }
-        let id = self.pos.len();
         let p = self.position(target.0 as usize).unwrap_or(0) as u32;
         self.pos.push(p);
-        if self.alias.len() <= id {
-            self.alias.resize(id + 1, TypeId(0));
-        }
-        self.alias[id] = target;
+    }
+
+    /// Ids and positions part at the first alias slot: both tables start as the identity, the
+    /// id table with room for as many ids as the store has room for types (a link reserves
+    /// that from its first input; untouched room costs no page).
+    fn start_positions(&mut self) {
+        let n = self.store.len() as u32;
+        self.pos = Vec::with_capacity(self.store.capacity());
+        self.pos.extend(0..n);
+        self.ids = (0..n).collect();
     }
 
     /// Intern `s` (cut at its first NUL, if any).
