@@ -694,15 +694,9 @@ impl Btf {
             })
             .collect();
         drop(new_id);
-        let ids = self.stored_ids();
-        let old = std::mem::take(&mut self.store);
         let mut types = Vec::with_capacity(next as usize);
         types.push(BtfType::Void);
-        for (&t, mut ty) in ids.iter().zip(old).skip(1) {
-            let t = t as usize;
-            if rep[t] != t as u32 {
-                continue;
-            }
+        for mut ty in self.take_survivors(&rep) {
             ty.for_each_ref_mut(|r| *r = map.get(r.0 as usize).copied().unwrap_or(TypeId(0)));
             types.push(ty);
         }
@@ -716,6 +710,33 @@ impl Btf {
         self.decl_start = Vec::new();
         self.pool = Default::default();
         TypeRemap { map }
+    }
+}
+
+impl Btf {
+    /// The types of the ids `t` with `rep[t] == t`, in id order, taken out of the store. A
+    /// class whose members before it are all redirected survives as the first member that is
+    /// not, which can be an alias slot (a copy of a prototype that an extern function of the
+    /// earliest input used alone): it is written as the type it stands for, where the copy was.
+    fn take_survivors(&mut self, rep: &[u32]) -> Vec<BtfType> {
+        let survives = |t: usize| rep.get(t) == Some(&(t as u32));
+        let copies: Vec<BtfType> = (1..self.len())
+            .filter(|&t| survives(t) && self.is_alias(TypeId(t as u32)))
+            .filter_map(|t| self.ty(t).cloned())
+            .collect();
+        let mut copies = copies.into_iter();
+        let mut out = Vec::new();
+        for t in (1..self.len()).filter(|&t| survives(t)) {
+            let taken = if self.is_alias(TypeId(t as u32)) {
+                copies.next()
+            } else {
+                let p = self.position(t);
+                p.and_then(|p| self.store.get_mut(p))
+                    .map(|slot| std::mem::replace(slot, BtfType::Void))
+            };
+            out.extend(taken);
+        }
+        out
     }
 }
 

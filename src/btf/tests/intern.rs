@@ -90,6 +90,7 @@ fn link_like(btf: &mut Btf) -> Vec<(TypeId, Redirect)> {
             _ => {}
         }
     }
+    redirects.extend(extern_protos_like_datasec(btf));
     let vars = (0..)
         .zip(&first)
         .map(|(i, &(_, ty))| VarSecinfo {
@@ -105,6 +106,56 @@ fn link_like(btf: &mut Btf) -> Vec<(TypeId, Redirect)> {
         vars,
     });
     redirects
+}
+
+/// What datasec.rs does with an extern FUNC that a global FUNC of the same name defines: the
+/// extern goes to the definition, and its prototype too when nothing else of its input uses it
+/// (counted as `count_proto_uses` counts: every id of the input read through `get`).
+fn extern_protos_like_datasec(btf: &Btf) -> Vec<(TypeId, Redirect)> {
+    let mut out = Vec::new();
+    for app in btf.appended.clone() {
+        let ids = (app.base + 1..=app.base + app.count).map(TypeId);
+        for t in ids.clone() {
+            let Ok(&BtfType::Func {
+                name,
+                proto,
+                linkage,
+            }) = btf.get(t)
+            else {
+                continue;
+            };
+            let Some(def) = (linkage == FUNC_EXTERN)
+                .then(|| global_func(btf, name))
+                .flatten()
+            else {
+                continue;
+            };
+            out.push((t, Redirect::To(def)));
+            let mut uses = 0;
+            for u in ids.clone() {
+                btf.get(u)
+                    .expect("id")
+                    .for_each_ref(|r| uses += usize::from(r == proto));
+            }
+            let Ok(&BtfType::Func {
+                proto: def_proto, ..
+            }) = btf.get(def)
+            else {
+                continue;
+            };
+            if uses == 1 && def_proto != proto {
+                out.push((proto, Redirect::To(def_proto)));
+            }
+        }
+    }
+    out
+}
+
+/// The first global FUNC named `name`.
+fn global_func(btf: &Btf, name: StrOff) -> Option<TypeId> {
+    (1..btf.len() as u32).map(TypeId).find(|&t| {
+        matches!(btf.get(t), Ok(&BtfType::Func { name: n, linkage, .. }) if n == name && linkage == FUNC_GLOBAL)
+    })
 }
 
 /// Every alias slot: a void placeholder standing for a lower id that is no alias slot itself,
@@ -573,6 +624,34 @@ fn extern_function_prototype_users_are_never_aliased() {
     assert_not_aliased(&link, 1, &[3, 4, 5, 6]);
     assert_aliased(&link, 2, 0, &[1, 2, 4, 5, 6]);
     agree(&[&ext, &global, &ext]);
+}
+
+/// Input A: `extern int foo(int)` (its prototype unnamed, as clang writes an extern's); input B:
+/// a struct whose function pointer has that same prototype (so B's prototype is a copy of A's);
+/// input C defines `int foo(int x)`. The extern goes to C's FUNC and, nothing else in A using
+/// its prototype, the prototype to C's: the class {A's prototype, B's copy} then survives as
+/// B's copy, an alias slot, which `compact` must still write where the plain container does.
+#[test]
+fn a_redirected_prototype_class_survives_as_an_alias_slot() {
+    let a = raw(|r| {
+        let i = r.int("int", 4);
+        let p = r.proto(i, &[("", i)]);
+        r.func("foo", p, FUNC_EXTERN);
+    });
+    let b = raw(|r| {
+        let i = r.int("int", 4);
+        let p = r.proto(i, &[("", i)]);
+        let fp = r.ptr(p);
+        r.add_struct("ops", 8, &[("cb", fp)]);
+    });
+    let c = raw(|r| {
+        let i = r.int("int", 4);
+        let p = r.proto(i, &[("x", i)]);
+        r.func("foo", p, FUNC_GLOBAL);
+    });
+    let (_, link) = agree(&[&a, &b, &c]);
+    // B's prototype (its local id 2) is a copy of A's.
+    assert_aliased(&link, 1, 0, &[1, 2]);
 }
 
 /// struct ops { int (*fn)(struct ops *, int); } (1), fn ptr (2), proto (3), ops * (4), int (5).
