@@ -288,6 +288,7 @@ scenario_tests! {
     weak_promote => scenarios::WEAK_PROMOTE,
     license_once => scenarios::LICENSE_ONCE,
     extern_call => scenarios::EXTERN_CALL,
+    proto_copy => scenarios::PROTO_COPY,
 }
 
 /// Every scenario in `scenarios::ALL` has its tests above.
@@ -321,6 +322,7 @@ fn all_scenarios_have_tests() {
         "weak_promote",
         "license_once",
         "extern_call",
+        "proto_copy",
     ];
     let all: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
     assert_eq!(all, tested);

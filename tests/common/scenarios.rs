@@ -1745,6 +1745,46 @@ pub const EXTERN_CALL: Scenario = Scenario {
     ],
 };
 
+/// bpf/proto_copy: caller.c calls callee.c's global `quad` (4 * x) through an extern whose
+/// prototype nothing else in caller.c uses, so the link sends it to the definition's; ops.c's
+/// function-pointer member has a copy of that prototype, which the output must then keep in
+/// its place (BTF the kernel accepts: caller.c's call of a global function needs it).
+pub const PROTO_COPY: Scenario = Scenario {
+    name: "proto_copy",
+    objects: &["proto_copy/caller", "proto_copy/ops", "proto_copy/callee"],
+    progs: &["xdp_pc_caller", "xdp_pc_ops", "xdp_pc_callee"],
+    maps: &["pc_out"],
+    libbpf: Applies::Yes,
+    separately: Applies::No("caller.c calls quad, which only callee.c defines"),
+    values_relocs: 0,
+    setup: &[],
+    runs: &[
+        packet_run(
+            "xdp_pc_caller",
+            2,
+            XDP_PASS,
+            "caller.c returns quad(1) - 2 = 2 = XDP_PASS",
+        ),
+        packet_run("xdp_pc_ops", 3, XDP_PASS, "ops.c returns XDP_PASS"),
+        packet_run(
+            "xdp_pc_callee",
+            1,
+            XDP_PASS,
+            "callee.c returns quad(1) - 2 = 2 = XDP_PASS",
+        ),
+    ],
+    checks: &[
+        u64_at("pc_out", 0, 40, "caller.c adds quad(5) = 20, ran twice"),
+        u64_at(
+            "pc_out",
+            1,
+            120,
+            "ops.c adds pc_table.bias = 40 (cb is null), ran three times",
+        ),
+        u64_at("pc_out", 2, 12, "callee.c adds quad(3) = 12, ran once"),
+    ],
+};
+
 /// Folders of `bpf/` that are no comparison scenario, and why (every other folder is used by a
 /// scenario of [`ALL`]; the comparison harness checks that).
 pub const NOT_COMPARED: &[(&str, &str)] = &[
@@ -1886,4 +1926,5 @@ pub const ALL: &[&Scenario] = &[
     &WEAK_PROMOTE,
     &LICENSE_ONCE,
     &EXTERN_CALL,
+    &PROTO_COPY,
 ];
