@@ -391,11 +391,17 @@ impl<'a, 'i> Pass<'a, 'i> {
     }
 
     /// A later `license`/`version` copy: its VARs go (to the kept one of the same name, if
-    /// any).
+    /// any). An entry that names no VAR (malformed BTF) is left alone, as a placed section's
+    /// is: the type it names may be used elsewhere.
     fn drop_copy(&self, vars: &[VarSecinfo], g: &mut Gathered) {
         for v in vars {
-            let to = var_name(self.btf, v.ty)
-                .and_then(|n| self.defs.var.get(n))
+            let Some(name) = var_name(self.btf, v.ty) else {
+                continue;
+            };
+            let to = self
+                .defs
+                .var
+                .get(name)
                 .map_or(Redirect::Remove, |&d| Redirect::To(d));
             g.redirects.add(v.ty, to);
         }

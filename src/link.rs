@@ -114,9 +114,6 @@ struct Linked {
     report: LinkReport,
 }
 
-/// With `BPFMERGE_STAGE_MEMORY` set, print the peak and current resident memory after a stage
-/// on stderr (`/proc/self/status` on Linux): how docs/bench.md attributes memory to stages.
-/// Otherwise one environment lookup per stage.
 /// With `BPFMERGE_STAGE_MEMORY`: how many types were appended and how many of them are
 /// alias slots (copies matched while streaming).
 fn stage_types(btf: &Btf) {
@@ -126,6 +123,9 @@ fn stage_types(btf: &Btf) {
     }
 }
 
+/// With `BPFMERGE_STAGE_MEMORY` set, print the peak and current resident memory after a stage
+/// on stderr (`/proc/self/status` on Linux): how docs/bench.md attributes memory to stages.
+/// Otherwise one environment lookup per stage.
 fn stage_memory(stage: &str) {
     if std::env::var_os("BPFMERGE_STAGE_MEMORY").is_none() {
         return;
@@ -227,7 +227,7 @@ fn plan<'a>(
     stage_memory("stream");
     stage_types(&btf);
     // Growth slack of the streamed collections is not needed any more.
-    btf.shrink_types();
+    btf.end_streaming();
     builder.shrink_to_fit();
     let eq = btf.equivalence();
     stage_memory("equivalence");

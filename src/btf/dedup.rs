@@ -599,101 +599,13 @@ impl Btf {
     /// was removed is dropped, and DECL_TAGs that become identical are kept once.
     pub fn compact(&mut self, eq: &Equivalence, redirects: &[(TypeId, Redirect)]) -> TypeRemap {
         let n = self.len();
-        let mut redirect: Vec<Option<Redirect>> = vec![None; n];
-        for &(id, r) in redirects {
-            if let Some(slot) = redirect.get_mut(id.0 as usize) {
-                if id.0 != 0 {
-                    *slot = Some(r);
-                }
-            }
-        }
-        // Class survivor: the canonical member if not redirected, else the lowest member not
-        // redirected (u32::MAX if every member is redirected).
-        let canon_of = |t: usize| -> usize {
-            let c = eq.canon(TypeId(t as u32)).0 as usize;
-            if c < n {
-                c
-            } else {
-                t
-            }
-        };
-        let mut survivor = vec![u32::MAX; n];
-        for t in 0..n {
-            let c = canon_of(t);
-            if redirect[c].is_none() {
-                survivor[c] = c as u32;
-            } else if survivor[c] == u32::MAX && redirect[t].is_none() {
-                survivor[c] = t as u32;
-            }
-        }
-        // rep[t] = old id of the type standing for t in the output (u32::MAX: none).
-        let mut rep = vec![u32::MAX; n];
-        rep[0] = 0;
-        for (t, r) in rep.iter_mut().enumerate().skip(1) {
-            let mut cur = t;
-            for _ in 0..=redirects.len() {
-                match redirect[cur] {
-                    Some(Redirect::Remove) => break,
-                    Some(Redirect::To(to)) => {
-                        if to.0 as usize >= n {
-                            break;
-                        }
-                        if to.0 == 0 {
-                            *r = 0;
-                            break;
-                        }
-                        cur = to.0 as usize;
-                    }
-                    None => {
-                        *r = survivor[canon_of(cur)];
-                        break;
-                    }
-                }
-            }
-        }
-        // Done with these: free them before the tables below (this is the link's memory peak);
-        // `new_id` reuses the survivors' array.
+        let redirect = RedirectTable::new(n, redirects);
+        let survivor = self.survivors(eq, &redirect);
+        let mut rep = self.representatives(eq, &redirect, &survivor, redirects.len());
+        drop(survivor);
         drop(redirect);
-        let mut new_id = survivor;
-        // DECL_TAGs: drop those whose target vanished, keep identical ones once.
-        let mut tags: FastMap<(u32, u32, i32), u32> = FastMap::default();
-        for t in 1..n {
-            if rep[t] != t as u32 {
-                continue;
-            }
-            if let BtfType::DeclTag {
-                name,
-                ty,
-                component_idx,
-            } = self.ty(t).unwrap_or(&BtfType::Void)
-            {
-                let target = rep.get(ty.0 as usize).copied().unwrap_or(u32::MAX);
-                if target == u32::MAX || (target == 0 && ty.0 != 0) {
-                    rep[t] = u32::MAX;
-                } else {
-                    let first = *tags
-                        .entry((name.0, target, *component_idx))
-                        .or_insert(t as u32);
-                    rep[t] = first;
-                }
-            }
-        }
-        // New ids: survivors (rep[t] == t) in original order.
-        new_id.fill(0);
-        let mut next = 1u32;
-        for t in 1..n {
-            if rep[t] == t as u32 {
-                new_id[t] = next;
-                next += 1;
-            }
-        }
-        let map: Vec<TypeId> = (0..n)
-            .map(|t| match rep[t] {
-                u32::MAX => TypeId(0),
-                r => TypeId(new_id[r as usize]),
-            })
-            .collect();
-        drop(new_id);
+        self.drop_dead_decl_tags(&mut rep);
+        let (map, next) = new_ids(&rep);
         let mut types = Vec::with_capacity(next as usize);
         types.push(BtfType::Void);
         for mut ty in self.take_survivors(&rep) {
@@ -710,6 +622,178 @@ impl Btf {
         self.decl_start = Vec::new();
         self.pool = Default::default();
         TypeRemap { map }
+    }
+}
+
+impl Btf {
+    /// Class survivors by the position of the class's canonical member (which is always a
+    /// stored type: the lowest id of a class is never an alias slot): the canonical member if
+    /// not redirected, else the lowest member not redirected (`u32::MAX` if every member is).
+    fn survivors(&self, eq: &Equivalence, redirect: &RedirectTable) -> Vec<u32> {
+        let mut survivor = vec![u32::MAX; self.store.len()];
+        for t in 0..self.len() {
+            let c = canon_of(eq, t, self.len());
+            let Some(slot) = self.position(c).and_then(|p| survivor.get_mut(p)) else {
+                continue;
+            };
+            if redirect.get(c).is_none() {
+                *slot = c as u32;
+            } else if *slot == u32::MAX && redirect.get(t).is_none() {
+                *slot = t as u32;
+            }
+        }
+        survivor
+    }
+
+    /// rep[t] = old id of the type standing for t in the output (`u32::MAX`: none; 0: void),
+    /// following redirects (at most as many steps as there are redirects).
+    fn representatives(
+        &self,
+        eq: &Equivalence,
+        redirect: &RedirectTable,
+        survivor: &[u32],
+        steps: usize,
+    ) -> Vec<u32> {
+        let n = self.len();
+        let survivor_of = |c: usize| {
+            self.position(c)
+                .and_then(|p| survivor.get(p))
+                .copied()
+                .unwrap_or(u32::MAX)
+        };
+        let mut rep = vec![u32::MAX; n];
+        rep[0] = 0;
+        for (t, r) in rep.iter_mut().enumerate().skip(1) {
+            let mut cur = t;
+            for _ in 0..=steps {
+                match redirect.get(cur) {
+                    Some(Redirect::Remove) => break,
+                    Some(Redirect::To(to)) => {
+                        if to.0 as usize >= n {
+                            break;
+                        }
+                        if to.0 == 0 {
+                            *r = 0;
+                            break;
+                        }
+                        cur = to.0 as usize;
+                    }
+                    None => {
+                        *r = survivor_of(canon_of(eq, cur, n));
+                        break;
+                    }
+                }
+            }
+        }
+        rep
+    }
+
+    /// DECL_TAGs: drop those whose target vanished, keep identical ones once.
+    fn drop_dead_decl_tags(&self, rep: &mut [u32]) {
+        let mut tags: FastMap<(u32, u32, i32), u32> = FastMap::default();
+        for t in 1..rep.len() {
+            if rep[t] != t as u32 {
+                continue;
+            }
+            if let Some(BtfType::DeclTag {
+                name,
+                ty,
+                component_idx,
+            }) = self.ty(t)
+            {
+                let target = rep.get(ty.0 as usize).copied().unwrap_or(u32::MAX);
+                if target == u32::MAX || (target == 0 && ty.0 != 0) {
+                    rep[t] = u32::MAX;
+                } else {
+                    let first = *tags
+                        .entry((name.0, target, *component_idx))
+                        .or_insert(t as u32);
+                    rep[t] = first;
+                }
+            }
+        }
+    }
+}
+
+/// The canonical member of `t`'s class (`t` itself for ids the equivalence does not cover).
+fn canon_of(eq: &Equivalence, t: usize, n: usize) -> usize {
+    let c = eq.canon(TypeId(t as u32)).0 as usize;
+    if c < n {
+        c
+    } else {
+        t
+    }
+}
+
+/// Old id -> new id: survivors (`rep[t] == t`) numbered densely from 1 in original order, every
+/// other id the new id of its representative (0 when that is no survivor). Returns the map and the
+/// number of ids of the output (void included). Computed in place: a survivor's entry is its
+/// own new id, which the second pass reads and never changes.
+fn new_ids(rep: &[u32]) -> (Vec<TypeId>, u32) {
+    let mut map = vec![TypeId(0); rep.len()];
+    let mut next = 1u32;
+    for (t, &r) in rep.iter().enumerate().skip(1) {
+        if r == t as u32 {
+            map[t] = TypeId(next);
+            next += 1;
+        }
+    }
+    for t in 1..rep.len() {
+        let r = rep[t] as usize;
+        if r != t {
+            // Only a survivor's new id counts (a representative that stopped surviving, a
+            // DECL_TAG kept once under another id, gives none).
+            let survives = rep.get(r) == Some(&(r as u32));
+            map[t] = if survives { map[r] } else { TypeId(0) };
+        }
+    }
+    (map, next)
+}
+
+/// The redirects of `compact`, by id: a bit per id says whether one exists, a sorted list says
+/// which (the last one given for an id wins). An id-indexed table of options would be the
+/// link's largest (eight bytes for each of up to millions of ids, for a few thousand redirects).
+struct RedirectTable {
+    bits: Vec<u64>,
+    sorted: Vec<(u32, Redirect)>,
+}
+
+impl RedirectTable {
+    fn new(n: usize, redirects: &[(TypeId, Redirect)]) -> RedirectTable {
+        let mut sorted: Vec<(u32, Redirect)> = redirects
+            .iter()
+            .filter(|(id, _)| id.0 != 0 && (id.0 as usize) < n)
+            .map(|&(id, r)| (id.0, r))
+            .collect();
+        // Stable, then keep the last of each id.
+        sorted.sort_by_key(|&(id, _)| id);
+        let mut dedup: Vec<(u32, Redirect)> = Vec::with_capacity(sorted.len());
+        for e in sorted {
+            match dedup.last_mut() {
+                Some(last) if last.0 == e.0 => *last = e,
+                _ => dedup.push(e),
+            }
+        }
+        let mut bits = vec![0u64; n.div_ceil(64)];
+        for &(id, _) in &dedup {
+            bits[id as usize / 64] |= 1 << (id % 64);
+        }
+        RedirectTable {
+            bits,
+            sorted: dedup,
+        }
+    }
+
+    fn get(&self, t: usize) -> Option<Redirect> {
+        let word = self.bits.get(t / 64)?;
+        if word & (1 << (t % 64)) == 0 {
+            return None;
+        }
+        let at = self
+            .sorted
+            .binary_search_by_key(&(t as u32), |e| e.0)
+            .ok()?;
+        Some(self.sorted[at].1)
     }
 }
 
@@ -734,7 +818,9 @@ impl Btf {
                 p.and_then(|p| self.store.get_mut(p))
                     .map(|slot| std::mem::replace(slot, BtfType::Void))
             };
-            out.extend(taken);
+            // Never missing (an id's position always holds a type); void would keep the ids
+            // aligned if it were.
+            out.push(taken.unwrap_or(BtfType::Void));
         }
         out
     }

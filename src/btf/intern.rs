@@ -27,12 +27,13 @@ const BARRED: u32 = u32::MAX - 2;
 const CYCLIC: u32 = u32::MAX - 3;
 /// Candidates kept per shallow signature for the walks (bounds failed walks per type).
 const MAX_CANDIDATES: usize = 8;
-/// Pairs the walks of one input may check, per type of the input. A walk that fails can visit
-/// a whole cyclic component before the difference shows, and every struct of the component may
-/// start one (objects built against another kernel's headers): past this budget the input's
-/// remaining cyclic types are left to the last pass, which keeps them (the link stays linear;
-/// `equivalence` still merges them, so the output is the same).
-const WALK_BUDGET_PER_TYPE: usize = 16;
+/// Work the walks of one input may do, per type and reference of the input (a pair checked
+/// costs one, plus one per reference it compares: a struct's members). A walk that fails can
+/// visit a whole cyclic component before the difference shows, and every struct of the
+/// component may start one (objects built against another kernel's headers): past this budget
+/// the input's remaining cyclic types are left to the last pass, which keeps them (the link
+/// stays linear; `equivalence` still merges them, so the output is the same).
+const WALK_BUDGET_PER_ITEM: usize = 16;
 
 /// The types kept by earlier inputs that later copies are matched against.
 #[derive(Clone, Debug, Default)]
@@ -62,6 +63,8 @@ struct Walk<'a> {
     key: Vec<u32>,
     /// Structs and unions on or above a cycle that the input keeps (candidates for later walks).
     cycle_kept: Vec<u32>,
+    /// References of the types entered so far (after pass 1: all of the input's).
+    refs_seen: usize,
 }
 
 /// A type on the depth-first path: its references are `refs[start..end]`, `next` is the next.
@@ -200,7 +203,7 @@ impl Interner {
             return;
         }
         let mut pair = PairWalk::new(walk.canon.len());
-        pair.budget = WALK_BUDGET_PER_TYPE * walk.types.len();
+        pair.budget = WALK_BUDGET_PER_ITEM * (walk.types.len() + walk.refs_seen);
         for t in 1..walk.canon.len() as u32 {
             if pair.budget == 0 {
                 return;
@@ -282,6 +285,7 @@ impl<'a> Walk<'a> {
             own_words: Vec::new(),
             key: Vec::new(),
             cycle_kept: Vec::new(),
+            refs_seen: 0,
         }
     }
 
@@ -289,6 +293,7 @@ impl<'a> Walk<'a> {
         self.canon[t as usize] = ON_PATH;
         let start = refs.len();
         self.types[t as usize - 1].for_each_ref(|r| refs.push(r.0));
+        self.refs_seen += refs.len() - start;
         stack.push(Frame {
             t,
             start,
@@ -313,7 +318,7 @@ struct PairWalk {
     touched: Vec<u32>,
     todo: Vec<u32>,
     refs: (Vec<u32>, Vec<u32>),
-    /// Pairs still allowed to be checked (see `WALK_BUDGET_PER_TYPE`).
+    /// Work still allowed (see `WALK_BUDGET_PER_ITEM`).
     budget: usize,
 }
 
@@ -379,6 +384,11 @@ impl PairWalk {
         if refs_l.len() != refs_k.len() {
             return false;
         }
+        let Some(left) = self.budget.checked_sub(refs_l.len()) else {
+            self.budget = 0;
+            return false;
+        };
+        self.budget = left;
         for i in 0..refs_l.len() {
             let (rl, rk) = (self.refs.0[i], self.refs.1[i]);
             if !self.check_ref(walk, rl, rk) {

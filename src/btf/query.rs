@@ -65,13 +65,14 @@ impl Btf {
                 | BtfType::Func { .. }
                 | BtfType::FuncProto { .. }
                 | BtfType::DeclTag { .. } => {
+                    // Named, not numbered: the ids of a merged container are no input's own
+                    // (and one reached through a copy is the first input's).
                     return Err(Error::btf(format!(
-                        "type [{}] ({}) has no size: it reaches {} [{}]",
-                        id.0,
+                        "type `{}` has no size: it reaches {} `{}`",
                         self.display(id),
                         t.kind_name(),
-                        cur.0
-                    )))
+                        self.display(cur)
+                    )));
                 }
             };
             return size.checked_mul(mult).ok_or_else(overflow);

@@ -5,6 +5,11 @@ use super::hash::hash_bytes;
 use super::StrOff;
 use crate::error::{Error, Result};
 
+/// Offsets of an input's string section past this are not hinted: the hint table takes 8 bytes
+/// per offset up to the largest hinted one (8 MiB at most; objects' string sections are
+/// kilobytes to a few hundred).
+const MAX_HINTED_OFFSET: usize = 1 << 20;
+
 /// One arena holding every string, and an index from string to offset that stores only
 /// offsets: no allocation per string.
 #[derive(Clone)]
@@ -91,6 +96,9 @@ impl StringTable {
     pub(crate) fn intern_hinting(&mut self, s: &[u8], off: u32) -> Result<StrOff> {
         let interned = self.intern_bytes(s)?;
         let at = off as usize;
+        if at >= MAX_HINTED_OFFSET {
+            return Ok(interned);
+        }
         if self.hints.len() <= at {
             self.hints.resize(at + 1, (0, 0));
         }
@@ -138,6 +146,11 @@ impl StringTable {
     /// The bytes of the string at `off` (without NUL; empty if out of range).
     pub(crate) fn get(&self, off: StrOff) -> &[u8] {
         cut_at_nul(self.data.get(off.0 as usize..).unwrap_or(&[]))
+    }
+
+    /// Forget the hints (when no more input will be read).
+    pub(crate) fn drop_hints(&mut self) {
+        self.hints = Vec::new();
     }
 
     /// The encoded table (starts with NUL, every string NUL-terminated).

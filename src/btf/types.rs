@@ -269,11 +269,12 @@ impl Btf {
             .filter_map(|&id| Some((TypeId(id), self.ty(id as usize)?)))
     }
 
-    /// A container for a link: `append` keeps one copy of each type that reaches no reference
-    /// cycle and is not a VAR, DATASEC, FUNC or DECL_TAG; later exact copies become alias slots
-    /// (see intern.rs). Ids, `get`, `equivalence` and `compact` behave as if every copy had
-    /// been kept, except that scanning an input's ids with `get` meets the kept type at an
-    /// alias slot.
+    /// A container for a link: `append` matches each input's types against the types earlier
+    /// inputs kept (all kinds but VAR, DATASEC, FUNC and DECL_TAG, cycles included; see
+    /// intern.rs), and a copy becomes an alias slot that stores nothing. Ids, `get`,
+    /// `equivalence` and `compact` behave as if every copy had been kept, except that `get` at
+    /// an alias slot answers with the kept type (whose references are the first input's ids)
+    /// and `own` with void.
     pub fn for_linking() -> Btf {
         Btf {
             interner: Some(Box::default()),
@@ -348,6 +349,15 @@ impl Btf {
     /// Room for exactly `more` more stored types (not rounded up by doubling).
     pub fn reserve_types(&mut self, more: usize) {
         self.store.reserve_exact(more);
+    }
+
+    /// After the last `append` of a link: drop what only streaming needs (the interner, the
+    /// string hints, the pooled lists) and release the growth slack of the type tables.
+    pub fn end_streaming(&mut self) {
+        self.interner = None;
+        self.pool = Default::default();
+        self.strings.drop_hints();
+        self.shrink_types();
     }
 
     /// Release the growth slack of the type table.
