@@ -44,6 +44,9 @@ pub struct BtfExt {
     pub sections: Vec<ExtSection>,
 }
 
+/// Entries of `Ctx::recent` (a power of two).
+const RECENT: usize = 256;
+
 /// Known record sizes.
 const FUNC_REC: u32 = 8;
 const LINE_REC: u32 = 16;
@@ -82,8 +85,10 @@ struct Ctx<'a, 'b> {
     type_base: u32,
     /// Highest valid input type id.
     max_type: u32,
-    /// Input string offset -> interned offset (line_info names the same few file names and
-    /// source lines over and over).
+    /// Recently met input string offsets and their interned offsets, by the offset's low bits
+    /// (line_info names the same few file names and source lines over and over; a hit costs no
+    /// byte comparison). Only for this input: offsets are the input's own.
+    recent: Box<[(u32, StrOff); RECENT]>,
     /// Section name -> index in `out.sections`.
     by_name: FastMap<StrOff, usize>,
     out: BtfExt,
@@ -91,14 +96,22 @@ struct Ctx<'a, 'b> {
 
 impl Ctx<'_, '_> {
     fn string(&mut self, off: u32, what: &dyn Fn() -> String) -> Result<StrOff> {
-        if let Some(s) = self.btf.strings.hinted(self.raw.strs, off) {
-            return Ok(s);
+        let slot = off as usize % RECENT;
+        if self.recent[slot].0 == off {
+            return Ok(self.recent[slot].1);
         }
-        let bytes = self
-            .raw
-            .str_at(off)
-            .map_err(|e| Error::btf_ext(format!("{}: {}", what(), reason(&e))))?;
-        self.btf.strings.intern_hinting(bytes, off)
+        let s = match self.btf.strings.hinted(self.raw.strs, off) {
+            Some(s) => s,
+            None => {
+                let bytes = self
+                    .raw
+                    .str_at(off)
+                    .map_err(|e| Error::btf_ext(format!("{}: {}", what(), reason(&e))))?;
+                self.btf.strings.intern_hinting(bytes, off)?
+            }
+        };
+        self.recent[slot] = (off, s);
+        Ok(s)
     }
 
     fn type_id(&self, id: u32, what: &dyn Fn() -> String) -> Result<TypeId> {
@@ -188,6 +201,7 @@ impl BtfExt {
             btf,
             type_base,
             max_type,
+            recent: Box::new([(u32::MAX, StrOff(0)); RECENT]),
             by_name: FastMap::default(),
             out: BtfExt::default(),
         };
