@@ -221,7 +221,7 @@ impl<'a> Resolver<'a, '_> {
     fn symbol(&mut self, i: usize, idx: SymIdx) -> Result<Pending> {
         let input = &self.inputs[i];
         let sym = &input.symbols[idx.0];
-        if let Some(&mid) = self.maps.by_symbol.get(&(i, idx)) {
+        if let Some(mid) = self.maps.of_symbol(i, idx) {
             let g = self.map_symbol(mid, &sym.name);
             self.mention(g, sym);
             return Ok(Pending::Global(g));

@@ -41,7 +41,7 @@ pub fn check(
         };
         let types = global_types(btf, app)?;
         for (k, sym) in input.symbols.iter().enumerate() {
-            if !is_plain_global(input, sym) || maps.by_symbol.contains_key(&(i, SymIdx(k))) {
+            if !is_plain_global(input, sym) || maps.of_symbol(i, SymIdx(k)).is_some() {
                 continue;
             }
             let Some(&ty) = types.get(&*sym.name) else {
