@@ -71,9 +71,9 @@ pub struct Reloc {
     pub addend: i64,
 }
 
-/// One section of an input object.
+/// One section of an input object (its bytes are [`Input::data`]).
 #[derive(Clone, Debug)]
-pub struct Section<'d> {
+pub struct Section {
     /// The name; a common one (`.text`, `.BTF`, `.debug_info`, ...) is shared, not allocated
     /// per input ([`section_name_of`]).
     pub name: Cow<'static, str>,
@@ -86,10 +86,8 @@ pub struct Section<'d> {
     pub entsize: u64,
     /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
     pub size: u64,
-    /// Contents (empty for SHT_NOBITS).
-    pub data: &'d [u8],
     /// Relocations applying to this section, sorted by offset.
-    pub relocs: Vec<Reloc>,
+    pub relocs: Box<[Reloc]>,
 }
 
 /// Where a symbol is defined.
@@ -142,7 +140,10 @@ pub struct Input<'d> {
     pub name: String,
     pub endian: Endianness,
     /// Indexed by `SecIdx` (index 0 is the null section).
-    pub sections: Vec<Section<'d>>,
+    pub sections: Vec<Section>,
+    /// Each section's contents, indexed by `SecIdx` (empty for SHT_NOBITS, and for every
+    /// section once the input is detached): see [`Input::data`].
+    contents: Vec<&'d [u8]>,
     /// Indexed by `SymIdx` (index 0 is the null symbol).
     pub symbols: Vec<Symbol>,
     pub btf: Option<&'d [u8]>,
@@ -150,8 +151,13 @@ pub struct Input<'d> {
 }
 
 impl<'d> Input<'d> {
-    pub fn section(&self, idx: SecIdx) -> &Section<'d> {
+    pub fn section(&self, idx: SecIdx) -> &Section {
         &self.sections[idx.0]
+    }
+
+    /// The bytes of section `idx` (empty for SHT_NOBITS, and once the input is detached).
+    pub fn data(&self, idx: SecIdx) -> &'d [u8] {
+        self.contents.get(idx.0).copied().unwrap_or(&[])
     }
 
     /// The same object without its bytes (section contents, `.BTF`, `.BTF.ext`): what the
@@ -160,21 +166,8 @@ impl<'d> Input<'d> {
         Input {
             name: self.name,
             endian: self.endian,
-            sections: self
-                .sections
-                .into_iter()
-                .map(|s| Section {
-                    name: s.name,
-                    kind: s.kind,
-                    sh_type: s.sh_type,
-                    flags: s.flags,
-                    align: s.align,
-                    entsize: s.entsize,
-                    size: s.size,
-                    data: &[],
-                    relocs: s.relocs,
-                })
-                .collect(),
+            sections: self.sections,
+            contents: Vec::new(),
             symbols: self.symbols,
             btf: None,
             btf_ext: None,
@@ -185,7 +178,7 @@ impl<'d> Input<'d> {
     /// read symbols and section headers only.
     pub fn drop_relocations(&mut self) {
         for s in &mut self.sections {
-            s.relocs = Vec::new();
+            s.relocs = Box::default();
         }
     }
 
@@ -290,33 +283,27 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
 /// [`parse`], the symbol names shared with the other inputs parsed with `names`.
 pub fn parse_sharing<'d>(name: &str, data: &'d [u8], names: &mut SymbolNames) -> Result<Input<'d>> {
     let elf = open(name, data)?;
-    let mut sections = elf
-        .table
-        .iter()
-        .enumerate()
-        .map(|(i, sh)| read_section(&elf, i, sh))
-        .collect::<Result<Vec<_>>>()?;
+    let (mut sections, contents) = read_sections(&elf)?;
     let symtab = elf
         .table
         .symbols(elf.endian, data, elf::SHT_SYMTAB)
         .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
     let symbols = read_symbols(&elf, &symtab, &sections, names)?;
     for (i, sh) in elf.table.iter().enumerate() {
-        read_relocations(&elf, &symtab, i, sh, &mut sections, symbols.len())?;
+        let targets = (&mut sections[..], &contents[..]);
+        read_relocations(&elf, &symtab, i, sh, targets, symbols.len())?;
     }
     check_code_sizes(name, &sections)?;
-    let btf = sections
-        .iter()
-        .find(|s| s.kind == SecKind::Btf)
-        .map(|s| s.data);
-    let btf_ext = sections
-        .iter()
-        .find(|s| s.kind == SecKind::BtfExt)
-        .map(|s| s.data);
+    let of_kind = |k| {
+        let i = sections.iter().position(|s: &Section| s.kind == k)?;
+        contents.get(i).copied()
+    };
+    let (btf, btf_ext) = (of_kind(SecKind::Btf), of_kind(SecKind::BtfExt));
     Ok(Input {
         name: name.to_string(),
         endian: elf.endian,
         sections,
+        contents,
         symbols,
         btf,
         btf_ext,
@@ -369,12 +356,24 @@ fn open<'d, 'n>(name: &'n str, data: &'d [u8]) -> Result<Elf<'d, 'n>> {
     })
 }
 
-/// Section `i`: its name, kind, checked alignment and bytes (relocations come later).
+/// Every section (relocations come later) and its bytes, by section index.
+fn read_sections<'d>(elf: &Elf<'d, '_>) -> Result<(Vec<Section>, Vec<&'d [u8]>)> {
+    let n = elf.table.len();
+    let (mut sections, mut contents) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (i, sh) in elf.table.iter().enumerate() {
+        let (sec, bytes) = read_section(elf, i, sh)?;
+        sections.push(sec);
+        contents.push(bytes);
+    }
+    Ok((sections, contents))
+}
+
+/// Section `i`: its name, kind, checked alignment, and its bytes.
 fn read_section<'d>(
     elf: &Elf<'d, '_>,
     i: usize,
     sh: &elf::SectionHeader64<Endianness>,
-) -> Result<Section<'d>> {
+) -> Result<(Section, &'d [u8])> {
     let (name, endian) = (elf.name, elf.endian);
     let sec_name = section_name(elf, i, sh)?;
     let sh_type = sh.sh_type(endian).0;
@@ -414,7 +413,7 @@ fn read_section<'d>(
         classify(sec_name, sh_type, flags)
     };
     check_kind(name, sec_name, kind, sh_type, size)?;
-    Ok(Section {
+    let sec = Section {
         name: section_name_of(sec_name),
         kind,
         sh_type,
@@ -422,9 +421,9 @@ fn read_section<'d>(
         align,
         entsize: sh.sh_entsize(endian),
         size,
-        data: data_bytes,
-        relocs: Vec::new(),
-    })
+        relocs: Box::default(),
+    };
+    Ok((sec, data_bytes))
 }
 
 fn section_name<'d>(
@@ -518,7 +517,7 @@ fn check_kind(name: &str, sec_name: &str, kind: SecKind, sh_type: u32, size: u64
 fn read_symbols(
     elf: &Elf<'_, '_>,
     symtab: &SymbolTable<'_>,
-    sections: &[Section<'_>],
+    sections: &[Section],
     names: &mut SymbolNames,
 ) -> Result<Vec<Symbol>> {
     let (name, endian) = (elf.name, elf.endian);
@@ -600,7 +599,7 @@ fn read_relocations(
     symtab: &SymbolTable<'_>,
     i: usize,
     sh: &elf::SectionHeader64<Endianness>,
-    sections: &mut [Section<'_>],
+    (sections, contents): (&mut [Section], &[&[u8]]),
     symbol_count: usize,
 ) -> Result<()> {
     let (name, endian) = (elf.name, elf.endian);
@@ -646,19 +645,25 @@ fn read_relocations(
         .map_err(|_| bad(name, format!("relocation section {rel_name}: truncated")))?;
     let mut relocs = Vec::with_capacity(rels.len());
     for (n, r) in rels.iter().enumerate() {
-        if let Some(reloc) = read_relocation(elf, tsec, n, r, symbol_count)? {
+        let tdata = contents.get(target).copied().unwrap_or(&[]);
+        if let Some(reloc) = read_relocation(elf, (tsec, tdata), n, r, symbol_count)? {
             relocs.push(reloc);
         }
     }
     relocs.sort_by_key(|r| r.offset);
-    sections[target].relocs.extend(relocs);
+    let held = std::mem::take(&mut sections[target].relocs);
+    sections[target].relocs = if held.is_empty() {
+        relocs.into_boxed_slice()
+    } else {
+        held.iter().copied().chain(relocs).collect()
+    };
     Ok(())
 }
 
 /// Relocation `n` of section `tsec`, checked (type, symbol, place); `None` for R_BPF_NONE.
 fn read_relocation(
     elf: &Elf<'_, '_>,
-    tsec: &Section<'_>,
+    (tsec, tdata): (&Section, &[u8]),
     n: usize,
     r: &elf::Rel64<Endianness>,
     symbol_count: usize,
@@ -701,7 +706,14 @@ fn read_relocation(
             format!("section {tname}: relocation {n} at offset {offset} is not on an instruction"),
         ));
     }
-    let at = &tsec.data[offset as usize..(offset + width) as usize];
+    let at = tdata
+        .get(offset as usize..(offset + width) as usize)
+        .ok_or_else(|| {
+            bad(
+                name,
+                format!("section {tname}: relocation {n} lies outside its bytes"),
+            )
+        })?;
     let addend = match r_type {
         reloc::ABS64 | reloc::ABS32 => implicit_addend(endian, r_type, at),
         _ => 0,
@@ -715,7 +727,7 @@ fn read_relocation(
 }
 
 /// Code sections hold whole 8-byte instructions.
-fn check_code_sizes(name: &str, sections: &[Section<'_>]) -> Result<()> {
+fn check_code_sizes(name: &str, sections: &[Section]) -> Result<()> {
     for s in sections {
         if s.kind == SecKind::Code && s.size % 8 != 0 {
             return Err(bad(

@@ -300,14 +300,14 @@ impl LayoutBuilder {
             let (id, offset) = match sec.kind {
                 SecKind::Maps => {
                     // Rebuilt in `finish` from the map plan.
-                    maps_bytes = sec.data.to_vec();
+                    maps_bytes = input.data(SecIdx(s)).to_vec();
                     (id, 0)
                 }
                 SecKind::License | SecKind::Version => {
-                    self.add_once(id, i, input, sec)?;
+                    self.add_once(id, i, input, SecIdx(s))?;
                     (id, 0)
                 }
-                _ => (id, self.append_piece(id, input, sec)?),
+                _ => (id, self.append_piece(id, input, SecIdx(s))?),
             };
             self.place.push(input, SecIdx(s), id, offset)?;
         }
@@ -316,7 +316,7 @@ impl LayoutBuilder {
     }
 
     /// The output section of `sec`'s name, created (first seen in input `i`) when new.
-    fn out_section_for(&mut self, sec: &Section<'_>, i: usize) -> OutSecId {
+    fn out_section_for(&mut self, sec: &Section, i: usize) -> OutSecId {
         if let Some(&id) = self.by_name.get(sec.name.as_ref()) {
             return id;
         }
@@ -343,25 +343,20 @@ impl LayoutBuilder {
     /// `license` / `version`: kept once; a later input's must agree (licenses compared as
     /// text, so flags or padding may differ). A disagreement is an error, or collected by a
     /// check.
-    fn add_once(
-        &mut self,
-        id: OutSecId,
-        i: usize,
-        input: &Input<'_>,
-        sec: &Section<'_>,
-    ) -> Result<()> {
+    fn add_once(&mut self, id: OutSecId, i: usize, input: &Input<'_>, idx: SecIdx) -> Result<()> {
+        let (sec, data) = (input.section(idx), input.data(idx));
         let first = self.first_of[id.0];
         let out = &mut self.sections[id.0];
         if first == i && out.size == 0 {
-            out.data.extend_from_slice(sec.data);
+            out.data.extend_from_slice(data);
             out.size = sec.size;
             return Ok(());
         }
         let is_license = sec.kind == SecKind::License;
         let (a, b) = if is_license {
-            (license_text(&out.data), license_text(sec.data))
+            (license_text(&out.data), license_text(data))
         } else {
-            (&out.data[..], sec.data)
+            (&out.data[..], data)
         };
         if a == b {
             return Ok(());
@@ -391,7 +386,8 @@ impl LayoutBuilder {
 
     /// Append `sec`'s bytes (or, for `.bss`, its size) to output section `id`, aligned to the
     /// piece's own alignment; gives the piece's offset in the output section.
-    fn append_piece(&mut self, id: OutSecId, input: &Input<'_>, sec: &Section<'_>) -> Result<u64> {
+    fn append_piece(&mut self, id: OutSecId, input: &Input<'_>, idx: SecIdx) -> Result<u64> {
+        let sec = input.section(idx);
         let first = self.first_of[id.0];
         let out = &mut self.sections[id.0];
         let bad = |reason: String| Error::BadObject {
@@ -416,7 +412,7 @@ impl LayoutBuilder {
         }
         if sec.kind != SecKind::Bss {
             out.data.resize(offset as usize, 0);
-            out.data.extend_from_slice(sec.data);
+            out.data.extend_from_slice(input.data(idx));
         }
         out.size = end;
         out.align = out.align.max(sec.align);
