@@ -4,6 +4,8 @@
 //! one global per merged map, and for every input symbol what a relocation against it now
 //! refers to.
 
+use std::sync::Arc;
+
 use crate::btf::FastMap;
 
 use object::elf;
@@ -16,7 +18,8 @@ use crate::maps::{MapId, MapPlan};
 /// One symbol of the output table.
 #[derive(Clone, Debug)]
 pub struct OutSymbol {
-    pub name: String,
+    /// Shared with the input symbols of the name (no copy per output symbol).
+    pub name: Arc<str>,
     /// None: undefined (or absolute when `abs`).
     pub section: Option<OutSecId>,
     pub abs: bool,
@@ -32,8 +35,10 @@ pub struct OutSymbol {
 pub enum SymRef {
     /// An output symbol, by final index.
     Out(u32),
-    /// The output section symbol; the addend grows by the input piece's offset.
-    Section(OutSecId, u64),
+    /// The output section symbol (`out`: the output section's index in the layout, which
+    /// numbers its sections in 32 bits); the addend grows by the input piece's offset.
+    /// A 32-bit index keeps a reference at 16 bytes (one per input symbol).
+    Section { out: u32, offset: u64 },
     /// The input's `.maps` section symbol: the addend tells which map.
     MapsSection,
     /// A merged map.
@@ -45,7 +50,7 @@ pub enum SymRef {
 /// A resolved global name.
 #[derive(Clone, Debug)]
 struct Global {
-    name: String,
+    name: Arc<str>,
     /// Defining (input, symbol), if any.
     def: Option<(usize, SymIdx)>,
     weak: bool,
@@ -77,7 +82,7 @@ pub struct Symbols {
     /// Output index of each merged map's symbol.
     pub map_sym: Vec<u32>,
     /// Per global name: the defining (input, symbol) — used to pick surviving BTF types.
-    pub global_def: FastMap<String, (usize, SymIdx)>,
+    pub global_def: FastMap<Arc<str>, (usize, SymIdx)>,
     /// Second strong definitions of a global name, in input order (see `fold`).
     pub duplicates: Vec<Duplicate>,
 }
@@ -97,7 +102,7 @@ impl Symbols {
     pub fn index_of(&self, r: SymRef) -> Option<u32> {
         match r {
             SymRef::Out(i) => Some(i),
-            SymRef::Section(s, _) => self.section_sym.get(s.0).copied(),
+            SymRef::Section { out, .. } => self.section_sym.get(out as usize).copied(),
             SymRef::Map(m) => self.map_sym.get(m.0).copied(),
             SymRef::MapsSection | SymRef::Dropped => None,
         }
@@ -138,11 +143,14 @@ struct Resolver<'a, 'c> {
     by_name: FastMap<&'a str, usize>,
     map_global: Vec<Option<usize>>,
     duplicates: Vec<Duplicate>,
+    /// The name of the null and section symbols.
+    empty: Arc<str>,
 }
 
-fn null_symbol() -> OutSymbol {
+/// The null symbol's fields under `name` (shared: an empty name is not allocated per symbol).
+fn null_symbol(name: Arc<str>) -> OutSymbol {
     OutSymbol {
-        name: String::new(),
+        name,
         section: None,
         abs: false,
         value: 0,
@@ -176,8 +184,9 @@ pub fn resolve_collecting<'a>(
         by_name: FastMap::default(),
         map_global: vec![None; maps.maps.len()],
         duplicates: Vec::new(),
+        empty: Arc::from(""),
     };
-    r.list.push(null_symbol());
+    r.list.push(null_symbol(Arc::clone(&r.empty)));
     let section_sym = r.section_symbols();
     let mut pending = Vec::with_capacity(inputs.len());
     for i in 0..inputs.len() {
@@ -196,7 +205,7 @@ impl<'a> Resolver<'a, '_> {
                 section: Some(OutSecId(s)),
                 bind: elf::STB_LOCAL.0,
                 typ: elf::STT_SECTION.0,
-                ..null_symbol()
+                ..null_symbol(Arc::clone(&self.empty))
             });
         }
         section_sym
@@ -231,7 +240,7 @@ impl<'a> Resolver<'a, '_> {
         if sym.is_section() {
             return Ok(Pending::Ref(match (in_maps, placed) {
                 (true, _) => SymRef::MapsSection,
-                (false, Some((out, off))) => SymRef::Section(out, off),
+                (false, Some((out, off))) => section_ref(out, off),
                 (false, None) => SymRef::Dropped,
             }));
         }
@@ -283,7 +292,7 @@ impl<'a> Resolver<'a, '_> {
     ) -> SymRef {
         let file = sym.typ == elf::STT_FILE.0;
         self.list.push(OutSymbol {
-            name: sym.name.to_string(),
+            name: Arc::clone(&sym.name),
             section,
             abs,
             value,
@@ -300,7 +309,7 @@ impl<'a> Resolver<'a, '_> {
         let globals = &mut self.globals;
         let g = *self.map_global[mid.0].get_or_insert_with(|| {
             globals.push(Global {
-                name: self.maps.maps[mid.0].name.clone(),
+                name: Arc::from(self.maps.maps[mid.0].name.as_str()),
                 def: None,
                 weak: false,
                 map: Some(mid),
@@ -322,7 +331,7 @@ impl<'a> Resolver<'a, '_> {
             return g;
         }
         self.globals.push(Global {
-            name: sym.name.to_string(),
+            name: Arc::clone(&sym.name),
             def: None,
             weak: false,
             map: None,
@@ -490,10 +499,9 @@ impl<'a> Resolver<'a, '_> {
         let m = &self.maps.maps[mid.0];
         if m.is_extern {
             return OutSymbol {
-                name: g.name.clone(),
                 bind: elf::STB_GLOBAL.0,
                 typ: elf::STT_NOTYPE.0,
-                ..null_symbol()
+                ..null_symbol(Arc::clone(&g.name))
             };
         }
         let all_weak = !g.strong
@@ -540,6 +548,15 @@ impl<'a> Resolver<'a, '_> {
     }
 }
 
+/// A reference to output section `out` at `offset` (the layout numbers its sections in 32
+/// bits, so the index fits).
+fn section_ref(out: OutSecId, offset: u64) -> SymRef {
+    SymRef::Section {
+        out: out.0 as u32,
+        offset,
+    }
+}
+
 /// The visibility bits of st_other.
 const VIS_MASK: u8 = 3;
 
@@ -572,7 +589,6 @@ fn with_visibility(other: u8, vis: u8) -> u8 {
 /// weak when every reference was weak.
 fn extern_out_symbol(g: &Global) -> OutSymbol {
     OutSymbol {
-        name: g.name.clone(),
         bind: if g.weak_refs {
             elf::STB_WEAK.0
         } else {
@@ -580,6 +596,6 @@ fn extern_out_symbol(g: &Global) -> OutSymbol {
         },
         typ: g.typ,
         other: with_visibility(g.other, g.vis),
-        ..null_symbol()
+        ..null_symbol(Arc::clone(&g.name))
     }
 }
