@@ -755,7 +755,7 @@ fn collect_input(
                 *s.name == *var_name
                     && !s.is_section()
                     && if is_extern {
-                        s.place == SymPlace::Undefined
+                        s.place() == SymPlace::Undefined
                     } else {
                         maps_sec.is_some_and(|m| s.section() == Some(m))
                     }

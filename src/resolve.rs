@@ -255,7 +255,7 @@ impl<'a> Resolver<'a, '_> {
                 None => SymRef::Dropped,
             }));
         }
-        if sym.place == SymPlace::Common {
+        if sym.place() == SymPlace::Common {
             return Err(Error::BadObject {
                 file: input.name.clone(),
                 reason: format!("symbol `{}` is a COMMON symbol; BPF has none", sym.name),
@@ -273,7 +273,7 @@ impl<'a> Resolver<'a, '_> {
         // were cut out (a folded duplicate).
         let at = sym.section().and_then(|s| self.layout.map(i, s, sym.value));
         if sym.is_local() {
-            return Ok(Pending::Ref(match (sym.place, at) {
+            return Ok(Pending::Ref(match (sym.place(), at) {
                 (SymPlace::Section(_), Some((out, v))) => self.push_local(sym, Some(out), v, false),
                 (SymPlace::Absolute, _) => self.push_local(sym, None, sym.value, true),
                 _ => SymRef::Dropped,
@@ -360,12 +360,12 @@ impl<'a> Resolver<'a, '_> {
         let inputs = self.inputs;
         let input = &inputs[i];
         let sym = &input.symbols[idx.0];
-        let defined = match sym.place {
+        let defined = match sym.place() {
             SymPlace::Section(_) => present,
             SymPlace::Absolute => true,
             _ => false,
         };
-        if matches!(sym.place, SymPlace::Section(_)) && !placed {
+        if matches!(sym.place(), SymPlace::Section(_)) && !placed {
             // Defined in a dropped section (debug info): nothing refers to it.
             return Ok(Pending::Ref(SymRef::Dropped));
         }
