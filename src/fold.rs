@@ -230,8 +230,7 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
     };
     let end = d.sym.value + d.sym.size;
     input
-        .section(sec)
-        .relocs
+        .relocs(sec)
         .iter()
         .filter(|r| r.offset >= d.sym.value && r.offset < end)
         .map(|r| {

@@ -86,8 +86,6 @@ pub struct Section {
     pub entsize: u64,
     /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
     pub size: u64,
-    /// Relocations applying to this section, sorted by offset.
-    pub relocs: Box<[Reloc]>,
 }
 
 /// Where a symbol is defined.
@@ -181,6 +179,9 @@ pub struct Input<'d> {
     /// Each section's contents, indexed by `SecIdx` (empty for SHT_NOBITS, and for every
     /// section once the input is detached): see [`Input::data`].
     contents: Vec<&'d [u8]>,
+    /// The relocations of the sections that have any, by section index (see
+    /// [`Input::relocs`]; a slot in every section took 16 bytes, and most have none).
+    relocs: Vec<(SecIdx, Box<[Reloc]>)>,
     /// Indexed by `SymIdx` (index 0 is the null symbol).
     pub symbols: Vec<Symbol>,
     pub btf: Option<&'d [u8]>,
@@ -190,6 +191,14 @@ pub struct Input<'d> {
 impl<'d> Input<'d> {
     pub fn section(&self, idx: SecIdx) -> &Section {
         &self.sections[idx.0]
+    }
+
+    /// The relocations applying to section `idx`, sorted by offset.
+    pub fn relocs(&self, idx: SecIdx) -> &[Reloc] {
+        match self.relocs.binary_search_by_key(&idx, |r| r.0) {
+            Ok(k) => &self.relocs[k].1,
+            Err(_) => &[],
+        }
     }
 
     /// The bytes of section `idx` (empty for SHT_NOBITS, and once the input is detached).
@@ -205,6 +214,7 @@ impl<'d> Input<'d> {
             endian: self.endian,
             sections: self.sections,
             contents: Vec::new(),
+            relocs: self.relocs,
             symbols: self.symbols,
             btf: None,
             btf_ext: None,
@@ -214,9 +224,7 @@ impl<'d> Input<'d> {
     /// Free the relocations once the relocate stage has applied them: the stages after it
     /// read symbols and section headers only.
     pub fn drop_relocations(&mut self) {
-        for s in &mut self.sections {
-            s.relocs = Box::default();
-        }
+        self.relocs = Vec::new();
     }
 
     /// Index of the first section with this name.
@@ -320,15 +328,20 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
 /// [`parse`], the symbol names shared with the other inputs parsed with `names`.
 pub fn parse_sharing<'d>(name: &str, data: &'d [u8], names: &mut SymbolNames) -> Result<Input<'d>> {
     let elf = open(name, data)?;
-    let (mut sections, contents) = read_sections(&elf)?;
+    let (sections, contents) = read_sections(&elf)?;
     let symtab = elf
         .table
         .symbols(elf.endian, data, elf::SHT_SYMTAB)
         .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
     let symbols = read_symbols(&elf, &symtab, &sections, names)?;
+    let mut relocs = Vec::new();
     for (i, sh) in elf.table.iter().enumerate() {
-        let targets = (&mut sections[..], &contents[..]);
-        read_relocations(&elf, &symtab, i, sh, targets, symbols.len())?;
+        let targets = (&sections[..], &contents[..]);
+        if let Some((target, list)) =
+            read_relocations(&elf, &symtab, i, sh, targets, symbols.len())?
+        {
+            attach_relocations(&mut relocs, target, list);
+        }
     }
     check_code_sizes(name, &sections)?;
     let of_kind = |k| {
@@ -341,6 +354,7 @@ pub fn parse_sharing<'d>(name: &str, data: &'d [u8], names: &mut SymbolNames) ->
         endian: elf.endian,
         sections,
         contents,
+        relocs,
         symbols,
         btf,
         btf_ext,
@@ -458,7 +472,6 @@ fn read_section<'d>(
         align,
         entsize: sh.sh_entsize(endian),
         size,
-        relocs: Box::default(),
     };
     Ok((sec, data_bytes))
 }
@@ -635,16 +648,25 @@ fn symbol_place(
     }
 }
 
-/// The relocations of section header `i` (when it is a REL section of a kept section), checked
-/// and attached to their target section.
+/// `list` (sorted) as relocations of section `target`, after any it already has (the list
+/// stays sorted by section).
+fn attach_relocations(relocs: &mut Vec<(SecIdx, Box<[Reloc]>)>, target: SecIdx, list: Vec<Reloc>) {
+    match relocs.binary_search_by_key(&target, |r| r.0) {
+        Ok(k) => relocs[k].1 = relocs[k].1.iter().copied().chain(list).collect(),
+        Err(k) => relocs.insert(k, (target, list.into_boxed_slice())),
+    }
+}
+
+/// The relocations of section header `i` when it is a REL section of a kept section, checked,
+/// with their target section.
 fn read_relocations(
     elf: &Elf<'_, '_>,
     symtab: &SymbolTable<'_>,
     i: usize,
     sh: &elf::SectionHeader64<Endianness>,
-    (sections, contents): (&mut [Section], &[&[u8]]),
+    (sections, contents): (&[Section], &[&[u8]]),
     symbol_count: usize,
-) -> Result<()> {
+) -> Result<Option<(SecIdx, Vec<Reloc>)>> {
     let (name, endian) = (elf.name, elf.endian);
     let sh_type = sh.sh_type(endian);
     if sh_type == elf::SHT_RELA {
@@ -661,10 +683,10 @@ fn read_relocations(
                 ),
             ));
         }
-        return Ok(());
+        return Ok(None);
     }
     if sh_type != elf::SHT_REL {
-        return Ok(());
+        return Ok(None);
     }
     let target = sh.sh_info(endian) as usize;
     let rel_name = &sections[i].name;
@@ -675,7 +697,7 @@ fn read_relocations(
         ));
     };
     if matches!(tsec.kind, SecKind::Dropped | SecKind::Btf | SecKind::BtfExt) {
-        return Ok(());
+        return Ok(None);
     }
     if sh.sh_link(endian) as usize != symtab.section().0 {
         return Err(bad(
@@ -694,13 +716,7 @@ fn read_relocations(
         }
     }
     relocs.sort_by_key(|r| r.offset);
-    let held = std::mem::take(&mut sections[target].relocs);
-    sections[target].relocs = if held.is_empty() {
-        relocs.into_boxed_slice()
-    } else {
-        held.iter().copied().chain(relocs).collect()
-    };
-    Ok(())
+    Ok(Some((SecIdx(target), relocs)))
 }
 
 /// Relocation `n` of section `tsec`, checked (type, symbol, place); `None` for R_BPF_NONE.

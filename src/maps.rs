@@ -490,7 +490,7 @@ fn collect_slots(
         let Some(sec) = plan.maps_section[i] else {
             continue;
         };
-        for r in &input.section(sec).relocs {
+        for r in input.relocs(sec) {
             if let Some((id, slot, new)) = read_slot(i, input, plan, r)? {
                 add_slot(inputs, plan, conflicts, id, slot, new);
             }

@@ -92,7 +92,8 @@ pub fn relocate(
 ) -> Result<()> {
     for (i, input) in inputs.iter().enumerate() {
         for (s, sec) in input.sections.iter().enumerate() {
-            if sec.relocs.is_empty()
+            let relocs = input.relocs(SecIdx(s));
+            if relocs.is_empty()
                 || matches!(
                     sec.kind,
                     SecKind::Maps | SecKind::Dropped | SecKind::Btf | SecKind::BtfExt
@@ -107,7 +108,7 @@ pub fn relocate(
                 symbols,
                 maps,
             };
-            for (n, r) in sec.relocs.iter().enumerate() {
+            for (n, r) in relocs.iter().enumerate() {
                 cx.relocation(layout, n, r)?;
             }
         }

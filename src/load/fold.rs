@@ -90,7 +90,10 @@ fn compare(
     if let Some(d) = crate::fold::instruction_difference(ca, cb) {
         return Some(d);
     }
-    let (la, lb) = (relocs_in(&sa.relocs, ra), relocs_in(&sb.relocs, rb));
+    let (la, lb) = (
+        relocs_in(a.relocs(ra.sec), ra),
+        relocs_in(b.relocs(rb.sec), rb),
+    );
     for i in 0..la.len().max(lb.len()) {
         let d = match (la.get(i), lb.get(i)) {
             (Some(x), Some(y)) => reloc_difference(a, ra, x, b, rb, y, seen),
