@@ -1,7 +1,6 @@
 //! Takes the bytes of one object file, gives a validated `Input`: its sections, symbols and
 //! relocations with every index and range checked. The only place raw ELF bytes are read.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::btf::FastSet;
@@ -74,9 +73,9 @@ pub struct Reloc {
 /// One section of an input object (its bytes are [`Input::data`]).
 #[derive(Clone, Debug)]
 pub struct Section {
-    /// The name; a common one (`.text`, `.BTF`, `.debug_info`, ...) is shared, not allocated
-    /// per input ([`section_name_of`]).
-    pub name: Cow<'static, str>,
+    /// The name, shared between the inputs of a link that hold it (`.text`, `.BTF`,
+    /// `.debug_info`, a program section's name, ...): not allocated per input.
+    pub name: SectionName,
     pub kind: SecKind,
     pub sh_type: u32,
     pub flags: u64,
@@ -86,6 +85,47 @@ pub struct Section {
     pub entsize: u64,
     /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
     pub size: u64,
+}
+
+/// A section's name (16 bytes, shared through [`SymbolNames`]); reads as a `str`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SectionName(Arc<str>);
+
+impl std::ops::Deref for SectionName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SectionName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SectionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Debug for SectionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<&str> for SectionName {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<str> for SectionName {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
 }
 
 /// Where a symbol is defined.
@@ -304,8 +344,9 @@ struct Elf<'d, 'n> {
 type SectionTable<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<Endianness>>;
 type SymbolTable<'d> = object::read::elf::SymbolTable<'d, elf::FileHeader64<Endianness>>;
 
-/// Symbol names shared between the inputs of one link: a map's name, a label or a helper's
-/// name held by every input is one allocation, not one per input.
+/// Symbol and section names shared between the inputs of one link: a map's name, a label, a
+/// helper's name or a section's name held by every input is one allocation, not one per
+/// input.
 #[derive(Default)]
 pub struct SymbolNames(FastSet<Arc<str>>);
 
@@ -328,7 +369,7 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
 /// [`parse`], the symbol names shared with the other inputs parsed with `names`.
 pub fn parse_sharing<'d>(name: &str, data: &'d [u8], names: &mut SymbolNames) -> Result<Input<'d>> {
     let elf = open(name, data)?;
-    let (sections, contents) = read_sections(&elf)?;
+    let (sections, contents) = read_sections(&elf, names)?;
     let symtab = elf
         .table
         .symbols(elf.endian, data, elf::SHT_SYMTAB)
@@ -408,11 +449,14 @@ fn open<'d, 'n>(name: &'n str, data: &'d [u8]) -> Result<Elf<'d, 'n>> {
 }
 
 /// Every section (relocations come later) and its bytes, by section index.
-fn read_sections<'d>(elf: &Elf<'d, '_>) -> Result<(Vec<Section>, Vec<&'d [u8]>)> {
+fn read_sections<'d>(
+    elf: &Elf<'d, '_>,
+    names: &mut SymbolNames,
+) -> Result<(Vec<Section>, Vec<&'d [u8]>)> {
     let n = elf.table.len();
     let (mut sections, mut contents) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for (i, sh) in elf.table.iter().enumerate() {
-        let (sec, bytes) = read_section(elf, i, sh)?;
+        let (sec, bytes) = read_section(elf, i, sh, names)?;
         sections.push(sec);
         contents.push(bytes);
     }
@@ -424,6 +468,7 @@ fn read_section<'d>(
     elf: &Elf<'d, '_>,
     i: usize,
     sh: &elf::SectionHeader64<Endianness>,
+    names: &mut SymbolNames,
 ) -> Result<(Section, &'d [u8])> {
     let (name, endian) = (elf.name, elf.endian);
     let sec_name = section_name(elf, i, sh)?;
@@ -465,7 +510,7 @@ fn read_section<'d>(
     };
     check_kind(name, sec_name, kind, sh_type, size)?;
     let sec = Section {
-        name: section_name_of(sec_name),
+        name: SectionName(names.share(sec_name)),
         kind,
         sh_type,
         flags,
@@ -489,57 +534,6 @@ fn section_name<'d>(
         .section_name(elf.endian, sh)
         .map_err(|e| bad(elf.name, format!("section {i}: bad name: {e}")))?;
     std::str::from_utf8(raw).map_err(|_| bad(elf.name, format!("section {i}: name is not UTF-8")))
-}
-
-/// Section names that (nearly) every clang BPF object has, shared by every input instead of
-/// allocated per input (a link of 1,000 small objects holds 32,000 section names).
-const COMMON_SECTION_NAMES: &[&str] = &[
-    "",
-    ".text",
-    ".rel.text",
-    ".data",
-    ".bss",
-    ".rodata",
-    ".maps",
-    "license",
-    "version",
-    ".BTF",
-    ".BTF.ext",
-    ".rel.BTF",
-    ".rel.BTF.ext",
-    ".symtab",
-    ".strtab",
-    ".llvm_addrsig",
-    ".debug_abbrev",
-    ".debug_info",
-    ".rel.debug_info",
-    ".debug_str",
-    ".debug_str_offsets",
-    ".rel.debug_str_offsets",
-    ".debug_addr",
-    ".rel.debug_addr",
-    ".debug_line",
-    ".rel.debug_line",
-    ".debug_line_str",
-    ".debug_frame",
-    ".rel.debug_frame",
-    ".debug_loclists",
-    ".rel.debug_loclists",
-    ".debug_rnglists",
-    ".debug_ranges",
-    ".rel.debug_ranges",
-    ".debug_loc",
-    ".rel.debug_loc",
-    "xdp",
-    ".relxdp",
-];
-
-/// A section's name: the shared copy of a common one, else its own.
-fn section_name_of(name: &str) -> Cow<'static, str> {
-    match COMMON_SECTION_NAMES.iter().find(|&&n| n == name) {
-        Some(&n) => Cow::Borrowed(n),
-        None => Cow::Owned(name.to_string()),
-    }
 }
 
 /// Sections named for a special kind must be PROGBITS; a `.bss` of absurd size is refused.
