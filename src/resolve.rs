@@ -20,14 +20,32 @@ use crate::maps::{MapId, MapPlan};
 pub struct OutSymbol {
     /// Shared with the input symbols of the name (no copy per output symbol).
     pub name: Arc<str>,
-    /// None: undefined (or absolute when `abs`).
-    pub section: Option<OutSecId>,
+    /// The output section, packed into 32 bits (see [`OutSymbol::section`]): a symbol takes
+    /// 40 bytes, not 56.
+    at: SectionSlot,
     pub abs: bool,
     pub value: u64,
     pub size: u64,
     pub bind: u8,
     pub typ: u8,
     pub other: u8,
+}
+
+/// An output section index + 1, or none (`Option<NonZeroU32>`: 4 bytes).
+type SectionSlot = Option<std::num::NonZeroU32>;
+
+/// The slot of `section`. The layout numbers output sections in 32 bits (each holds a kept
+/// input section), so an index never reaches `u32::MAX`.
+fn slot_of(section: Option<OutSecId>) -> SectionSlot {
+    let id = section?.0;
+    std::num::NonZeroU32::new(u32::try_from(id.checked_add(1)?).ok()?)
+}
+
+impl OutSymbol {
+    /// The output section; None: undefined (or absolute when `abs`).
+    pub fn section(&self) -> Option<OutSecId> {
+        self.at.map(|n| OutSecId(n.get() as usize - 1))
+    }
 }
 
 /// What a relocation against an input symbol now refers to.
@@ -151,7 +169,7 @@ struct Resolver<'a, 'c> {
 fn null_symbol(name: Arc<str>) -> OutSymbol {
     OutSymbol {
         name,
-        section: None,
+        at: None,
         abs: false,
         value: 0,
         size: 0,
@@ -202,7 +220,7 @@ impl<'a> Resolver<'a, '_> {
         for s in 0..self.layout.sections.len() {
             section_sym.push(self.list.len() as u32);
             self.list.push(OutSymbol {
-                section: Some(OutSecId(s)),
+                at: slot_of(Some(OutSecId(s))),
                 bind: elf::STB_LOCAL.0,
                 typ: elf::STT_SECTION.0,
                 ..null_symbol(Arc::clone(&self.empty))
@@ -293,7 +311,7 @@ impl<'a> Resolver<'a, '_> {
         let file = sym.typ == elf::STT_FILE.0;
         self.list.push(OutSymbol {
             name: Arc::clone(&sym.name),
-            section,
+            at: slot_of(section),
             abs,
             value,
             size: if file { 0 } else { sym.size },
@@ -511,7 +529,7 @@ impl<'a> Resolver<'a, '_> {
             });
         OutSymbol {
             name: g.name.clone(),
-            section: self.layout.maps,
+            at: slot_of(self.layout.maps),
             abs: false,
             value: m.out_offset,
             size: m.out_size,
@@ -533,7 +551,7 @@ impl<'a> Resolver<'a, '_> {
             .and_then(|sec| self.layout.map(i, sec, sym.value));
         OutSymbol {
             name: g.name.clone(),
-            section: at.map(|p| p.0),
+            at: slot_of(at.map(|p| p.0)),
             abs: at.is_none(),
             value: at.map_or(sym.value, |p| p.1),
             size: sym.size,
