@@ -480,7 +480,7 @@ struct Place {
 fn symbols_at<'a>(input: &'a Input<'_>) -> SymAt<'a> {
     let mut sym_at = Vec::with_capacity(input.symbols.len());
     for (k, s) in input.symbols.iter().enumerate() {
-        if let SymPlace::Section(sec) = s.place {
+        if let SymPlace::Section(sec) = s.place() {
             if !s.is_section() {
                 sym_at.push((sec.0, &*s.name, k));
             }

@@ -230,8 +230,7 @@ fn relocs_of(cx: &Ctx<'_>, d: &Def<'_>) -> Vec<(u64, u32, Target, String)> {
     };
     let end = d.sym.value + d.sym.size;
     input
-        .section(sec)
-        .relocs
+        .relocs(sec)
         .iter()
         .filter(|r| r.offset >= d.sym.value && r.offset < end)
         .map(|r| {
@@ -259,12 +258,12 @@ fn reloc_target(cx: &Ctx<'_>, i: usize, sec: SecIdx, r: &crate::input::Reloc) ->
     match cx.symbols.refs[i][r.sym.0] {
         SymRef::Out(k) => Target::Out(k),
         SymRef::Map(m) => Target::Map(m.0),
-        SymRef::Section(out, base) => {
+        SymRef::Section { out, offset: base } => {
             let a = addend();
             input.symbols[r.sym.0]
                 .section()
                 .and_then(|t| read_only_object(cx, i, t, a))
-                .unwrap_or(Target::Place(out.0, base, a))
+                .unwrap_or(Target::Place(out as usize, base, a))
         }
         // A static map reached through the `.maps` section symbol: the map there.
         SymRef::MapsSection => u64::try_from(addend())

@@ -1,7 +1,6 @@
 //! Takes the bytes of one object file, gives a validated `Input`: its sections, symbols and
 //! relocations with every index and range checked. The only place raw ELF bytes are read.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::btf::FastSet;
@@ -71,12 +70,12 @@ pub struct Reloc {
     pub addend: i64,
 }
 
-/// One section of an input object.
+/// One section of an input object (its bytes are [`Input::data`]).
 #[derive(Clone, Debug)]
-pub struct Section<'d> {
-    /// The name; a common one (`.text`, `.BTF`, `.debug_info`, ...) is shared, not allocated
-    /// per input ([`section_name_of`]).
-    pub name: Cow<'static, str>,
+pub struct Section {
+    /// The name, shared between the inputs of a link that hold it (`.text`, `.BTF`,
+    /// `.debug_info`, a program section's name, ...): not allocated per input.
+    pub name: SectionName,
     pub kind: SecKind,
     pub sh_type: u32,
     pub flags: u64,
@@ -86,10 +85,47 @@ pub struct Section<'d> {
     pub entsize: u64,
     /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
     pub size: u64,
-    /// Contents (empty for SHT_NOBITS).
-    pub data: &'d [u8],
-    /// Relocations applying to this section, sorted by offset.
-    pub relocs: Vec<Reloc>,
+}
+
+/// A section's name (16 bytes, shared through [`SymbolNames`]); reads as a `str`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SectionName(Arc<str>);
+
+impl std::ops::Deref for SectionName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SectionName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SectionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Debug for SectionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<&str> for SectionName {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<str> for SectionName {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
 }
 
 /// Where a symbol is defined.
@@ -106,7 +142,9 @@ pub enum SymPlace {
 pub struct Symbol {
     /// Shared between the inputs of one link that hold the same name (map names, labels).
     pub name: Arc<str>,
-    pub place: SymPlace,
+    /// Where it is, packed into 32 bits (see [`Symbol::place`]): a symbol takes 40 bytes, not
+    /// 56 (40 symbols a small object, kept until the last stage).
+    at: PackedPlace,
     pub value: u64,
     pub size: u64,
     /// STB_LOCAL / STB_GLOBAL / STB_WEAK.
@@ -117,7 +155,42 @@ pub struct Symbol {
     pub other: u8,
 }
 
+/// A [`SymPlace`] in 32 bits: 0 undefined, `u32::MAX` absolute, `u32::MAX - 1` common, any
+/// other value the section index (never 0: section 0 is the null section).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PackedPlace(u32);
+
+const PACKED_ABS: u32 = u32::MAX;
+const PACKED_COMMON: u32 = u32::MAX - 1;
+
+impl PackedPlace {
+    /// None for a section index that does not fit (more than 2^32 - 3 sections).
+    fn pack(place: SymPlace) -> Option<PackedPlace> {
+        Some(PackedPlace(match place {
+            SymPlace::Undefined => 0,
+            SymPlace::Absolute => PACKED_ABS,
+            SymPlace::Common => PACKED_COMMON,
+            SymPlace::Section(s) => u32::try_from(s.0)
+                .ok()
+                .filter(|&n| n != 0 && n < PACKED_COMMON)?,
+        }))
+    }
+
+    fn unpack(self) -> SymPlace {
+        match self.0 {
+            0 => SymPlace::Undefined,
+            PACKED_ABS => SymPlace::Absolute,
+            PACKED_COMMON => SymPlace::Common,
+            n => SymPlace::Section(SecIdx(n as usize)),
+        }
+    }
+}
+
 impl Symbol {
+    /// Where the symbol is defined.
+    pub fn place(&self) -> SymPlace {
+        self.at.unpack()
+    }
     pub fn is_local(&self) -> bool {
         self.bind == elf::STB_LOCAL.0
     }
@@ -128,7 +201,7 @@ impl Symbol {
         self.typ == elf::STT_SECTION.0
     }
     pub fn section(&self) -> Option<SecIdx> {
-        match self.place {
+        match self.place() {
             SymPlace::Section(s) => Some(s),
             _ => None,
         }
@@ -142,7 +215,13 @@ pub struct Input<'d> {
     pub name: String,
     pub endian: Endianness,
     /// Indexed by `SecIdx` (index 0 is the null section).
-    pub sections: Vec<Section<'d>>,
+    pub sections: Vec<Section>,
+    /// Each section's contents, indexed by `SecIdx` (empty for SHT_NOBITS, and for every
+    /// section once the input is detached): see [`Input::data`].
+    contents: Vec<&'d [u8]>,
+    /// The relocations of the sections that have any, by section index (see
+    /// [`Input::relocs`]; a slot in every section took 16 bytes, and most have none).
+    relocs: Vec<(SecIdx, Box<[Reloc]>)>,
     /// Indexed by `SymIdx` (index 0 is the null symbol).
     pub symbols: Vec<Symbol>,
     pub btf: Option<&'d [u8]>,
@@ -150,8 +229,21 @@ pub struct Input<'d> {
 }
 
 impl<'d> Input<'d> {
-    pub fn section(&self, idx: SecIdx) -> &Section<'d> {
+    pub fn section(&self, idx: SecIdx) -> &Section {
         &self.sections[idx.0]
+    }
+
+    /// The relocations applying to section `idx`, sorted by offset.
+    pub fn relocs(&self, idx: SecIdx) -> &[Reloc] {
+        match self.relocs.binary_search_by_key(&idx, |r| r.0) {
+            Ok(k) => &self.relocs[k].1,
+            Err(_) => &[],
+        }
+    }
+
+    /// The bytes of section `idx` (empty for SHT_NOBITS, and once the input is detached).
+    pub fn data(&self, idx: SecIdx) -> &'d [u8] {
+        self.contents.get(idx.0).copied().unwrap_or(&[])
     }
 
     /// The same object without its bytes (section contents, `.BTF`, `.BTF.ext`): what the
@@ -160,21 +252,9 @@ impl<'d> Input<'d> {
         Input {
             name: self.name,
             endian: self.endian,
-            sections: self
-                .sections
-                .into_iter()
-                .map(|s| Section {
-                    name: s.name,
-                    kind: s.kind,
-                    sh_type: s.sh_type,
-                    flags: s.flags,
-                    align: s.align,
-                    entsize: s.entsize,
-                    size: s.size,
-                    data: &[],
-                    relocs: s.relocs,
-                })
-                .collect(),
+            sections: self.sections,
+            contents: Vec::new(),
+            relocs: self.relocs,
             symbols: self.symbols,
             btf: None,
             btf_ext: None,
@@ -184,9 +264,7 @@ impl<'d> Input<'d> {
     /// Free the relocations once the relocate stage has applied them: the stages after it
     /// read symbols and section headers only.
     pub fn drop_relocations(&mut self) {
-        for s in &mut self.sections {
-            s.relocs = Vec::new();
-        }
+        self.relocs = Vec::new();
     }
 
     /// Index of the first section with this name.
@@ -266,8 +344,9 @@ struct Elf<'d, 'n> {
 type SectionTable<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<Endianness>>;
 type SymbolTable<'d> = object::read::elf::SymbolTable<'d, elf::FileHeader64<Endianness>>;
 
-/// Symbol names shared between the inputs of one link: a map's name, a label or a helper's
-/// name held by every input is one allocation, not one per input.
+/// Symbol and section names shared between the inputs of one link: a map's name, a label, a
+/// helper's name or a section's name held by every input is one allocation, not one per
+/// input.
 #[derive(Default)]
 pub struct SymbolNames(FastSet<Arc<str>>);
 
@@ -290,33 +369,33 @@ pub fn parse<'d>(name: &str, data: &'d [u8]) -> Result<Input<'d>> {
 /// [`parse`], the symbol names shared with the other inputs parsed with `names`.
 pub fn parse_sharing<'d>(name: &str, data: &'d [u8], names: &mut SymbolNames) -> Result<Input<'d>> {
     let elf = open(name, data)?;
-    let mut sections = elf
-        .table
-        .iter()
-        .enumerate()
-        .map(|(i, sh)| read_section(&elf, i, sh))
-        .collect::<Result<Vec<_>>>()?;
+    let (sections, contents) = read_sections(&elf, names)?;
     let symtab = elf
         .table
         .symbols(elf.endian, data, elf::SHT_SYMTAB)
         .map_err(|e| bad(name, format!("bad symbol table: {e}")))?;
     let symbols = read_symbols(&elf, &symtab, &sections, names)?;
+    let mut relocs = Vec::new();
     for (i, sh) in elf.table.iter().enumerate() {
-        read_relocations(&elf, &symtab, i, sh, &mut sections, symbols.len())?;
+        let targets = (&sections[..], &contents[..]);
+        if let Some((target, list)) =
+            read_relocations(&elf, &symtab, i, sh, targets, symbols.len())?
+        {
+            attach_relocations(&mut relocs, target, list);
+        }
     }
     check_code_sizes(name, &sections)?;
-    let btf = sections
-        .iter()
-        .find(|s| s.kind == SecKind::Btf)
-        .map(|s| s.data);
-    let btf_ext = sections
-        .iter()
-        .find(|s| s.kind == SecKind::BtfExt)
-        .map(|s| s.data);
+    let of_kind = |k| {
+        let i = sections.iter().position(|s: &Section| s.kind == k)?;
+        contents.get(i).copied()
+    };
+    let (btf, btf_ext) = (of_kind(SecKind::Btf), of_kind(SecKind::BtfExt));
     Ok(Input {
         name: name.to_string(),
         endian: elf.endian,
         sections,
+        contents,
+        relocs,
         symbols,
         btf,
         btf_ext,
@@ -369,12 +448,28 @@ fn open<'d, 'n>(name: &'n str, data: &'d [u8]) -> Result<Elf<'d, 'n>> {
     })
 }
 
-/// Section `i`: its name, kind, checked alignment and bytes (relocations come later).
+/// Every section (relocations come later) and its bytes, by section index.
+fn read_sections<'d>(
+    elf: &Elf<'d, '_>,
+    names: &mut SymbolNames,
+) -> Result<(Vec<Section>, Vec<&'d [u8]>)> {
+    let n = elf.table.len();
+    let (mut sections, mut contents) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (i, sh) in elf.table.iter().enumerate() {
+        let (sec, bytes) = read_section(elf, i, sh, names)?;
+        sections.push(sec);
+        contents.push(bytes);
+    }
+    Ok((sections, contents))
+}
+
+/// Section `i`: its name, kind, checked alignment, and its bytes.
 fn read_section<'d>(
     elf: &Elf<'d, '_>,
     i: usize,
     sh: &elf::SectionHeader64<Endianness>,
-) -> Result<Section<'d>> {
+    names: &mut SymbolNames,
+) -> Result<(Section, &'d [u8])> {
     let (name, endian) = (elf.name, elf.endian);
     let sec_name = section_name(elf, i, sh)?;
     let sh_type = sh.sh_type(endian).0;
@@ -414,17 +509,16 @@ fn read_section<'d>(
         classify(sec_name, sh_type, flags)
     };
     check_kind(name, sec_name, kind, sh_type, size)?;
-    Ok(Section {
-        name: section_name_of(sec_name),
+    let sec = Section {
+        name: SectionName(names.share(sec_name)),
         kind,
         sh_type,
         flags,
         align,
         entsize: sh.sh_entsize(endian),
         size,
-        data: data_bytes,
-        relocs: Vec::new(),
-    })
+    };
+    Ok((sec, data_bytes))
 }
 
 fn section_name<'d>(
@@ -440,57 +534,6 @@ fn section_name<'d>(
         .section_name(elf.endian, sh)
         .map_err(|e| bad(elf.name, format!("section {i}: bad name: {e}")))?;
     std::str::from_utf8(raw).map_err(|_| bad(elf.name, format!("section {i}: name is not UTF-8")))
-}
-
-/// Section names that (nearly) every clang BPF object has, shared by every input instead of
-/// allocated per input (a link of 1,000 small objects holds 32,000 section names).
-const COMMON_SECTION_NAMES: &[&str] = &[
-    "",
-    ".text",
-    ".rel.text",
-    ".data",
-    ".bss",
-    ".rodata",
-    ".maps",
-    "license",
-    "version",
-    ".BTF",
-    ".BTF.ext",
-    ".rel.BTF",
-    ".rel.BTF.ext",
-    ".symtab",
-    ".strtab",
-    ".llvm_addrsig",
-    ".debug_abbrev",
-    ".debug_info",
-    ".rel.debug_info",
-    ".debug_str",
-    ".debug_str_offsets",
-    ".rel.debug_str_offsets",
-    ".debug_addr",
-    ".rel.debug_addr",
-    ".debug_line",
-    ".rel.debug_line",
-    ".debug_line_str",
-    ".debug_frame",
-    ".rel.debug_frame",
-    ".debug_loclists",
-    ".rel.debug_loclists",
-    ".debug_rnglists",
-    ".debug_ranges",
-    ".rel.debug_ranges",
-    ".debug_loc",
-    ".rel.debug_loc",
-    "xdp",
-    ".relxdp",
-];
-
-/// A section's name: the shared copy of a common one, else its own.
-fn section_name_of(name: &str) -> Cow<'static, str> {
-    match COMMON_SECTION_NAMES.iter().find(|&&n| n == name) {
-        Some(&n) => Cow::Borrowed(n),
-        None => Cow::Owned(name.to_string()),
-    }
 }
 
 /// Sections named for a special kind must be PROGBITS; a `.bss` of absurd size is refused.
@@ -518,7 +561,7 @@ fn check_kind(name: &str, sec_name: &str, kind: SecKind, sh_type: u32, size: u64
 fn read_symbols(
     elf: &Elf<'_, '_>,
     symtab: &SymbolTable<'_>,
-    sections: &[Section<'_>],
+    sections: &[Section],
     names: &mut SymbolNames,
 ) -> Result<Vec<Symbol>> {
     let (name, endian) = (elf.name, elf.endian);
@@ -545,9 +588,15 @@ fn read_symbols(
                 ));
             }
         }
+        let at = PackedPlace::pack(place).ok_or_else(|| {
+            bad(
+                name,
+                format!("symbol `{sym_name}`: section index does not fit 32 bits"),
+            )
+        })?;
         symbols.push(Symbol {
             name: names.share(sym_name),
-            place,
+            at,
             value,
             size,
             bind: sym.st_bind().0,
@@ -593,16 +642,25 @@ fn symbol_place(
     }
 }
 
-/// The relocations of section header `i` (when it is a REL section of a kept section), checked
-/// and attached to their target section.
+/// `list` (sorted) as relocations of section `target`, after any it already has (the list
+/// stays sorted by section).
+fn attach_relocations(relocs: &mut Vec<(SecIdx, Box<[Reloc]>)>, target: SecIdx, list: Vec<Reloc>) {
+    match relocs.binary_search_by_key(&target, |r| r.0) {
+        Ok(k) => relocs[k].1 = relocs[k].1.iter().copied().chain(list).collect(),
+        Err(k) => relocs.insert(k, (target, list.into_boxed_slice())),
+    }
+}
+
+/// The relocations of section header `i` when it is a REL section of a kept section, checked,
+/// with their target section.
 fn read_relocations(
     elf: &Elf<'_, '_>,
     symtab: &SymbolTable<'_>,
     i: usize,
     sh: &elf::SectionHeader64<Endianness>,
-    sections: &mut [Section<'_>],
+    (sections, contents): (&[Section], &[&[u8]]),
     symbol_count: usize,
-) -> Result<()> {
+) -> Result<Option<(SecIdx, Vec<Reloc>)>> {
     let (name, endian) = (elf.name, elf.endian);
     let sh_type = sh.sh_type(endian);
     if sh_type == elf::SHT_RELA {
@@ -619,10 +677,10 @@ fn read_relocations(
                 ),
             ));
         }
-        return Ok(());
+        return Ok(None);
     }
     if sh_type != elf::SHT_REL {
-        return Ok(());
+        return Ok(None);
     }
     let target = sh.sh_info(endian) as usize;
     let rel_name = &sections[i].name;
@@ -633,7 +691,7 @@ fn read_relocations(
         ));
     };
     if matches!(tsec.kind, SecKind::Dropped | SecKind::Btf | SecKind::BtfExt) {
-        return Ok(());
+        return Ok(None);
     }
     if sh.sh_link(endian) as usize != symtab.section().0 {
         return Err(bad(
@@ -646,19 +704,19 @@ fn read_relocations(
         .map_err(|_| bad(name, format!("relocation section {rel_name}: truncated")))?;
     let mut relocs = Vec::with_capacity(rels.len());
     for (n, r) in rels.iter().enumerate() {
-        if let Some(reloc) = read_relocation(elf, tsec, n, r, symbol_count)? {
+        let tdata = contents.get(target).copied().unwrap_or(&[]);
+        if let Some(reloc) = read_relocation(elf, (tsec, tdata), n, r, symbol_count)? {
             relocs.push(reloc);
         }
     }
     relocs.sort_by_key(|r| r.offset);
-    sections[target].relocs.extend(relocs);
-    Ok(())
+    Ok(Some((SecIdx(target), relocs)))
 }
 
 /// Relocation `n` of section `tsec`, checked (type, symbol, place); `None` for R_BPF_NONE.
 fn read_relocation(
     elf: &Elf<'_, '_>,
-    tsec: &Section<'_>,
+    (tsec, tdata): (&Section, &[u8]),
     n: usize,
     r: &elf::Rel64<Endianness>,
     symbol_count: usize,
@@ -701,7 +759,14 @@ fn read_relocation(
             format!("section {tname}: relocation {n} at offset {offset} is not on an instruction"),
         ));
     }
-    let at = &tsec.data[offset as usize..(offset + width) as usize];
+    let at = tdata
+        .get(offset as usize..(offset + width) as usize)
+        .ok_or_else(|| {
+            bad(
+                name,
+                format!("section {tname}: relocation {n} lies outside its bytes"),
+            )
+        })?;
     let addend = match r_type {
         reloc::ABS64 | reloc::ABS32 => implicit_addend(endian, r_type, at),
         _ => 0,
@@ -715,7 +780,7 @@ fn read_relocation(
 }
 
 /// Code sections hold whole 8-byte instructions.
-fn check_code_sizes(name: &str, sections: &[Section<'_>]) -> Result<()> {
+fn check_code_sizes(name: &str, sections: &[Section]) -> Result<()> {
     for s in sections {
         if s.kind == SecKind::Code && s.size % 8 != 0 {
             return Err(bad(

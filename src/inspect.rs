@@ -273,13 +273,13 @@ fn map_infos(inp: &Input<'_>, plan: &maps::MapPlan) -> Vec<MapInfo> {
 
 /// The `license` string, up to its NUL.
 fn license_text(inp: &Input<'_>) -> Option<String> {
-    inp.sections
+    let k = inp
+        .sections
         .iter()
-        .find(|s| s.kind == SecKind::License)
-        .map(|s| {
-            let end = s.data.iter().position(|&b| b == 0).unwrap_or(s.data.len());
-            String::from_utf8_lossy(&s.data[..end]).into_owned()
-        })
+        .position(|s| s.kind == SecKind::License)?;
+    let data = inp.data(crate::input::SecIdx(k));
+    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    Some(String::from_utf8_lossy(&data[..end]).into_owned())
 }
 
 fn btf_summary(app: Appended, ext: Option<&BtfExt>) -> BtfSummary {

@@ -43,8 +43,8 @@ pub struct OutSection {
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub sections: Vec<OutSection>,
-    /// `place[input][section]`: output section and offset of that input section, if kept.
-    pub place: Vec<Vec<Option<(OutSecId, u64)>>>,
+    /// Output section and offset of every kept input section.
+    place: Placement,
     /// The output `.maps` section.
     pub maps: Option<OutSecId>,
     /// Byte ranges cut out of input sections (folded duplicate definitions), sorted and
@@ -60,7 +60,7 @@ pub type Cuts = BTreeMap<(usize, SecIdx), Vec<(u64, u64)>>;
 impl Layout {
     /// Output section and offset of the start of an input section (its piece).
     pub fn placed(&self, input: usize, sec: SecIdx) -> Option<(OutSecId, u64)> {
-        self.place.get(input)?.get(sec.0).copied().flatten()
+        self.place.get(input, sec)
     }
 
     /// Whether input section `sec` is a later copy of `license` or `version`: its bytes are
@@ -106,16 +106,7 @@ impl Layout {
 
     /// Re-place the pieces of one output section with their cut ranges left out.
     fn rebuild(&mut self, inputs: &[Input<'_>], out: OutSecId) {
-        let mut pieces: Vec<(u64, usize, SecIdx)> = Vec::new();
-        for (i, secs) in self.place.iter().enumerate() {
-            for (s, p) in secs.iter().enumerate() {
-                if let Some((o, base)) = p {
-                    if *o == out {
-                        pieces.push((*base, i, SecIdx(s)));
-                    }
-                }
-            }
-        }
+        let mut pieces = self.place.pieces_in(out);
         pieces.sort();
         let old = std::mem::take(&mut self.sections[out.0].data);
         let nobits = self.sections[out.0].kind == SecKind::Bss;
@@ -140,7 +131,7 @@ impl Layout {
                 from = b;
             }
             len += keep(from, sec.size, &mut data);
-            self.place[i][s.0] = Some((out, start));
+            self.place.set(i, s, start);
             pos = start + len;
         }
         let sec = &mut self.sections[out.0];
@@ -177,6 +168,99 @@ fn license_text(data: &[u8]) -> &[u8] {
     &data[..end]
 }
 
+/// Where the kept sections of every input landed: the kept sections (16 bytes each) and, per
+/// section of every input, a 4-byte slot naming its piece (a table of (output section, offset)
+/// for every section of every input took 24 bytes a section, and most sections, debug info
+/// and relocations, are not kept).
+#[derive(Clone, Debug)]
+struct Placement {
+    pieces: Vec<Piece>,
+    /// Per section of every input: 1 + its index in `pieces`, or 0 when it is not kept.
+    slots: Vec<u32>,
+    /// Where each input's slots start, and after the last input where they end.
+    from: Vec<usize>,
+}
+
+/// One kept input section: its input and index, output section and offset there.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    input: u32,
+    sec: u32,
+    out: u32,
+    offset: u64,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Placement {
+            pieces: Vec::new(),
+            slots: Vec::new(),
+            from: vec![0],
+        }
+    }
+}
+
+impl Placement {
+    /// Index in `pieces` of `input`'s section `sec`, if kept.
+    fn find(&self, input: usize, sec: SecIdx) -> Option<usize> {
+        let (from, to) = (*self.from.get(input)?, *self.from.get(input + 1)?);
+        let slot = *self.slots.get(from..to)?.get(sec.0)?;
+        (slot as usize).checked_sub(1)
+    }
+
+    fn get(&self, input: usize, sec: SecIdx) -> Option<(OutSecId, u64)> {
+        let p = self.pieces[self.find(input, sec)?];
+        Some((OutSecId(p.out as usize), p.offset))
+    }
+
+    /// Move a placed piece to `offset`.
+    fn set(&mut self, input: usize, sec: SecIdx, offset: u64) {
+        if let Some(k) = self.find(input, sec) {
+            self.pieces[k].offset = offset;
+        }
+    }
+
+    /// (offset, input, section) of every piece in output section `out`.
+    fn pieces_in(&self, out: OutSecId) -> Vec<(u64, usize, SecIdx)> {
+        self.pieces
+            .iter()
+            .filter(|p| p.out as usize == out.0)
+            .map(|p| (p.offset, p.input as usize, SecIdx(p.sec as usize)))
+            .collect()
+    }
+
+    /// The slots of the next input, which has `sections` sections (none kept yet).
+    fn start_input(&mut self, sections: usize) {
+        self.slots.resize(self.slots.len() + sections, 0);
+        self.from.push(self.slots.len());
+    }
+
+    /// Place section `sec` of the last input started.
+    fn push(&mut self, input: &Input<'_>, sec: SecIdx, out: OutSecId, offset: u64) -> Result<()> {
+        let too_many = || Error::BadObject {
+            file: input.name.clone(),
+            reason: format!("more than {} sections", u32::MAX),
+        };
+        let n = |v: usize| u32::try_from(v).map_err(|_| too_many());
+        let piece = Piece {
+            input: n(self.from.len().saturating_sub(2))?,
+            sec: n(sec.0)?,
+            out: n(out.0)?,
+            offset,
+        };
+        let slot = self.from[self.from.len().saturating_sub(2)] + sec.0;
+        self.pieces.push(piece);
+        self.slots[slot] = n(self.pieces.len())?;
+        Ok(())
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.pieces.shrink_to_fit();
+        self.slots.shrink_to_fit();
+        self.from.shrink_to_fit();
+    }
+}
+
 /// Builds the layout one input at a time (inputs are streamed: each one's bytes are copied
 /// here, then freed).
 #[derive(Default)]
@@ -185,7 +269,7 @@ pub struct LayoutBuilder {
     by_name: FastMap<String, OutSecId>,
     /// Input that created each output section (for messages).
     first_of: Vec<usize>,
-    place: Vec<Vec<Option<(OutSecId, u64)>>>,
+    place: Placement,
     maps_out: Option<OutSecId>,
     /// Per input: the bytes of its `.maps` section (the kept definitions are copied from it).
     maps_bytes: Vec<Vec<u8>>,
@@ -203,36 +287,36 @@ impl LayoutBuilder {
 
     /// Append the kept sections of the next input.
     pub fn add(&mut self, input: &Input<'_>) -> Result<()> {
-        let i = self.place.len();
+        let i = self.names.len();
         // Named first: a message may point at an earlier section of this same input.
         self.names.push(input.name.clone());
-        let mut here = vec![None; input.sections.len()];
+        self.place.start_input(input.sections.len());
         let mut maps_bytes = Vec::new();
         for (s, sec) in input.sections.iter().enumerate() {
             if !is_kept(sec.kind) {
                 continue;
             }
             let id = self.out_section_for(sec, i);
-            here[s] = Some(match sec.kind {
+            let (id, offset) = match sec.kind {
                 SecKind::Maps => {
                     // Rebuilt in `finish` from the map plan.
-                    maps_bytes = sec.data.to_vec();
+                    maps_bytes = input.data(SecIdx(s)).to_vec();
                     (id, 0)
                 }
                 SecKind::License | SecKind::Version => {
-                    self.add_once(id, i, input, sec)?;
+                    self.add_once(id, i, input, SecIdx(s))?;
                     (id, 0)
                 }
-                _ => (id, self.append_piece(id, input, sec)?),
-            });
+                _ => (id, self.append_piece(id, input, SecIdx(s))?),
+            };
+            self.place.push(input, SecIdx(s), id, offset)?;
         }
-        self.place.push(here);
         self.maps_bytes.push(maps_bytes);
         Ok(())
     }
 
     /// The output section of `sec`'s name, created (first seen in input `i`) when new.
-    fn out_section_for(&mut self, sec: &Section<'_>, i: usize) -> OutSecId {
+    fn out_section_for(&mut self, sec: &Section, i: usize) -> OutSecId {
         if let Some(&id) = self.by_name.get(sec.name.as_ref()) {
             return id;
         }
@@ -259,25 +343,20 @@ impl LayoutBuilder {
     /// `license` / `version`: kept once; a later input's must agree (licenses compared as
     /// text, so flags or padding may differ). A disagreement is an error, or collected by a
     /// check.
-    fn add_once(
-        &mut self,
-        id: OutSecId,
-        i: usize,
-        input: &Input<'_>,
-        sec: &Section<'_>,
-    ) -> Result<()> {
+    fn add_once(&mut self, id: OutSecId, i: usize, input: &Input<'_>, idx: SecIdx) -> Result<()> {
+        let (sec, data) = (input.section(idx), input.data(idx));
         let first = self.first_of[id.0];
         let out = &mut self.sections[id.0];
         if first == i && out.size == 0 {
-            out.data.extend_from_slice(sec.data);
+            out.data.extend_from_slice(data);
             out.size = sec.size;
             return Ok(());
         }
         let is_license = sec.kind == SecKind::License;
         let (a, b) = if is_license {
-            (license_text(&out.data), license_text(sec.data))
+            (license_text(&out.data), license_text(data))
         } else {
-            (&out.data[..], sec.data)
+            (&out.data[..], data)
         };
         if a == b {
             return Ok(());
@@ -307,7 +386,8 @@ impl LayoutBuilder {
 
     /// Append `sec`'s bytes (or, for `.bss`, its size) to output section `id`, aligned to the
     /// piece's own alignment; gives the piece's offset in the output section.
-    fn append_piece(&mut self, id: OutSecId, input: &Input<'_>, sec: &Section<'_>) -> Result<u64> {
+    fn append_piece(&mut self, id: OutSecId, input: &Input<'_>, idx: SecIdx) -> Result<u64> {
+        let sec = input.section(idx);
         let first = self.first_of[id.0];
         let out = &mut self.sections[id.0];
         let bad = |reason: String| Error::BadObject {
@@ -332,7 +412,7 @@ impl LayoutBuilder {
         }
         if sec.kind != SecKind::Bss {
             out.data.resize(offset as usize, 0);
-            out.data.extend_from_slice(sec.data);
+            out.data.extend_from_slice(input.data(idx));
         }
         out.size = end;
         out.align = out.align.max(sec.align);

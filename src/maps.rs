@@ -100,8 +100,11 @@ impl MergedMap {
 pub struct MapPlan {
     /// In order of first appearance.
     pub maps: Vec<MergedMap>,
-    /// (input, symbol) of a definition or extern declaration -> its map.
-    pub by_symbol: FastMap<(usize, SymIdx), MapId>,
+    /// (symbol, map) of each definition or extern declaration, by input (see
+    /// [`MapPlan::of_symbol`]): 8 bytes an entry, where a hash map took 50.
+    by_symbol: Vec<(u32, u32)>,
+    /// Per input: where its part of `by_symbol` starts.
+    symbols_from: Vec<usize>,
     /// Per input: (start, end, map) of each definition in its `.maps` section, sorted.
     pub by_offset: Vec<Vec<(u64, u64, MapId)>>,
     /// Per input: its `.maps` section, if any.
@@ -111,6 +114,45 @@ pub struct MapPlan {
 }
 
 impl MapPlan {
+    /// The map that `input`'s symbol `sym` defines or declares, if any.
+    pub fn of_symbol(&self, input: usize, sym: SymIdx) -> Option<MapId> {
+        let from = *self.symbols_from.get(input)?;
+        let to = self
+            .symbols_from
+            .get(input + 1)
+            .copied()
+            .unwrap_or(self.by_symbol.len());
+        let list = self.by_symbol.get(from..to)?;
+        let key = u32::try_from(sym.0).ok()?;
+        // The last entry of the key: a later definition of one symbol replaces an earlier one.
+        let end = list.partition_point(|&(s, _)| s <= key);
+        let &(s, map) = list.get(end.checked_sub(1)?)?;
+        (s == key).then_some(MapId(map as usize))
+    }
+
+    /// Enter `sym -> id` for `input` (inputs in order; see [`MapPlan::end_symbols_of`]).
+    fn note_symbol(&mut self, input: usize, sym: SymIdx, id: MapId) -> Result<()> {
+        let too_many = || Error::Usage(format!("more than {} symbols or maps", u32::MAX));
+        let sym = u32::try_from(sym.0).map_err(|_| too_many())?;
+        let map = u32::try_from(id.0).map_err(|_| too_many())?;
+        debug_assert_eq!(self.symbols_from.len(), input + 1);
+        self.by_symbol.push((sym, map));
+        Ok(())
+    }
+
+    /// Start input `input`'s part of the symbol table.
+    fn start_symbols_of(&mut self, input: usize) {
+        debug_assert_eq!(self.symbols_from.len(), input);
+        self.symbols_from.push(self.by_symbol.len());
+    }
+
+    /// Sort the last input's part of the symbol table for lookups (stable: of two entries of
+    /// one symbol the later wins).
+    fn end_symbols_of(&mut self, input: usize) {
+        let from = self.symbols_from[input];
+        self.by_symbol[from..].sort_by_key(|&(s, _)| s);
+    }
+
     /// The map whose definition covers `offset` in `input`'s `.maps` section.
     pub fn at_offset(&self, input: usize, offset: u64) -> Option<MapId> {
         let list = self.by_offset.get(input)?;
@@ -177,13 +219,16 @@ fn group_all(
 ) -> Result<()> {
     let mut by_name: FastMap<String, Vec<MapId>> = FastMap::default();
     for (i, input) in inputs.iter().enumerate() {
+        plan.start_symbols_of(i);
         for def in collect_checked(i, input, btf, appended[i], plan)? {
-            group(btf, eq, &mut by_name, def, plan);
+            group(btf, eq, &mut by_name, def, plan)?;
         }
+        plan.end_symbols_of(i);
     }
     for list in &mut plan.by_offset {
         list.sort_unstable();
     }
+    plan.by_symbol.shrink_to_fit();
     Ok(())
 }
 
@@ -224,7 +269,7 @@ fn group(
     by_name: &mut FastMap<String, Vec<MapId>>,
     def: MapDef,
     plan: &mut MapPlan,
-) {
+) -> Result<()> {
     let name = def_name(btf, &def);
     let same_name = match by_name.get_mut(&name) {
         Some(list) => list,
@@ -239,12 +284,13 @@ fn group(
     }
     let i = def.input;
     if let Some(sym) = def.sym {
-        plan.by_symbol.insert((i, sym), id);
+        plan.note_symbol(i, sym, id)?;
     }
     if !def.is_extern {
         plan.by_offset[i].push((def.offset, def.offset + def.size, id));
     }
     plan.maps[id.0].defs.push(def);
+    Ok(())
 }
 
 fn is_local(d: &MapDef) -> bool {
@@ -444,7 +490,7 @@ fn collect_slots(
         let Some(sec) = plan.maps_section[i] else {
             continue;
         };
-        for r in &input.section(sec).relocs {
+        for r in input.relocs(sec) {
             if let Some((id, slot, new)) = read_slot(i, input, plan, r)? {
                 add_slot(inputs, plan, conflicts, id, slot, new);
             }
@@ -531,7 +577,7 @@ fn slot_target(
     r: &crate::input::Reloc,
 ) -> std::result::Result<(SymIdx, Option<MapId>), String> {
     let mut sym = r.sym;
-    let mut inner = plan.by_symbol.get(&(i, r.sym)).copied();
+    let mut inner = plan.of_symbol(i, r.sym);
     let first = &input.symbols[r.sym.0];
     if first.is_section() && inner.is_none() {
         let sec = first.section();
@@ -709,7 +755,7 @@ fn collect_input(
                 *s.name == *var_name
                     && !s.is_section()
                     && if is_extern {
-                        s.place == SymPlace::Undefined
+                        s.place() == SymPlace::Undefined
                     } else {
                         maps_sec.is_some_and(|m| s.section() == Some(m))
                     }

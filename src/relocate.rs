@@ -92,7 +92,8 @@ pub fn relocate(
 ) -> Result<()> {
     for (i, input) in inputs.iter().enumerate() {
         for (s, sec) in input.sections.iter().enumerate() {
-            if sec.relocs.is_empty()
+            let relocs = input.relocs(SecIdx(s));
+            if relocs.is_empty()
                 || matches!(
                     sec.kind,
                     SecKind::Maps | SecKind::Dropped | SecKind::Btf | SecKind::BtfExt
@@ -107,7 +108,7 @@ pub fn relocate(
                 symbols,
                 maps,
             };
-            for (n, r) in sec.relocs.iter().enumerate() {
+            for (n, r) in relocs.iter().enumerate() {
                 cx.relocation(layout, n, r)?;
             }
         }
@@ -147,7 +148,7 @@ impl Cx<'_> {
         let off = off as usize;
         let target = self.symbols.refs[i][r.sym.0];
         let moved = match (target, self.input.symbols[r.sym.0].section()) {
-            (SymRef::Section(..), Some(tsec)) => {
+            (SymRef::Section { .. }, Some(tsec)) => {
                 let at = layout.sections[out_id.0]
                     .data
                     .get(off..off + width)
@@ -162,11 +163,11 @@ impl Cx<'_> {
             return Err(self.bad(n, "lies outside the section".into()));
         };
         let sym = match target {
-            SymRef::Section(sec_id, _) => {
+            SymRef::Section { out, .. } => {
                 if let Some(v) = moved {
                     set_addend(e, r.r_type, at, v);
                 }
-                self.symbols.section_sym[sec_id.0]
+                self.symbols.section_sym[out as usize]
             }
             SymRef::MapsSection => self.static_map(n, r.r_type, at)?,
             SymRef::Dropped => {

@@ -4,6 +4,8 @@
 //! one global per merged map, and for every input symbol what a relocation against it now
 //! refers to.
 
+use std::sync::Arc;
+
 use crate::btf::FastMap;
 
 use object::elf;
@@ -16,9 +18,11 @@ use crate::maps::{MapId, MapPlan};
 /// One symbol of the output table.
 #[derive(Clone, Debug)]
 pub struct OutSymbol {
-    pub name: String,
-    /// None: undefined (or absolute when `abs`).
-    pub section: Option<OutSecId>,
+    /// Shared with the input symbols of the name (no copy per output symbol).
+    pub name: Arc<str>,
+    /// The output section, packed into 32 bits (see [`OutSymbol::section`]): a symbol takes
+    /// 40 bytes, not 56.
+    at: SectionSlot,
     pub abs: bool,
     pub value: u64,
     pub size: u64,
@@ -27,13 +31,32 @@ pub struct OutSymbol {
     pub other: u8,
 }
 
+/// An output section index + 1, or none (`Option<NonZeroU32>`: 4 bytes).
+type SectionSlot = Option<std::num::NonZeroU32>;
+
+/// The slot of `section`. The layout numbers output sections in 32 bits (each holds a kept
+/// input section), so an index never reaches `u32::MAX`.
+fn slot_of(section: Option<OutSecId>) -> SectionSlot {
+    let id = section?.0;
+    std::num::NonZeroU32::new(u32::try_from(id.checked_add(1)?).ok()?)
+}
+
+impl OutSymbol {
+    /// The output section; None: undefined (or absolute when `abs`).
+    pub fn section(&self) -> Option<OutSecId> {
+        self.at.map(|n| OutSecId(n.get() as usize - 1))
+    }
+}
+
 /// What a relocation against an input symbol now refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SymRef {
     /// An output symbol, by final index.
     Out(u32),
-    /// The output section symbol; the addend grows by the input piece's offset.
-    Section(OutSecId, u64),
+    /// The output section symbol (`out`: the output section's index in the layout, which
+    /// numbers its sections in 32 bits); the addend grows by the input piece's offset.
+    /// A 32-bit index keeps a reference at 16 bytes (one per input symbol).
+    Section { out: u32, offset: u64 },
     /// The input's `.maps` section symbol: the addend tells which map.
     MapsSection,
     /// A merged map.
@@ -45,7 +68,7 @@ pub enum SymRef {
 /// A resolved global name.
 #[derive(Clone, Debug)]
 struct Global {
-    name: String,
+    name: Arc<str>,
     /// Defining (input, symbol), if any.
     def: Option<(usize, SymIdx)>,
     weak: bool,
@@ -77,7 +100,7 @@ pub struct Symbols {
     /// Output index of each merged map's symbol.
     pub map_sym: Vec<u32>,
     /// Per global name: the defining (input, symbol) — used to pick surviving BTF types.
-    pub global_def: FastMap<String, (usize, SymIdx)>,
+    pub global_def: FastMap<Arc<str>, (usize, SymIdx)>,
     /// Second strong definitions of a global name, in input order (see `fold`).
     pub duplicates: Vec<Duplicate>,
 }
@@ -97,7 +120,7 @@ impl Symbols {
     pub fn index_of(&self, r: SymRef) -> Option<u32> {
         match r {
             SymRef::Out(i) => Some(i),
-            SymRef::Section(s, _) => self.section_sym.get(s.0).copied(),
+            SymRef::Section { out, .. } => self.section_sym.get(out as usize).copied(),
             SymRef::Map(m) => self.map_sym.get(m.0).copied(),
             SymRef::MapsSection | SymRef::Dropped => None,
         }
@@ -138,12 +161,15 @@ struct Resolver<'a, 'c> {
     by_name: FastMap<&'a str, usize>,
     map_global: Vec<Option<usize>>,
     duplicates: Vec<Duplicate>,
+    /// The name of the null and section symbols.
+    empty: Arc<str>,
 }
 
-fn null_symbol() -> OutSymbol {
+/// The null symbol's fields under `name` (shared: an empty name is not allocated per symbol).
+fn null_symbol(name: Arc<str>) -> OutSymbol {
     OutSymbol {
-        name: String::new(),
-        section: None,
+        name,
+        at: None,
         abs: false,
         value: 0,
         size: 0,
@@ -176,8 +202,9 @@ pub fn resolve_collecting<'a>(
         by_name: FastMap::default(),
         map_global: vec![None; maps.maps.len()],
         duplicates: Vec::new(),
+        empty: Arc::from(""),
     };
-    r.list.push(null_symbol());
+    r.list.push(null_symbol(Arc::clone(&r.empty)));
     let section_sym = r.section_symbols();
     let mut pending = Vec::with_capacity(inputs.len());
     for i in 0..inputs.len() {
@@ -193,10 +220,10 @@ impl<'a> Resolver<'a, '_> {
         for s in 0..self.layout.sections.len() {
             section_sym.push(self.list.len() as u32);
             self.list.push(OutSymbol {
-                section: Some(OutSecId(s)),
+                at: slot_of(Some(OutSecId(s))),
                 bind: elf::STB_LOCAL.0,
                 typ: elf::STT_SECTION.0,
-                ..null_symbol()
+                ..null_symbol(Arc::clone(&self.empty))
             });
         }
         section_sym
@@ -221,7 +248,7 @@ impl<'a> Resolver<'a, '_> {
     fn symbol(&mut self, i: usize, idx: SymIdx) -> Result<Pending> {
         let input = &self.inputs[i];
         let sym = &input.symbols[idx.0];
-        if let Some(&mid) = self.maps.by_symbol.get(&(i, idx)) {
+        if let Some(mid) = self.maps.of_symbol(i, idx) {
             let g = self.map_symbol(mid, &sym.name);
             self.mention(g, sym);
             return Ok(Pending::Global(g));
@@ -231,7 +258,7 @@ impl<'a> Resolver<'a, '_> {
         if sym.is_section() {
             return Ok(Pending::Ref(match (in_maps, placed) {
                 (true, _) => SymRef::MapsSection,
-                (false, Some((out, off))) => SymRef::Section(out, off),
+                (false, Some((out, off))) => section_ref(out, off),
                 (false, None) => SymRef::Dropped,
             }));
         }
@@ -246,7 +273,7 @@ impl<'a> Resolver<'a, '_> {
                 None => SymRef::Dropped,
             }));
         }
-        if sym.place == SymPlace::Common {
+        if sym.place() == SymPlace::Common {
             return Err(Error::BadObject {
                 file: input.name.clone(),
                 reason: format!("symbol `{}` is a COMMON symbol; BPF has none", sym.name),
@@ -264,7 +291,7 @@ impl<'a> Resolver<'a, '_> {
         // were cut out (a folded duplicate).
         let at = sym.section().and_then(|s| self.layout.map(i, s, sym.value));
         if sym.is_local() {
-            return Ok(Pending::Ref(match (sym.place, at) {
+            return Ok(Pending::Ref(match (sym.place(), at) {
                 (SymPlace::Section(_), Some((out, v))) => self.push_local(sym, Some(out), v, false),
                 (SymPlace::Absolute, _) => self.push_local(sym, None, sym.value, true),
                 _ => SymRef::Dropped,
@@ -283,8 +310,8 @@ impl<'a> Resolver<'a, '_> {
     ) -> SymRef {
         let file = sym.typ == elf::STT_FILE.0;
         self.list.push(OutSymbol {
-            name: sym.name.to_string(),
-            section,
+            name: Arc::clone(&sym.name),
+            at: slot_of(section),
             abs,
             value,
             size: if file { 0 } else { sym.size },
@@ -300,7 +327,7 @@ impl<'a> Resolver<'a, '_> {
         let globals = &mut self.globals;
         let g = *self.map_global[mid.0].get_or_insert_with(|| {
             globals.push(Global {
-                name: self.maps.maps[mid.0].name.clone(),
+                name: Arc::from(self.maps.maps[mid.0].name.as_str()),
                 def: None,
                 weak: false,
                 map: Some(mid),
@@ -322,7 +349,7 @@ impl<'a> Resolver<'a, '_> {
             return g;
         }
         self.globals.push(Global {
-            name: sym.name.to_string(),
+            name: Arc::clone(&sym.name),
             def: None,
             weak: false,
             map: None,
@@ -351,12 +378,12 @@ impl<'a> Resolver<'a, '_> {
         let inputs = self.inputs;
         let input = &inputs[i];
         let sym = &input.symbols[idx.0];
-        let defined = match sym.place {
+        let defined = match sym.place() {
             SymPlace::Section(_) => present,
             SymPlace::Absolute => true,
             _ => false,
         };
-        if matches!(sym.place, SymPlace::Section(_)) && !placed {
+        if matches!(sym.place(), SymPlace::Section(_)) && !placed {
             // Defined in a dropped section (debug info): nothing refers to it.
             return Ok(Pending::Ref(SymRef::Dropped));
         }
@@ -490,10 +517,9 @@ impl<'a> Resolver<'a, '_> {
         let m = &self.maps.maps[mid.0];
         if m.is_extern {
             return OutSymbol {
-                name: g.name.clone(),
                 bind: elf::STB_GLOBAL.0,
                 typ: elf::STT_NOTYPE.0,
-                ..null_symbol()
+                ..null_symbol(Arc::clone(&g.name))
             };
         }
         let all_weak = !g.strong
@@ -503,7 +529,7 @@ impl<'a> Resolver<'a, '_> {
             });
         OutSymbol {
             name: g.name.clone(),
-            section: self.layout.maps,
+            at: slot_of(self.layout.maps),
             abs: false,
             value: m.out_offset,
             size: m.out_size,
@@ -525,7 +551,7 @@ impl<'a> Resolver<'a, '_> {
             .and_then(|sec| self.layout.map(i, sec, sym.value));
         OutSymbol {
             name: g.name.clone(),
-            section: at.map(|p| p.0),
+            at: slot_of(at.map(|p| p.0)),
             abs: at.is_none(),
             value: at.map_or(sym.value, |p| p.1),
             size: sym.size,
@@ -537,6 +563,15 @@ impl<'a> Resolver<'a, '_> {
             typ: sym.typ,
             other: with_visibility(sym.other, g.vis),
         }
+    }
+}
+
+/// A reference to output section `out` at `offset` (the layout numbers its sections in 32
+/// bits, so the index fits).
+fn section_ref(out: OutSecId, offset: u64) -> SymRef {
+    SymRef::Section {
+        out: out.0 as u32,
+        offset,
     }
 }
 
@@ -572,7 +607,6 @@ fn with_visibility(other: u8, vis: u8) -> u8 {
 /// weak when every reference was weak.
 fn extern_out_symbol(g: &Global) -> OutSymbol {
     OutSymbol {
-        name: g.name.clone(),
         bind: if g.weak_refs {
             elf::STB_WEAK.0
         } else {
@@ -580,6 +614,6 @@ fn extern_out_symbol(g: &Global) -> OutSymbol {
         },
         typ: g.typ,
         other: with_visibility(g.other, g.vis),
-        ..null_symbol()
+        ..null_symbol(Arc::clone(&g.name))
     }
 }

@@ -41,7 +41,7 @@ pub fn check(
         };
         let types = global_types(btf, app)?;
         for (k, sym) in input.symbols.iter().enumerate() {
-            if !is_plain_global(input, sym) || maps.by_symbol.contains_key(&(i, SymIdx(k))) {
+            if !is_plain_global(input, sym) || maps.of_symbol(i, SymIdx(k)).is_some() {
                 continue;
             }
             let Some(&ty) = types.get(&*sym.name) else {
@@ -50,7 +50,7 @@ pub fn check(
             let this = First {
                 input: i,
                 ty,
-                strong_def: !sym.is_weak() && sym.place != SymPlace::Undefined,
+                strong_def: !sym.is_weak() && sym.place() != SymPlace::Undefined,
             };
             let Some(f) = first.get(&*sym.name) else {
                 first.insert(&sym.name, this);
@@ -99,7 +99,7 @@ fn is_plain_global(input: &Input<'_>, sym: &Symbol) -> bool {
     if sym.is_local() || sym.is_section() || sym.typ == elf::STT_FILE.0 || sym.name.is_empty() {
         return false;
     }
-    match sym.place {
+    match sym.place() {
         SymPlace::Section(s) => !input.section(s).name.starts_with(".debug"),
         _ => true,
     }

@@ -159,7 +159,7 @@ fn reserve_symbols<'a>(
     let mut sym_names = Vec::with_capacity(symbols.list.len());
     for s in symbols.list.iter().skip(1) {
         sym_names.push((!s.name.is_empty()).then(|| w.add_string(s.name.as_bytes())));
-        w.reserve_symbol_index(s.section.map(|o| sec_index[o.0]));
+        w.reserve_symbol_index(s.section().map(|o| sec_index[o.0]));
     }
     sym_names
 }
@@ -239,7 +239,7 @@ fn write_symbols(w: &mut Writer<'_>, symbols: &Symbols, r: &Reserved) {
     for (s, name) in symbols.list.iter().skip(1).zip(&r.sym_names) {
         let st_shndx = if s.abs { elf::SHN_ABS } else { elf::SHN_UNDEF };
         w.write_symbol(&Sym {
-            section: s.section.map(|o| r.sec_index[o.0].0),
+            section: s.section().map(|o| r.sec_index[o.0].0),
             st_name: w.string_offset(*name),
             st_info: elf::SymbolInfo::new(elf::SymbolBind(s.bind), elf::SymbolType(s.typ)),
             st_other: elf::SymbolOther(s.other),

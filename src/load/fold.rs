@@ -86,11 +86,14 @@ fn compare(
     if ra.size != rb.size {
         return Some(format!("size {} vs {} bytes", ra.size, rb.size));
     }
-    let (ca, cb) = (code(sa.data, ra), code(sb.data, rb));
+    let (ca, cb) = (code(a.data(ra.sec), ra), code(b.data(rb.sec), rb));
     if let Some(d) = crate::fold::instruction_difference(ca, cb) {
         return Some(d);
     }
-    let (la, lb) = (relocs_in(&sa.relocs, ra), relocs_in(&sb.relocs, rb));
+    let (la, lb) = (
+        relocs_in(a.relocs(ra.sec), ra),
+        relocs_in(b.relocs(rb.sec), rb),
+    );
     for i in 0..la.len().max(lb.len()) {
         let d = match (la.get(i), lb.get(i)) {
             (Some(x), Some(y)) => reloc_difference(a, ra, x, b, rb, y, seen),
@@ -234,7 +237,7 @@ fn target(input: &Input<'_>, r: &Range, x: &Reloc) -> Target {
 /// The immediate of the relocated instruction (clang's offset into a section symbol's
 /// section); the instruction bytes were already found equal on both sides.
 fn addend(input: &Input<'_>, r: &Range, x: &Reloc) -> i64 {
-    let data = input.section(r.sec).data;
+    let data = input.data(r.sec);
     let width = reloc_width(x.r_type).unwrap_or(0);
     let start = usize::try_from(x.offset).unwrap_or(usize::MAX);
     let end = usize::try_from(x.offset.saturating_add(width)).unwrap_or(usize::MAX);
@@ -259,7 +262,7 @@ fn covering(input: &Input<'_>, sec: SecIdx, place: u64) -> String {
 /// The read-only bytes at `place`: the local object covering it (and where in it `place`
 /// is), else the NUL-terminated string there (a string literal).
 fn read_only_bytes(input: &Input<'_>, sec: SecIdx, place: u64) -> (u64, Vec<u8>) {
-    let data = input.section(sec).data;
+    let data = input.data(sec);
     let object = input.symbols.iter().find(|s| {
         !s.is_section()
             && s.section() == Some(sec)

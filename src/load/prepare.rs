@@ -177,7 +177,7 @@ fn retarget_relocations(file: &str, data: &[u8], copy: &mut [u8]) -> Result<bool
     // Map definitions: named OBJECT symbols in `.maps`, by offset.
     let map_at = |offset: u64| -> Option<usize> {
         inp.symbols.iter().position(|s| {
-            s.place == SymPlace::Section(maps_sec)
+            s.place() == SymPlace::Section(maps_sec)
                 && s.typ == elf::STT_OBJECT.0
                 && !s.name.is_empty()
                 && s.value == offset
@@ -198,7 +198,7 @@ fn retarget_relocations(file: &str, data: &[u8], copy: &mut [u8]) -> Result<bool
             let Some(s) = inp.symbols.get(sym) else {
                 continue;
             };
-            if !s.is_section() || s.place != SymPlace::Section(maps_sec) {
+            if !s.is_section() || s.place() != SymPlace::Section(maps_sec) {
                 continue;
             }
             let Some(at) = usize::try_from(r_offset)
