@@ -333,7 +333,7 @@ fn reloc_difference(cx: &Ctx<'_>, a: &Def<'_>, b: &Def<'_>) -> Option<String> {
 /// The BTF type of a global definition in its input: the FUNC's prototype, or the VAR's type.
 fn btf_type_of(cx: &Ctx<'_>, d: &Def<'_>, name: &str) -> Option<TypeId> {
     let app = cx.appended.get(d.input).copied().flatten()?;
-    (app.base + 1..=app.base + app.count).find_map(|id| match cx.btf.get(TypeId(id)).ok()? {
+    cx.btf.decls(app).find_map(|(_, t)| match t {
         BtfType::Func {
             name: n,
             proto,
@@ -479,8 +479,8 @@ fn is_volatile_var(cx: &Ctx<'_>, i: usize, name: &str) -> bool {
     let Some(app) = cx.appended.get(i).copied().flatten() else {
         return false;
     };
-    (app.base + 1..=app.base + app.count).any(|id| {
-        let Ok(BtfType::Var { name: n, ty, .. }) = cx.btf.get(TypeId(id)) else {
+    cx.btf.decls(app).any(|(_, t)| {
+        let BtfType::Var { name: n, ty, .. } = t else {
             return false;
         };
         if cx.btf.str(*n) != name {

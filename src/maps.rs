@@ -722,8 +722,8 @@ fn collect_input(
     };
     // Find the `.maps` DATASEC among this input's types.
     let mut out = Vec::new();
-    for id in app.base + 1..=app.base + app.count {
-        let Ok(BtfType::Datasec { name, vars, .. }) = btf.get(TypeId(id)) else {
+    for (_, t) in btf.decls(app) {
+        let BtfType::Datasec { name, vars, .. } = t else {
             continue;
         };
         if btf.str(*name) != ".maps" {

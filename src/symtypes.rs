@@ -108,9 +108,8 @@ fn is_plain_global(input: &Input<'_>, sym: &Symbol) -> bool {
 /// The non-static VAR or FUNC of each name among one input's types (the first of a name).
 fn global_types(btf: &Btf, app: Appended) -> Result<FastMap<&str, TypeId>> {
     let mut out = FastMap::default();
-    for id in app.base + 1..=app.base + app.count {
-        let t = TypeId(id);
-        let name = match btf.get(t)? {
+    for (t, ty) in btf.decls(app) {
+        let name = match ty {
             BtfType::Var { name, linkage, .. } if *linkage != VAR_STATIC => *name,
             BtfType::Func { name, linkage, .. } if *linkage != FUNC_STATIC => *name,
             _ => continue,
