@@ -418,7 +418,7 @@ impl PairWalk {
 
 /// Kinds matched while streaming. VAR, DATASEC, FUNC and DECL_TAG stay in their input: the
 /// link rebuilds sections, resolves symbols and folds functions per input through them.
-fn matchable(t: &BtfType) -> bool {
+pub(super) fn matchable(t: &BtfType) -> bool {
     !matches!(
         t,
         BtfType::Void
