@@ -21,6 +21,7 @@ mod parse;
 mod pool;
 mod query;
 mod raw;
+mod record;
 mod strings;
 mod types;
 
