@@ -15,6 +15,7 @@ pub(super) const TYPE_HDR: usize = 12;
 /// The header of the record at `pos` (section-local id `id`) and its body.
 pub(super) struct Record<'r> {
     raw: &'r RawBtf<'r>,
+    big: bool,
     id: usize,
     name_off: u32,
     info: u32,
@@ -42,6 +43,7 @@ impl<'r> Record<'r> {
         };
         let mut r = Record {
             raw,
+            big: raw.big,
             id,
             name_off,
             info,
@@ -114,7 +116,7 @@ impl<'r> Record<'r> {
 
     /// The `i`th word of the body.
     fn w(&self, i: usize) -> u32 {
-        u32_at(self.body, 4 * i, self.raw.big).unwrap_or(0)
+        u32_at(self.body, 4 * i, self.big).unwrap_or(0)
     }
 
     fn ty(&self) -> TypeId {
@@ -152,9 +154,15 @@ impl<'r> Record<'r> {
 
     /// The name at input string offset `off`, interned (see `StringTable::hinted`).
     fn name_at(&self, btf: &mut Btf, off: u32) -> Result<StrOff> {
-        if let Some(s) = btf.strings.hinted(self.raw.strs, off) {
-            return Ok(s);
+        match btf.strings.hinted(self.raw.strs, off) {
+            Some(s) => Ok(s),
+            None => self.intern_name(btf, off),
         }
+    }
+
+    /// A name the hints do not know: read (and checked) and interned.
+    #[cold]
+    fn intern_name(&self, btf: &mut Btf, off: u32) -> Result<StrOff> {
         let s = self.raw.str_at(off).map_err(|e| {
             Error::btf(format!(
                 "type [{}] {}: {}",
