@@ -15,6 +15,7 @@ use crate::btf::{
     FUNC_EXTERN, FUNC_GLOBAL, VAR_EXTERN, VAR_GLOBAL,
 };
 use crate::error::Result;
+use crate::ext_records::ExtRecords;
 use crate::input::{Input, SecIdx, SymPlace};
 use crate::layout::{Layout, OutSecId};
 use crate::maps::MapPlan;
@@ -41,7 +42,7 @@ pub fn finish(
     inputs: &[Input<'_>],
     mut btf: Btf,
     appended: &[Option<Appended>],
-    exts: Vec<Option<BtfExt>>,
+    exts: ExtRecords,
     eq: &Equivalence,
     layout: &Layout,
     symbols: &Symbols,
@@ -69,7 +70,7 @@ pub fn finish(
     };
     rename_kept_maps(&mut btf, maps);
     push_datasecs(&mut btf, gathered.secs, layout);
-    let ext_out = move_ext_records(inputs, &btf, exts, layout)?;
+    let ext_out = exts.place(inputs, &btf, layout)?;
     let remap = btf.compact(eq, &gathered.redirects.into_sorted());
     Ok(encode(btf, ext_out, &remap, endian))
 }
@@ -647,91 +648,4 @@ fn extern_sec_index(list: &mut Vec<StrOff>, name: StrOff) -> usize {
             list.len() - 1
         }
     }
-}
-
-/// An empty output record list for `sec`, with room for `inputs` inputs' records of its size
-/// (a guess from the first: slack is never touched, and it spares growing by doubling).
-fn ext_section_like(sec: &ExtSection, inputs: usize) -> ExtSection {
-    ExtSection {
-        name: sec.name,
-        func_info: Vec::with_capacity(sec.func_info.len().saturating_mul(inputs)),
-        line_info: Vec::with_capacity(sec.line_info.len().saturating_mul(inputs)),
-        core_relos: Vec::with_capacity(sec.core_relos.len().saturating_mul(inputs)),
-    }
-}
-
-/// `.BTF.ext`: each input's records moved to their output sections, offsets shifted with the
-/// piece. A record must be on an instruction of its section (else it would describe another
-/// input's code), with one exception that libbpf's linker also links: a record at the very
-/// end of its section describes an empty function (`SEC(".s") __naked void f(void) {}`). It is
-/// kept when nothing follows it in the output section (as libbpf's linker keeps it; libbpf's
-/// loader skips empty code sections), and dropped when another input's code follows, where it
-/// would name that code's first instruction.
-fn move_ext_records(
-    inputs: &[Input<'_>],
-    btf: &Btf,
-    exts: Vec<Option<BtfExt>>,
-    layout: &Layout,
-) -> Result<BTreeMap<OutSecId, ExtSection>> {
-    let mut ext_out: BTreeMap<OutSecId, ExtSection> = BTreeMap::new();
-    let count = exts.len();
-    for (i, ext) in exts.into_iter().enumerate() {
-        let Some(ext) = ext else { continue };
-        let input = &inputs[i];
-        for sec in ext.sections {
-            let name = btf.str(sec.name).to_string();
-            let Some((sec_idx, (out_id, _))) = input
-                .section_by_name(&name)
-                .and_then(|s| Some((s, layout.placed(i, s)?)))
-            else {
-                continue;
-            };
-            let size = input.section(sec_idx).size;
-            let offs = (sec.func_info.iter().map(|r| ("func_info", r.insn_off)))
-                .chain(sec.line_info.iter().map(|r| ("line_info", r.insn_off)))
-                .chain(
-                    sec.core_relos
-                        .iter()
-                        .map(|r| ("CO-RE relocation", r.insn_off)),
-                );
-            for (what, off) in offs {
-                let at_end = u64::from(off) == size && what != "CO-RE relocation";
-                if (u64::from(off) >= size && !at_end) || off % 8 != 0 {
-                    return Err(crate::error::Error::BadObject {
-                        file: input.name.clone(),
-                        reason: format!(
-                            ".BTF.ext: {what} record for section {name} at instruction offset \
-                             {off} is not on an instruction of the section ({size} bytes)"
-                        ),
-                    });
-                }
-            }
-            // A record at the end of the piece survives only at the end of the output section;
-            // a record inside a folded (cut) definition goes with it.
-            let out_size = layout.sections[out_id.0].size;
-            let moved = |off: u32| {
-                let (_, o) = layout.map(i, sec_idx, u64::from(off))?;
-                (u64::from(off) < size || o >= out_size).then_some(o as u32)
-            };
-            let o = ext_out
-                .entry(out_id)
-                .or_insert_with(|| ext_section_like(&sec, count - i));
-            o.func_info
-                .extend(sec.func_info.into_iter().filter_map(|mut r| {
-                    r.insn_off = moved(r.insn_off)?;
-                    Some(r)
-                }));
-            o.line_info
-                .extend(sec.line_info.into_iter().filter_map(|mut r| {
-                    r.insn_off = moved(r.insn_off)?;
-                    Some(r)
-                }));
-            o.core_relos
-                .extend(sec.core_relos.into_iter().filter_map(|mut r| {
-                    r.insn_off = moved(r.insn_off)?;
-                    Some(r)
-                }));
-        }
-    }
-    Ok(ext_out)
 }

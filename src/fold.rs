@@ -6,9 +6,9 @@
 
 use object::elf;
 
-use crate::btf::ext::BtfExt;
 use crate::btf::{Appended, Btf, BtfType, Equivalence, TypeId, FUNC_EXTERN, VAR_EXTERN};
 use crate::error::{Error, Result};
+use crate::ext_records::ExtRecords;
 use crate::input::{implicit_addend, Input, SecIdx, SecKind, SymIdx, Symbol};
 use crate::layout::{Cuts, Layout};
 use crate::mapdef::types_match;
@@ -34,7 +34,7 @@ pub struct Ctx<'a> {
     pub maps: &'a MapPlan,
     pub btf: &'a Btf,
     pub appended: &'a [Option<Appended>],
-    pub exts: &'a [Option<BtfExt>],
+    pub exts: &'a ExtRecords,
     pub eq: &'a Equivalence,
 }
 
@@ -47,7 +47,7 @@ pub fn resolve_and_fold<'a>(
     maps: &MapPlan,
     btf: &Btf,
     appended: &[Option<Appended>],
-    exts: &[Option<BtfExt>],
+    exts: &ExtRecords,
     eq: &Equivalence,
     mut collect: Option<&mut Vec<Error>>,
 ) -> Result<(Symbols, Vec<Fold>)> {
@@ -374,9 +374,6 @@ fn btf_difference(cx: &Ctx<'_>, a: &Def<'_>, b: &Def<'_>, name: &str) -> Option<
 /// line_info and CO-RE records, the CO-RE ones with their kind.
 fn ext_shape(cx: &Ctx<'_>, d: &Def<'_>) -> [Vec<(u64, u32)>; 3] {
     let mut out = [Vec::new(), Vec::new(), Vec::new()];
-    let Some(Some(ext)) = cx.exts.get(d.input) else {
-        return out;
-    };
     let sec_name = d
         .sym
         .section()
@@ -386,9 +383,9 @@ fn ext_shape(cx: &Ctx<'_>, d: &Def<'_>) -> [Vec<(u64, u32)>; 3] {
         let off = u64::from(off);
         (off >= start && off < end).then(|| off - start)
     };
-    for sec in ext
-        .sections
-        .iter()
+    for sec in cx
+        .exts
+        .of(d.input)
         .filter(|s| cx.btf.str(s.name) == sec_name)
     {
         out[0].extend(

@@ -7,6 +7,7 @@
 pub mod btf;
 mod datasec;
 pub mod error;
+mod ext_records;
 mod fold;
 pub mod input;
 pub mod inspect;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::btf::ext::BtfExt;
 use crate::btf::{Appended, Btf};
 use crate::error::{Error, Result};
+use crate::ext_records::ExtRecords;
 use crate::input::{self, Input, SecKind};
 use crate::{datasec, fold, layout, maps, relocate, resolve, write};
 
@@ -181,7 +182,7 @@ fn plan<'a>(
     let mut inputs: Vec<Input<'static>> = Vec::with_capacity(count);
     let mut btf = Btf::for_linking();
     let mut appended: Vec<Option<Appended>> = Vec::with_capacity(count);
-    let mut exts: Vec<Option<BtfExt>> = Vec::with_capacity(count);
+    let mut exts = ExtRecords::new(count);
     let mut builder = layout::LayoutBuilder::new();
     let mut names = input::SymbolNames::default();
     if check.is_some() {
@@ -218,8 +219,8 @@ fn plan<'a>(
         if inputs.is_empty() {
             builder.reserve_like_first(count - 1);
         }
+        exts.add(inputs.len(), ext);
         appended.push(app);
-        exts.push(ext);
         inputs.push(inp.detach());
     }
     drop(names);
