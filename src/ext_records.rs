@@ -12,12 +12,18 @@ use crate::error::{Error, Result};
 use crate::input::{Input, SecIdx};
 use crate::layout::{Layout, OutSecId};
 
+/// At most this many records are reserved ahead for one list (more grow as they come).
+const MAX_RESERVED: usize = 1 << 22;
+
 /// The records of every input, one list per section name (first-seen order), each input's in a
-/// run of its own, runs in input order.
+/// run of its own, runs in input order. Lists are keyed by the name as the link reads it
+/// (`Btf::str`: its valid UTF-8 prefix), which is what picks the ELF section and so the output
+/// section: two names that read the same share one list, as their records share one output
+/// section.
 #[derive(Default)]
 pub struct ExtRecords {
     lists: Vec<ExtSection>,
-    by_name: FastMap<StrOff, usize>,
+    by_name: FastMap<String, usize>,
     runs: Vec<Run>,
     /// Per input: its first run (runs of input `i` are `first_run[i]..first_run[i + 1]`).
     first_run: Vec<usize>,
@@ -29,6 +35,8 @@ pub struct ExtRecords {
 #[derive(Clone)]
 struct Run {
     input: usize,
+    /// The section's name in this input (the output section is named after the first placed).
+    name: StrOff,
     list: usize,
     func: Range<usize>,
     line: Range<usize>,
@@ -52,14 +60,16 @@ impl ExtRecords {
         }
     }
 
-    /// Input `input` (the next one) with its records, if it has a `.BTF.ext`.
-    pub fn add(&mut self, input: usize, ext: Option<BtfExt>) {
+    /// The next input's records, if it has a `.BTF.ext`.
+    pub fn add(&mut self, ext: Option<BtfExt>, btf: &Btf) {
+        let input = self.first_run.len();
         self.first_run.push(self.runs.len());
         for sec in ext.map(|e| e.sections).unwrap_or_default() {
-            let list = self.list_for(&sec, input);
+            let list = self.list_for(&sec, input, btf);
             let l = &mut self.lists[list];
             let run = Run {
                 input,
+                name: sec.name,
                 list,
                 func: append(&mut l.func_info, sec.func_info),
                 line: append(&mut l.line_info, sec.line_info),
@@ -70,19 +80,22 @@ impl ExtRecords {
     }
 
     /// The list of `sec`'s name, made with room for the records of the inputs still to come,
-    /// as many as `sec` has each (a guess from the first: slack is never touched).
-    fn list_for(&mut self, sec: &ExtSection, input: usize) -> usize {
-        if let Some(&l) = self.by_name.get(&sec.name) {
+    /// as many as `sec` has each (a guess from the first: slack is never touched; bounded, so
+    /// that a first input with a huge section asks for no more than `MAX_RESERVED` records).
+    fn list_for(&mut self, sec: &ExtSection, input: usize, btf: &Btf) -> usize {
+        let key = btf.str(sec.name);
+        if let Some(&l) = self.by_name.get(key) {
             return l;
         }
         let rest = self.inputs.saturating_sub(input).max(1);
+        let room = |n: usize| n.saturating_mul(rest).min(MAX_RESERVED);
         self.lists.push(ExtSection {
             name: sec.name,
-            func_info: Vec::with_capacity(sec.func_info.len().saturating_mul(rest)),
-            line_info: Vec::with_capacity(sec.line_info.len().saturating_mul(rest)),
-            core_relos: Vec::with_capacity(sec.core_relos.len().saturating_mul(rest)),
+            func_info: Vec::with_capacity(room(sec.func_info.len())),
+            line_info: Vec::with_capacity(room(sec.line_info.len())),
+            core_relos: Vec::with_capacity(room(sec.core_relos.len())),
         });
-        self.by_name.insert(sec.name, self.lists.len() - 1);
+        self.by_name.insert(key.to_string(), self.lists.len() - 1);
         self.lists.len() - 1
     }
 
@@ -105,7 +118,7 @@ impl ExtRecords {
         self.runs_of(input).iter().map(|r| {
             let l = &self.lists[r.list];
             SectionRecords {
-                name: l.name,
+                name: r.name,
                 func_info: &l.func_info[r.func.clone()],
                 line_info: &l.line_info[r.line.clone()],
                 core_relos: &l.core_relos[r.core.clone()],
@@ -126,7 +139,10 @@ impl ExtRecords {
         let mut out_of_list = vec![None; self.lists.len()];
         for (run, place) in self.runs.iter().zip(&placed) {
             let Some(place) = place else { continue };
-            out_of_list[run.list] = Some(place.out_id);
+            if out_of_list[run.list].is_none() {
+                out_of_list[run.list] = Some(place.out_id);
+                self.lists[run.list].name = run.name;
+            }
             let l = &mut self.lists[run.list];
             let c = &mut cursors[run.list];
             let moved = |off: u32| place.moved(layout, off);
@@ -162,7 +178,7 @@ impl ExtRecords {
         let mut placed = Vec::with_capacity(self.runs.len());
         for run in &self.runs {
             let input = &inputs[run.input];
-            let name = btf.str(self.lists[run.list].name);
+            let name = btf.str(run.name);
             let Some((sec, (out_id, _))) = input
                 .section_by_name(name)
                 .and_then(|s| Some((s, layout.placed(run.input, s)?)))

@@ -219,7 +219,7 @@ fn plan<'a>(
         if inputs.is_empty() {
             builder.reserve_like_first(count - 1);
         }
-        exts.add(inputs.len(), ext);
+        exts.add(ext, &btf);
         appended.push(app);
         inputs.push(inp.detach());
     }
