@@ -184,6 +184,15 @@ impl Error {
             reason: reason.into(),
         }
     }
+
+    /// The reason of a `BadBtf` error without its section prefix (to re-wrap it with context),
+    /// or the whole message of any other error.
+    pub fn btf_reason(&self) -> String {
+        match self {
+            Error::BadBtf { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A live map (pinned, or created earlier in the same `load`) that an object's definition of

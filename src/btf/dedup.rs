@@ -6,6 +6,7 @@
 use super::hash::{hash_words, FastMap};
 use super::kind::*;
 use super::{Btf, BtfType, Equivalence, Redirect, TypeId, TypeRemap};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// At most this many rounds of "resolve forward declarations, refine again".
@@ -163,20 +164,26 @@ fn shallow_bound(t: &BtfType) -> usize {
 /// intern.rs, which join the class of the type they stand for). Kept index `k` is the type at
 /// position `k` of the store, with id `ids[k]` (ascending); `index[id]` is the kept index of
 /// `id`, or of the type an alias slot stands for.
-struct Kept {
-    ids: Vec<u32>,
-    index: Vec<u32>,
+struct Kept<'a> {
+    ids: Cow<'a, [u32]>,
+    index: Cow<'a, [u32]>,
 }
 
-impl Kept {
-    fn new(btf: &Btf) -> Kept {
-        let ids = btf.stored_ids();
-        let index = if btf.pos.is_empty() {
-            (0..btf.store.len() as u32).collect()
+impl<'a> Kept<'a> {
+    /// The container's own position tables when it has alias slots, else the identity.
+    fn new(btf: &'a Btf) -> Kept<'a> {
+        if btf.pos.is_empty() {
+            let identity: Vec<u32> = (0..btf.store.len() as u32).collect();
+            Kept {
+                ids: Cow::Owned(identity.clone()),
+                index: Cow::Owned(identity),
+            }
         } else {
-            btf.pos.clone()
-        };
-        Kept { ids, index }
+            Kept {
+                ids: Cow::Borrowed(&btf.ids),
+                index: Cow::Borrowed(&btf.pos),
+            }
+        }
     }
 
     fn len(&self) -> usize {
@@ -191,7 +198,7 @@ impl Kept {
 }
 
 /// Reference lists of the kept types, as kept indices.
-fn build_refs(btf: &Btf, kept: &Kept) -> Flat {
+fn build_refs(btf: &Btf, kept: &Kept<'_>) -> Flat {
     let mut refs = Flat::with_capacity(kept.len());
     for t in &btf.store {
         t.for_each_ref(|r| refs.words.push(kept.of_ref(r)));
@@ -506,7 +513,7 @@ impl Btf {
     }
 
     /// Initial partition of the kept types by shallow signature, and its number of classes.
-    fn shallow_classes(&self, kept: &Kept) -> (Vec<u32>, usize) {
+    fn shallow_classes(&self, kept: &Kept<'_>) -> (Vec<u32>, usize) {
         let mut keys = Flat::with_capacity(kept.len());
         // Room for every signature at once (a bound: untouched slack costs no page), so the
         // key buffer is not grown by doubling and copied.
@@ -525,7 +532,7 @@ impl Btf {
     /// declarations) with the nodes' shallow classes, for refining after resolution.
     fn quotient(
         &self,
-        kept: &Kept,
+        kept: &Kept<'_>,
         cls: &[u32],
         fwd: &[u32],
         shallow_cls: &[u32],
@@ -558,7 +565,7 @@ impl Btf {
 
     /// Point each unresolved forward declaration (kept index) at the full type of its name
     /// when exactly one class of those exists. Returns whether anything new was resolved.
-    fn resolve_fwds(&self, kept: &Kept, cls: &[u32], fwd: &mut [u32]) -> bool {
+    fn resolve_fwds(&self, kept: &Kept<'_>, cls: &[u32], fwd: &mut [u32]) -> bool {
         let ty = |k: usize| &self.store[k];
         let any_fwd = (0..kept.len()).any(|k| fwd[k] == k as u32 && fwd_key(ty(k)).is_some());
         if !any_fwd {

@@ -106,7 +106,7 @@ impl Ctx<'_, '_> {
                 let bytes = self
                     .raw
                     .str_at(off)
-                    .map_err(|e| Error::btf_ext(format!("{}: {}", what(), reason(&e))))?;
+                    .map_err(|e| Error::btf_ext(format!("{}: {}", what(), e.btf_reason())))?;
                 self.btf.strings.intern_hinting(bytes, off)?
             }
         };
@@ -137,13 +137,6 @@ impl Ctx<'_, '_> {
             self.out.sections.len() - 1
         });
         &mut self.out.sections[idx]
-    }
-}
-
-fn reason(e: &Error) -> String {
-    match e {
-        Error::BadBtf { reason, .. } => reason.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -105,7 +105,7 @@ impl Interner {
         self.bottom_up(&mut walk, Pass::Acyclic);
         self.walk_cycles(btf, &mut walk);
         self.bottom_up(&mut walk, Pass::Rest);
-        self.register(&walk);
+        self.register(&mut walk);
         (1..=types.len())
             .map(|t| {
                 let c = walk.canon[t];
@@ -227,10 +227,9 @@ impl Interner {
 
     /// Make the input's kept types findable by later inputs, in id order (the first of two
     /// equal keys wins, so a copy always stands for the lowest id).
-    fn register(&mut self, walk: &Walk<'_>) {
-        let mut own = walk.own.clone();
-        own.sort_unstable_by_key(|&(t, _)| t);
-        for (t, (at, len)) in own {
+    fn register(&mut self, walk: &mut Walk<'_>) {
+        walk.own.sort_unstable_by_key(|&(t, _)| t);
+        for &(t, (at, len)) in &walk.own {
             let key = &walk.own_words[at as usize..(at + len) as usize];
             let id = TypeId(walk.base + t);
             if self.find(key).is_none() {

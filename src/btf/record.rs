@@ -168,7 +168,7 @@ impl<'r> Record<'r> {
                 "type [{}] {}: {}",
                 self.id,
                 self.kname(),
-                strip(&e)
+                e.btf_reason()
             ))
         })?;
         btf.strings.intern_hinting(s, off)
@@ -386,13 +386,5 @@ impl<'r> Record<'r> {
             ty: self.ty(),
             component_idx: self.w(0) as i32,
         })
-    }
-}
-
-/// The reason of a `BadBtf` error, without the section prefix (to re-wrap it with context).
-pub(super) fn strip(e: &Error) -> String {
-    match e {
-        Error::BadBtf { reason, .. } => reason.clone(),
-        other => other.to_string(),
     }
 }

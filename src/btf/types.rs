@@ -331,15 +331,6 @@ impl Btf {
         (0..self.len() as u32).filter_map(|id| self.own(TypeId(id)))
     }
 
-    /// The ids of the stored types (all but alias slots), ascending: position -> id.
-    pub(super) fn stored_ids(&self) -> Vec<u32> {
-        if self.pos.is_empty() {
-            (0..self.store.len() as u32).collect()
-        } else {
-            self.ids.clone()
-        }
-    }
-
     /// The type at `id` to change in place (the kept one for an alias slot).
     pub fn get_mut(&mut self, id: TypeId) -> Option<&mut BtfType> {
         let p = self.position(id.0 as usize)?;
