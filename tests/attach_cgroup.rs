@@ -9,7 +9,7 @@ mod load_support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use load_support::{all_u64, bpfmerge, fixture, kernel_ready, PinDir};
+use load_support::{all_u64, bpfmerge, kernel_ready, PinDir};
 
 const SOCKETS: u64 = 4;
 
@@ -43,25 +43,6 @@ fn make_sockets(cg: &Path, n: u64) {
     assert!(st.success());
 }
 
-fn attach_ok(dir: &Path, obj: &str, cg: &Path) -> serde_json::Value {
-    let out = bpfmerge([
-        "load".as_ref(),
-        fixture(obj).as_os_str(),
-        "--pin-dir".as_ref(),
-        dir.as_os_str(),
-        "--attach".as_ref(),
-        "--cgroup".as_ref(),
-        cg.as_os_str(),
-        "--json".as_ref(),
-    ]);
-    assert!(
-        out.status.success(),
-        "load --attach {obj}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn cgroup_program_counts_sockets_and_is_updated_in_place_on_reload() {
     if !kernel_ready("cgroup_program_counts_sockets_and_is_updated_in_place_on_reload") {
@@ -76,7 +57,11 @@ fn cgroup_program_counts_sockets_and_is_updated_in_place_on_reload() {
     let hits = dir.maps("hits");
 
     // v1 counts into hits[0] one sock_create per socket made in the cgroup.
-    let first = attach_ok(&dir.path, "attach_cgroup/sock_v1.o", &cg.0);
+    let first = attach_support::attach_ok(
+        &dir.path,
+        "attach_cgroup/sock_v1.o",
+        &["--cgroup".as_ref(), cg.0.as_os_str()],
+    );
     let link = &first["links"][0];
     assert_eq!(link["action"], "created", "{first}");
     assert_eq!(link["link_type"], "cgroup");
@@ -84,7 +69,11 @@ fn cgroup_program_counts_sockets_and_is_updated_in_place_on_reload() {
     assert_eq!(all_u64(&hits), [SOCKETS, 0, 0, 0]);
 
     // v2 replaces v1 inside the same cgroup link; only v2 counts from now on.
-    let second = attach_ok(&dir.path, "attach_cgroup/sock_v2.o", &cg.0);
+    let second = attach_support::attach_ok(
+        &dir.path,
+        "attach_cgroup/sock_v2.o",
+        &["--cgroup".as_ref(), cg.0.as_os_str()],
+    );
     assert_eq!(second["links"][0]["action"], "updated", "{second}");
     assert_eq!(second["links"][0]["id"], link["id"]);
     let (_, prog) = attach_support::link_ids(&dir.path.join("links/on_sock"));

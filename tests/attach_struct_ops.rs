@@ -9,7 +9,6 @@ mod load_support;
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
 
 use attach_support::Netns;
 use load_support::{all_u64, bpfmerge, fixture, kernel_ready, PinDir};
@@ -30,23 +29,6 @@ fn available() -> Vec<String> {
         .split_whitespace()
         .map(str::to_string)
         .collect()
-}
-
-fn attach_ok(dir: &Path, obj: &str) -> serde_json::Value {
-    let out = bpfmerge([
-        "load".as_ref(),
-        fixture(obj).as_os_str(),
-        "--pin-dir".as_ref(),
-        dir.as_os_str(),
-        "--attach".as_ref(),
-        "--json".as_ref(),
-    ]);
-    assert!(
-        out.status.success(),
-        "load --attach {obj}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// In `ns`, open `n` TCP connections over loopback whose client side asks for `CC` (the
@@ -106,7 +88,7 @@ fn tcp_congestion_ops_is_registered_swapped_on_reload_and_unregistered() {
     let dir = PinDir::new("cc");
     let hits = dir.maps("hits");
 
-    let first = attach_ok(&dir.path, "attach_struct_ops/cc_v1.o");
+    let first = attach_support::attach_ok(&dir.path, "attach_struct_ops/cc_v1.o", &[]);
     let link = &first["links"][0];
     assert_eq!(link["action"], "created", "{first}");
     assert_eq!(link["link_type"], "struct_ops");
@@ -119,7 +101,7 @@ fn tcp_congestion_ops_is_registered_swapped_on_reload_and_unregistered() {
     assert_eq!(all_u64(&hits), [CONNECTIONS, 0, 0, 0]);
 
     // v2 takes v1's place inside the same link (same name, so the kernel swaps them).
-    let second = attach_ok(&dir.path, "attach_struct_ops/cc_v2.o");
+    let second = attach_support::attach_ok(&dir.path, "attach_struct_ops/cc_v2.o", &[]);
     assert_eq!(second["links"][0]["action"], "updated", "{second}");
     assert_eq!(second["links"][0]["id"], link["id"]);
     assert!(available().contains(&CC.to_string()));

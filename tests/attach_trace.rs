@@ -52,23 +52,6 @@ impl Drop for TrueCmd {
     }
 }
 
-fn attach_ok(dir: &Path, obj: &str) -> serde_json::Value {
-    let out = bpfmerge([
-        "load".as_ref(),
-        fixture(obj).as_os_str(),
-        "--pin-dir".as_ref(),
-        dir.as_os_str(),
-        "--attach".as_ref(),
-        "--json".as_ref(),
-    ]);
-    assert!(
-        out.status.success(),
-        "load --attach {obj}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn set_want(pin: &Path, comm: &str) {
     let mut value = [0u8; 16];
     value[..comm.len()].copy_from_slice(comm.as_bytes());
@@ -87,7 +70,7 @@ fn tracepoint_counts_exactly_after_the_attaching_process_exited_and_after_reload
     }
     let dir = PinDir::new("trace");
     let cmd = TrueCmd::new();
-    let first = attach_ok(&dir.path, "attach_trace/exec_v1.o");
+    let first = attach_support::attach_ok(&dir.path, "attach_trace/exec_v1.o", &[]);
     let link = &first["links"][0];
     assert_eq!(link["action"], "created", "{first}");
     assert_eq!(link["link_type"], "perf_event");
@@ -107,7 +90,7 @@ fn tracepoint_counts_exactly_after_the_attaching_process_exited_and_after_reload
     // stay; from now on only v2 counts (hits[1]) — the old link was detached, or hits[0]
     // would grow too.
     let hits_id = map_id(&hits);
-    let second = attach_ok(&dir.path, "attach_trace/exec_v2.o");
+    let second = attach_support::attach_ok(&dir.path, "attach_trace/exec_v2.o", &[]);
     let link2 = &second["links"][0];
     assert_eq!(link2["action"], "replaced", "{second}");
     assert_ne!(link2["id"], link["id"]);

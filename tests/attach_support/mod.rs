@@ -340,3 +340,25 @@ pub fn settled(mut f: impl FnMut() -> u64) -> u64 {
         last = now;
     }
 }
+
+/// `bpfmerge load OBJ --pin-dir DIR --attach [EXTRA...] --json`, which must succeed: its JSON
+/// report.
+pub fn attach_ok(dir: &Path, obj: &str, extra: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let obj_path = crate::load_support::fixture(obj);
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "load".as_ref(),
+        obj_path.as_os_str(),
+        "--pin-dir".as_ref(),
+        dir.as_os_str(),
+        "--attach".as_ref(),
+    ];
+    args.extend_from_slice(extra);
+    args.push("--json".as_ref());
+    let out = crate::load_support::bpfmerge(args);
+    assert!(
+        out.status.success(),
+        "load --attach {obj}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
