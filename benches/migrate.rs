@@ -6,35 +6,15 @@
 //! `cargo bench --bench migrate [-- --entries N --runs R --only batched|one-by-one]`
 //! (`--only` runs one mode, e.g. under `perf record`).
 
+#[path = "../tests/migrate_shapes/mod.rs"]
+mod migrate_shapes;
+
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use bpfmerge::migrate::{self, CopySpec, Field, Record, Shape, Side, Verdict};
+use bpfmerge::migrate::{self, CopySpec, Side};
 use libbpf_rs::{MapHandle, MapType};
-
-fn uint(size: u32) -> Shape {
-    Shape::Int {
-        name: format!("u{}", size * 8),
-        size,
-        signed: false,
-    }
-}
-
-fn record(size: u32, fields: &[(&str, u32, u32)]) -> Shape {
-    Shape::Struct(Record {
-        name: "stats".into(),
-        size,
-        fields: fields
-            .iter()
-            .map(|&(name, byte, sz)| Field {
-                name: name.into(),
-                bit_offset: byte * 8,
-                bitfield: None,
-                shape: uint(sz),
-            })
-            .collect(),
-    })
-}
+use migrate_shapes::{conversion, create, v1, v2};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -43,15 +23,6 @@ fn arg(name: &str, default: u64) -> u64 {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn create(name: &str, value_size: u32, max: u32) -> MapHandle {
-    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
-        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
-        ..Default::default()
-    };
-    MapHandle::create(MapType::Hash, Some(name), 4, value_size, max, &opts)
-        .unwrap_or_else(|e| panic!("cannot create a map (root needed): {e}"))
 }
 
 /// Fill with batch updates (setup only, not timed).
@@ -82,12 +53,8 @@ fn main() {
     }
     let n = arg("--entries", 1_000_000) as u32;
     let runs = arg("--runs", 3);
-    let v1 = record(16, &[("hits", 0, 4), ("gone", 4, 4), ("bytes", 8, 8)]);
-    let v2 = record(24, &[("bytes", 0, 8), ("hits", 8, 8), ("added", 16, 4)]);
-    let Verdict::Convert(conv) = migrate::compare(&v1, &v2) else {
-        panic!("v1 -> v2 must convert");
-    };
-    let old = create("bench_v1", 16, n);
+    let conv = conversion(&v1(), &v2());
+    let old = create(MapType::Hash, "bench_v1", 16, n);
     fill(&old, n);
     println!(
         "migrate {n} entries of a hash map (16-byte value -> 24-byte value), {runs} runs each"
@@ -103,7 +70,7 @@ fn main() {
         }
         let mut times = Vec::new();
         for _ in 0..runs {
-            let new = create("bench_v2", 24, n.saturating_mul(2));
+            let new = create(MapType::Hash, "bench_v2", 24, n.saturating_mul(2));
             let spec = CopySpec {
                 old: Side {
                     key_size: 4,

@@ -5,52 +5,14 @@
 #![cfg(feature = "load")]
 
 mod common;
+mod migrate_shapes;
 
 use std::os::fd::AsFd;
 
-use bpfmerge::migrate::{self, CopySpec, Field, Record, Shape, Side, Verdict};
+use bpfmerge::migrate::{self, CopySpec, Side};
 use common::{fixture, kernel_ready};
-use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
-
-fn uint(size: u32) -> Shape {
-    Shape::Int {
-        name: if size == 4 {
-            "unsigned int"
-        } else {
-            "unsigned long long"
-        }
-        .into(),
-        size,
-        signed: false,
-    }
-}
-
-fn record(size: u32, fields: &[(&str, u32, u32)]) -> Shape {
-    Shape::Struct(Record {
-        name: "stats".into(),
-        size,
-        fields: fields
-            .iter()
-            .map(|&(name, byte, sz)| Field {
-                name: name.into(),
-                bit_offset: byte * 8,
-                bitfield: None,
-                shape: uint(sz),
-            })
-            .collect(),
-    })
-}
-
-/// v1: struct stats { __u32 hits; __u32 gone; __u64 bytes; } (16 bytes)
-fn v1() -> Shape {
-    record(16, &[("hits", 0, 4), ("gone", 4, 4), ("bytes", 8, 8)])
-}
-
-/// v2: struct stats { __u64 bytes; __u64 hits; __u32 added; } (24 bytes): `gone` removed,
-/// `added` added, `hits` widened, `bytes` moved to the front.
-fn v2() -> Shape {
-    record(24, &[("bytes", 0, 8), ("hits", 8, 8), ("added", 16, 4)])
-}
+use libbpf_rs::{MapCore, MapFlags, MapType};
+use migrate_shapes::{conversion, create, record, uint, v1, v2};
 
 fn v1_value(i: u32) -> Vec<u8> {
     let mut v = Vec::new();
@@ -66,21 +28,6 @@ fn v2_value(i: u32) -> Vec<u8> {
     v.extend(u64::from(i).to_ne_bytes());
     v.extend([0u8; 8]);
     v
-}
-
-fn create(ty: MapType, name: &str, value_size: u32, max: u32) -> MapHandle {
-    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
-        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
-        ..Default::default()
-    };
-    MapHandle::create(ty, Some(name), 4, value_size, max, &opts).expect("create map")
-}
-
-fn conversion(old: &Shape, new: &Shape) -> migrate::Conversion {
-    match migrate::compare(old, new) {
-        Verdict::Convert(c) => c,
-        other => panic!("expected a conversion: {other:?}"),
-    }
 }
 
 fn migrate_10000(batched: bool) {
