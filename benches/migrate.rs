@@ -12,9 +12,9 @@ mod migrate_shapes;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use bpfmerge::migrate::{self, CopySpec, Side};
+use bpfmerge::migrate;
 use libbpf_rs::{MapHandle, MapType};
-use migrate_shapes::{conversion, create, v1, v2};
+use migrate_shapes::{conversion, create, v1, v2, value_spec};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
@@ -71,20 +71,7 @@ fn main() {
         let mut times = Vec::new();
         for _ in 0..runs {
             let new = create(MapType::Hash, "bench_v2", 24, n.saturating_mul(2));
-            let spec = CopySpec {
-                old: Side {
-                    key_size: 4,
-                    value_size: 16,
-                },
-                new: Side {
-                    key_size: 4,
-                    value_size: 24,
-                },
-                percpu: None,
-                key: None,
-                value: Some(&conv),
-                batched,
-            };
+            let spec = value_spec(&conv, 16, 24, None, batched);
             let t = Instant::now();
             let copied = migrate::copy_entries(old.as_fd(), new.as_fd(), &spec).expect("copy");
             times.push(t.elapsed().as_secs_f64());

@@ -9,10 +9,10 @@ mod migrate_shapes;
 
 use std::os::fd::AsFd;
 
-use bpfmerge::migrate::{self, CopySpec, Side};
+use bpfmerge::migrate;
 use common::{fixture, kernel_ready};
 use libbpf_rs::{MapCore, MapFlags, MapType};
-use migrate_shapes::{conversion, create, record, uint, v1, v2};
+use migrate_shapes::{conversion, create, record, uint, v1, v2, value_spec};
 
 fn v1_value(i: u32) -> Vec<u8> {
     let mut v = Vec::new();
@@ -39,20 +39,7 @@ fn migrate_10000(batched: bool) {
     // max_entries doubled
     let new = create(MapType::Hash, "mig_v2", 24, 20_000);
     let conv = conversion(&v1(), &v2());
-    let spec = CopySpec {
-        old: Side {
-            key_size: 4,
-            value_size: 16,
-        },
-        new: Side {
-            key_size: 4,
-            value_size: 24,
-        },
-        percpu: None,
-        key: None,
-        value: Some(&conv),
-        batched,
-    };
+    let spec = value_spec(&conv, 16, 24, None, batched);
     let copied = migrate::copy_entries(old.as_fd(), new.as_fd(), &spec).expect("copy");
     assert_eq!(copied.entries, 10_000);
     assert_eq!(
@@ -99,20 +86,7 @@ fn per_cpu_values_keep_every_cpus_value() {
     let new = create(MapType::PercpuHash, "mig_pc2", 24, 128);
     let conv = conversion(&v1(), &v2());
     for batched in [true, false] {
-        let spec = CopySpec {
-            old: Side {
-                key_size: 4,
-                value_size: 16,
-            },
-            new: Side {
-                key_size: 4,
-                value_size: 24,
-            },
-            percpu: Some(ncpus),
-            key: None,
-            value: Some(&conv),
-            batched,
-        };
+        let spec = value_spec(&conv, 16, 24, Some(ncpus), batched);
         assert_eq!(
             migrate::copy_entries(old.as_fd(), new.as_fd(), &spec)
                 .unwrap()
@@ -147,20 +121,7 @@ fn a_value_that_would_be_truncated_stops_the_copy_naming_entry_and_member() {
     let new = create(MapType::Hash, "mig_narrow", 4, 16);
     let conv = conversion(&record(8, &[("n", 0, 8)]), &record(4, &[("n", 0, 4)]));
     for batched in [true, false] {
-        let spec = CopySpec {
-            old: Side {
-                key_size: 4,
-                value_size: 8,
-            },
-            new: Side {
-                key_size: 4,
-                value_size: 4,
-            },
-            percpu: None,
-            key: None,
-            value: Some(&conv),
-            batched,
-        };
+        let spec = value_spec(&conv, 8, 4, None, batched);
         let err = migrate::copy_entries(old.as_fd(), new.as_fd(), &spec)
             .unwrap_err()
             .to_string();

@@ -66,3 +66,26 @@ pub fn create(ty: MapType, name: &str, value_size: u32, max: u32) -> MapHandle {
     MapHandle::create(ty, Some(name), 4, value_size, max, &opts)
         .unwrap_or_else(|e| panic!("cannot create map {name} (root needed): {e}"))
 }
+
+/// A copy between maps with 4-byte keys whose values (`old` bytes, `new` bytes) go through
+/// `conv`; `percpu` as `CopySpec::percpu`.
+pub fn value_spec(
+    conv: &migrate::Conversion,
+    old: u32,
+    new: u32,
+    percpu: Option<usize>,
+    batched: bool,
+) -> migrate::CopySpec<'_> {
+    let side = |value_size| migrate::Side {
+        key_size: 4,
+        value_size,
+    };
+    migrate::CopySpec {
+        old: side(old),
+        new: side(new),
+        percpu,
+        key: None,
+        value: Some(conv),
+        batched,
+    }
+}
