@@ -30,10 +30,11 @@ enum SecKey {
     Extern(usize),
 }
 
-/// Encoded `.BTF` and `.BTF.ext` (None when there is nothing to put in it).
+/// Encoded `.BTF`, and the `.BTF.ext` records at their output offsets and type ids (None when
+/// there is nothing to put in it), encoded as the writer writes them.
 pub struct FinalBtf {
     pub btf: Vec<u8>,
-    pub btf_ext: Option<Vec<u8>>,
+    pub btf_ext: Option<BtfExt>,
 }
 
 /// Finish the BTF of the link: a driver over one step per kind of output.
@@ -579,7 +580,7 @@ fn encode(
         .any(|s| !s.func_info.is_empty() || !s.line_info.is_empty() || !s.core_relos.is_empty());
     FinalBtf {
         btf: btf.encode(endian),
-        btf_ext: has_ext.then(|| ext.encode(endian)),
+        btf_ext: has_ext.then_some(ext),
     }
 }
 

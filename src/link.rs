@@ -111,7 +111,7 @@ struct Linked {
     layout: layout::Layout,
     symbols: resolve::Symbols,
     btf: Option<Vec<u8>>,
-    btf_ext: Option<Vec<u8>>,
+    btf_ext: Option<BtfExt>,
     report: LinkReport,
 }
 
@@ -410,7 +410,7 @@ pub(crate) fn link_to<'a>(
             &linked.layout,
             &linked.symbols,
             linked.btf.as_deref(),
-            linked.btf_ext.as_deref(),
+            linked.btf_ext.as_ref(),
         )
     })?;
     stage_memory("write");
@@ -430,7 +430,7 @@ pub(crate) fn link_into_vec<'a>(
         &l.layout,
         &l.symbols,
         l.btf.as_deref(),
-        l.btf_ext.as_deref(),
+        l.btf_ext.as_ref(),
     )?;
     Ok((bytes, l.report))
 }
@@ -611,7 +611,7 @@ pub(crate) fn check<'a>(
             &l.layout,
             &l.symbols,
             l.btf.as_deref(),
-            l.btf_ext.as_deref(),
+            l.btf_ext.as_ref(),
         )
     });
     let mut conflicts: Vec<Conflict> = state

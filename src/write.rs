@@ -1,5 +1,6 @@
-//! Takes the output sections, symbols and encoded BTF, gives the bytes of one relocatable ELF64
-//! BPF object (object's ELF writer), and writes files atomically (temp file + rename).
+//! Takes the output sections, symbols, encoded BTF and the `.BTF.ext` records, gives the bytes
+//! of one relocatable ELF64 BPF object (object's ELF writer; the records are encoded as they are
+//! written), and writes files atomically (temp file + rename).
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use object::write::elf::{FileHeader, Rel, SectionHeader, SectionIndex, Sym, Writ
 use object::write::StringId;
 use object::Endianness;
 
+use crate::btf::ext::BtfExt;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::resolve::Symbols;
@@ -18,10 +20,11 @@ pub fn elf_bytes(
     layout: &Layout,
     symbols: &Symbols,
     btf: Option<&[u8]>,
-    btf_ext: Option<&[u8]>,
+    btf_ext: Option<&BtfExt>,
 ) -> Result<Vec<u8>> {
     let total: usize = layout.sections.iter().map(|s| s.data.len()).sum();
-    let mut buf = Vec::with_capacity(total + btf.map_or(0, <[u8]>::len) + 4096);
+    let blobs = btf.map_or(0, <[u8]>::len) + btf_ext.map_or(0, BtfExt::encoded_len);
+    let mut buf = Vec::with_capacity(total + blobs + 4096);
     emit(&mut buf, endian, layout, symbols, btf, btf_ext)?;
     Ok(buf)
 }
@@ -33,7 +36,7 @@ pub fn elf_to(
     layout: &Layout,
     symbols: &Symbols,
     btf: Option<&[u8]>,
-    btf_ext: Option<&[u8]>,
+    btf_ext: Option<&BtfExt>,
 ) -> Result<()> {
     let mut stream = object::write::StreamingBuffer::new(out);
     emit(&mut stream, endian, layout, symbols, btf, btf_ext)?;
@@ -64,7 +67,7 @@ struct Parts<'a> {
     layout: &'a Layout,
     symbols: &'a Symbols,
     btf: Option<&'a [u8]>,
-    btf_ext: Option<&'a [u8]>,
+    btf_ext: Option<&'a BtfExt>,
     /// `.rel<name>` of each output section (the writer keeps references to the names).
     rel_names: Vec<Vec<u8>>,
 }
@@ -77,7 +80,7 @@ fn emit(
     layout: &Layout,
     symbols: &Symbols,
     btf: Option<&[u8]>,
-    btf_ext: Option<&[u8]>,
+    btf_ext: Option<&BtfExt>,
 ) -> Result<()> {
     let parts = Parts {
         layout,
@@ -95,7 +98,7 @@ fn emit(
     write_file_header(&mut w)?;
     write_section_data(&mut w, layout);
     write_relocations(&mut w, layout);
-    write_btf(&mut w, btf, btf_ext);
+    write_btf(&mut w, btf, btf_ext, endian);
     write_symbols(&mut w, symbols, &r);
     w.write_strtab();
     w.write_shstrtab();
@@ -182,7 +185,7 @@ fn reserve_ranges(w: &mut Writer<'_>, parts: &Parts<'_>, r: &mut Reserved) -> Re
         })
         .collect();
     r.btf_offset = parts.btf.map(|b| w.reserve(b.len() as u64, 8));
-    r.ext_offset = parts.btf_ext.map(|e| w.reserve(e.len() as u64, 8));
+    r.ext_offset = parts.btf_ext.map(|e| w.reserve(e.encoded_len() as u64, 8));
     w.reserve_symtab();
     w.reserve_strtab().map_err(write_err)?;
     w.reserve_shstrtab().map_err(write_err)?;
@@ -227,10 +230,14 @@ fn write_relocations(w: &mut Writer<'_>, layout: &Layout) {
     }
 }
 
-fn write_btf(w: &mut Writer<'_>, btf: Option<&[u8]>, btf_ext: Option<&[u8]>) {
-    for data in [btf, btf_ext].into_iter().flatten() {
+fn write_btf(w: &mut Writer<'_>, btf: Option<&[u8]>, btf_ext: Option<&BtfExt>, endian: Endianness) {
+    if let Some(data) = btf {
         w.write_align(8);
         w.write(data);
+    }
+    if let Some(ext) = btf_ext {
+        w.write_align(8);
+        ext.encode_chunks(endian, &mut |piece| w.write(piece));
     }
 }
 
@@ -282,12 +289,16 @@ fn write_section_headers(w: &mut Writer<'_>, parts: &Parts<'_>, r: &Reserved) {
         }
     }
     let blobs = [
-        (r.btf_name, r.btf_offset, parts.btf),
-        (r.ext_name, r.ext_offset, parts.btf_ext),
+        (r.btf_name, r.btf_offset, parts.btf.map(<[u8]>::len)),
+        (
+            r.ext_name,
+            r.ext_offset,
+            parts.btf_ext.map(BtfExt::encoded_len),
+        ),
     ];
-    for (name, offset, data) in blobs {
-        if let (Some(name), Some(offset), Some(data)) = (name, offset, data) {
-            let h = progbits_header(w, name, offset, data.len() as u64);
+    for (name, offset, len) in blobs {
+        if let (Some(name), Some(offset), Some(len)) = (name, offset, len) {
+            let h = progbits_header(w, name, offset, len as u64);
             w.write_section_header(&h);
         }
     }

@@ -268,79 +268,102 @@ impl BtfExt {
             .all(|s| s.func_info.is_empty() && s.line_info.is_empty() && s.core_relos.is_empty())
     }
 
-    /// Encode (record sizes 8/16/16, header of 32 bytes; an empty part has length 0 and no
-    /// bytes, a section without records of a part has no block in that part).
-    /// At least the encoded size: header, three record sizes, and per section and part a
-    /// name and count plus the records (func_info 8 bytes, line_info and CO-RE 16).
-    fn encoded_bound(&self) -> usize {
-        let recs: usize = self
-            .sections
-            .iter()
-            .map(|s| 24 + 8 * s.func_info.len() + 16 * (s.line_info.len() + s.core_relos.len()))
-            .sum();
-        EXT_HDR_LEN as usize + 12 + recs
+    /// The encoded size in bytes: header, then per part with records its record size and per
+    /// section with records of the part a name, a count and the records.
+    pub fn encoded_len(&self) -> usize {
+        let parts = [Part::Func, Part::Line, Part::Core];
+        EXT_HDR_LEN as usize + parts.iter().map(|&p| self.part_len(p)).sum::<usize>()
     }
 
-    pub fn encode(&self, endian: Endianness) -> Vec<u8> {
+    fn part_len(&self, part: Part) -> usize {
+        let used = self.sections.iter().filter(|s| s.count(part) > 0);
+        let blocks: usize = used
+            .map(|s| 8 + s.count(part) * part.min_rec() as usize)
+            .sum();
+        if blocks == 0 {
+            0
+        } else {
+            4 + blocks
+        }
+    }
+
+    /// Encode (record sizes 8/16/16, header of 32 bytes; an empty part has length 0 and no
+    /// bytes, a section without records of a part has no block in that part), handing the
+    /// bytes to `sink` in pieces of about 64 KiB: the writer streams them into the output, so
+    /// the records and their encoding are never both in memory (on a link with much line
+    /// info they are the largest thing it holds).
+    pub fn encode_chunks(&self, endian: Endianness, sink: &mut dyn FnMut(&[u8])) {
+        const CHUNK: usize = 1 << 16;
         let mut w = Writer::new(endian);
-        w.buf.reserve_exact(self.encoded_bound());
+        w.buf.reserve_exact(CHUNK + 64);
         w.u16(BTF_MAGIC);
         w.buf.push(1);
         w.buf.push(0);
         w.u32(EXT_HDR_LEN);
-        for _ in 0..6 {
-            w.u32(0);
+        let mut off = 0;
+        for part in [Part::Func, Part::Line, Part::Core] {
+            let len = self.part_len(part);
+            w.u32(off as u32);
+            w.u32(len as u32);
+            off += len;
         }
-        let start = w.buf.len();
-        for (i, part) in [Part::Func, Part::Line, Part::Core].into_iter().enumerate() {
-            let off = w.buf.len() - start;
-            let used: Vec<&ExtSection> = self
-                .sections
-                .iter()
-                .filter(|s| match part {
-                    Part::Func => !s.func_info.is_empty(),
-                    Part::Line => !s.line_info.is_empty(),
-                    Part::Core => !s.core_relos.is_empty(),
-                })
-                .collect();
-            if !used.is_empty() {
-                w.u32(part.min_rec());
-                for s in used {
-                    w.u32(s.name.0);
-                    match part {
-                        Part::Func => {
-                            w.u32(s.func_info.len() as u32);
-                            for r in &s.func_info {
-                                w.u32(r.insn_off);
-                                w.u32(r.ty.0);
-                            }
-                        }
-                        Part::Line => {
-                            w.u32(s.line_info.len() as u32);
-                            for r in &s.line_info {
-                                w.u32(r.insn_off);
-                                w.u32(r.file_name.0);
-                                w.u32(r.line.0);
-                                w.u32(r.line_col);
-                            }
-                        }
-                        Part::Core => {
-                            w.u32(s.core_relos.len() as u32);
-                            for r in &s.core_relos {
-                                w.u32(r.insn_off);
-                                w.u32(r.ty.0);
-                                w.u32(r.access.0);
-                                w.u32(r.kind);
-                            }
-                        }
+        for part in [Part::Func, Part::Line, Part::Core] {
+            if self.part_len(part) == 0 {
+                continue;
+            }
+            w.u32(part.min_rec());
+            for s in self.sections.iter().filter(|s| s.count(part) > 0) {
+                w.u32(s.name.0);
+                w.u32(s.count(part) as u32);
+                for k in 0..s.count(part) {
+                    s.encode_record(&mut w, part, k);
+                    if w.buf.len() >= CHUNK {
+                        sink(&w.buf);
+                        w.buf.clear();
                     }
                 }
             }
-            let len = w.buf.len() - start - off;
-            w.set_u32(8 + 8 * i, off as u32);
-            w.set_u32(12 + 8 * i, len as u32);
         }
-        w.buf
+        sink(&w.buf);
+    }
+
+    /// The encoding in one buffer.
+    pub fn encode(&self, endian: Endianness) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode_chunks(endian, &mut |piece| out.extend_from_slice(piece));
+        out
+    }
+}
+
+impl ExtSection {
+    /// How many records of `part` the section has.
+    fn count(&self, part: Part) -> usize {
+        match part {
+            Part::Func => self.func_info.len(),
+            Part::Line => self.line_info.len(),
+            Part::Core => self.core_relos.len(),
+        }
+    }
+
+    /// Record `k` of `part` (which exists).
+    fn encode_record(&self, w: &mut Writer, part: Part, k: usize) {
+        let words = match part {
+            Part::Func => {
+                let r = &self.func_info[k];
+                w.u32(r.insn_off);
+                w.u32(r.ty.0);
+                return;
+            }
+            Part::Line => {
+                let r = &self.line_info[k];
+                [r.insn_off, r.file_name.0, r.line.0, r.line_col]
+            }
+            Part::Core => {
+                let r = &self.core_relos[k];
+                [r.insn_off, r.ty.0, r.access.0, r.kind]
+            }
+        };
+        words.into_iter().for_each(|v| w.u32(v));
     }
 }
 
