@@ -4,14 +4,12 @@
 //! one global per merged map, and for every input symbol what a relocation against it now
 //! refers to.
 
-use std::sync::Arc;
-
 use crate::btf::FastMap;
 
 use object::elf;
 
 use crate::error::{Error, Result};
-use crate::input::{Input, SecKind, SymIdx, SymPlace};
+use crate::input::{Input, Name, SecKind, SymIdx, SymPlace};
 use crate::layout::{Layout, OutSecId};
 use crate::maps::{MapId, MapPlan};
 
@@ -19,7 +17,7 @@ use crate::maps::{MapId, MapPlan};
 #[derive(Clone, Debug)]
 pub struct OutSymbol {
     /// Shared with the input symbols of the name (no copy per output symbol).
-    pub name: Arc<str>,
+    pub name: Name,
     /// The output section, packed into 32 bits (see [`OutSymbol::section`]): a symbol takes
     /// 40 bytes, not 56.
     at: SectionSlot,
@@ -68,7 +66,7 @@ pub enum SymRef {
 /// A resolved global name.
 #[derive(Clone, Debug)]
 struct Global {
-    name: Arc<str>,
+    name: Name,
     /// Defining (input, symbol), if any.
     def: Option<(usize, SymIdx)>,
     weak: bool,
@@ -100,7 +98,7 @@ pub struct Symbols {
     /// Output index of each merged map's symbol.
     pub map_sym: Vec<u32>,
     /// Per global name: the defining (input, symbol) — used to pick surviving BTF types.
-    pub global_def: FastMap<Arc<str>, (usize, SymIdx)>,
+    pub global_def: FastMap<Name, (usize, SymIdx)>,
     /// Second strong definitions of a global name, in input order (see `fold`).
     pub duplicates: Vec<Duplicate>,
 }
@@ -162,11 +160,11 @@ struct Resolver<'a, 'c> {
     map_global: Vec<Option<usize>>,
     duplicates: Vec<Duplicate>,
     /// The name of the null and section symbols.
-    empty: Arc<str>,
+    empty: Name,
 }
 
 /// The null symbol's fields under `name` (shared: an empty name is not allocated per symbol).
-fn null_symbol(name: Arc<str>) -> OutSymbol {
+fn null_symbol(name: Name) -> OutSymbol {
     OutSymbol {
         name,
         at: None,
@@ -202,9 +200,9 @@ pub fn resolve_collecting<'a>(
         by_name: FastMap::default(),
         map_global: vec![None; maps.maps.len()],
         duplicates: Vec::new(),
-        empty: Arc::from(""),
+        empty: Name::new(""),
     };
-    r.list.push(null_symbol(Arc::clone(&r.empty)));
+    r.list.push(null_symbol(Name::clone(&r.empty)));
     let section_sym = r.section_symbols();
     let mut pending = Vec::with_capacity(inputs.len());
     for i in 0..inputs.len() {
@@ -223,7 +221,7 @@ impl<'a> Resolver<'a, '_> {
                 at: slot_of(Some(OutSecId(s))),
                 bind: elf::STB_LOCAL.0,
                 typ: elf::STT_SECTION.0,
-                ..null_symbol(Arc::clone(&self.empty))
+                ..null_symbol(Name::clone(&self.empty))
             });
         }
         section_sym
@@ -310,7 +308,7 @@ impl<'a> Resolver<'a, '_> {
     ) -> SymRef {
         let file = sym.typ == elf::STT_FILE.0;
         self.list.push(OutSymbol {
-            name: Arc::clone(&sym.name),
+            name: Name::clone(&sym.name),
             at: slot_of(section),
             abs,
             value,
@@ -327,7 +325,7 @@ impl<'a> Resolver<'a, '_> {
         let globals = &mut self.globals;
         let g = *self.map_global[mid.0].get_or_insert_with(|| {
             globals.push(Global {
-                name: Arc::from(self.maps.maps[mid.0].name.as_str()),
+                name: Name::new(self.maps.maps[mid.0].name.as_str()),
                 def: None,
                 weak: false,
                 map: Some(mid),
@@ -349,7 +347,7 @@ impl<'a> Resolver<'a, '_> {
             return g;
         }
         self.globals.push(Global {
-            name: Arc::clone(&sym.name),
+            name: Name::clone(&sym.name),
             def: None,
             weak: false,
             map: None,
@@ -519,7 +517,7 @@ impl<'a> Resolver<'a, '_> {
             return OutSymbol {
                 bind: elf::STB_GLOBAL.0,
                 typ: elf::STT_NOTYPE.0,
-                ..null_symbol(Arc::clone(&g.name))
+                ..null_symbol(Name::clone(&g.name))
             };
         }
         let all_weak = !g.strong
@@ -614,6 +612,6 @@ fn extern_out_symbol(g: &Global) -> OutSymbol {
         },
         typ: g.typ,
         other: with_visibility(g.other, g.vis),
-        ..null_symbol(Arc::clone(&g.name))
+        ..null_symbol(Name::clone(&g.name))
     }
 }
