@@ -255,12 +255,12 @@ fn reloc_target(cx: &Ctx<'_>, i: usize, sec: SecIdx, r: &crate::input::Reloc) ->
             })
             .map_or(0, |at| implicit_addend(input.endian, r.r_type, at))
     };
-    match cx.symbols.refs[i][r.sym.0] {
+    match cx.symbols.refs[i][r.sym().0] {
         SymRef::Out(k) => Target::Out(k),
         SymRef::Map(m) => Target::Map(m.0),
         SymRef::Section { out, offset: base } => {
             let a = addend();
-            input.symbols[r.sym.0]
+            input.symbols[r.sym().0]
                 .section()
                 .and_then(|t| read_only_object(cx, i, t, a))
                 .unwrap_or(Target::Place(out as usize, base, a))
@@ -278,7 +278,7 @@ fn reloc_target(cx: &Ctx<'_>, i: usize, sec: SecIdx, r: &crate::input::Reloc) ->
 /// copies that each reach their own file's statics are different code).
 fn target_name(cx: &Ctx<'_>, i: usize, r: &crate::input::Reloc, target: &Target) -> String {
     let input = &cx.inputs[i];
-    let sym = &input.symbols[r.sym.0];
+    let sym = &input.symbols[r.sym().0];
     match target {
         Target::Map(m) => format!("map `{}`", cx.maps.maps[*m].name),
         Target::ReadOnly(sec_name, bytes, _) => {

@@ -63,11 +63,20 @@ pub enum SecKind {
 pub struct Reloc {
     /// Byte offset in the section it applies to.
     pub offset: u64,
-    pub sym: SymIdx,
+    /// The symbol's index (ELF64's `r_info` holds it in 32 bits): 24 bytes a relocation, not
+    /// 32 (a small object has ~70, kept until relocation is done).
+    sym: u32,
     pub r_type: u32,
     /// The implicit addend of a data relocation (`R_BPF_64_ABS64`/`ABS32`: the value stored at
     /// the place); 0 for instruction relocations, whose immediates are read where they land.
     pub addend: i64,
+}
+
+impl Reloc {
+    /// The symbol the relocation refers to.
+    pub fn sym(&self) -> SymIdx {
+        SymIdx(self.sym as usize)
+    }
 }
 
 /// One section of an input object (its bytes are [`Input::data`]).
@@ -818,7 +827,7 @@ fn read_relocation(
     };
     Ok(Some(Reloc {
         offset,
-        sym: SymIdx(sym),
+        sym: r.r_sym(endian),
         r_type,
         addend,
     }))

@@ -576,9 +576,9 @@ fn slot_target(
     plan: &MapPlan,
     r: &crate::input::Reloc,
 ) -> std::result::Result<(SymIdx, Option<MapId>), String> {
-    let mut sym = r.sym;
-    let mut inner = plan.of_symbol(i, r.sym);
-    let first = &input.symbols[r.sym.0];
+    let mut sym = r.sym();
+    let mut inner = plan.of_symbol(i, r.sym());
+    let first = &input.symbols[r.sym().0];
     if first.is_section() && inner.is_none() {
         let sec = first.section();
         let place = u64::try_from(r.addend).ok();
@@ -592,7 +592,7 @@ fn slot_target(
         }) {
             sym = SymIdx(k);
         }
-        if inner.is_none() && sym == r.sym {
+        if inner.is_none() && sym == r.sym() {
             return Err(sec
                 .map_or("?", |s| input.section(s).name.as_ref())
                 .to_string());

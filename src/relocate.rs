@@ -146,8 +146,8 @@ impl Cx<'_> {
             return Ok(());
         };
         let off = off as usize;
-        let target = self.symbols.refs[i][r.sym.0];
-        let moved = match (target, self.input.symbols[r.sym.0].section()) {
+        let target = self.symbols.refs[i][r.sym().0];
+        let moved = match (target, self.input.symbols[r.sym().0].section()) {
             (SymRef::Section { .. }, Some(tsec)) => {
                 let at = layout.sections[out_id.0]
                     .data
@@ -175,7 +175,7 @@ impl Cx<'_> {
                     n,
                     format!(
                         "refers to symbol `{}`, which is in a section that is not linked",
-                        self.input.symbols[r.sym.0].name
+                        self.input.symbols[r.sym().0].name
                     ),
                 ))
             }

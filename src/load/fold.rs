@@ -213,7 +213,7 @@ fn describe(input: &Input<'_>, t: &Target) -> String {
 
 /// The target of relocation `x` of the code range `r` of `input`.
 fn target(input: &Input<'_>, r: &Range, x: &Reloc) -> Target {
-    let Some(sym) = input.symbols.get(x.sym.0) else {
+    let Some(sym) = input.symbols.get(x.sym().0) else {
         return Target::Named(String::new());
     };
     let Some(sec) = sym.section().filter(|s| s.0 < input.sections.len()) else {
