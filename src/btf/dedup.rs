@@ -612,14 +612,11 @@ impl Btf {
         drop(survivor);
         drop(redirect);
         self.drop_dead_decl_tags(&mut rep);
-        let (map, next) = new_ids(&rep);
-        let mut types = Vec::with_capacity(next as usize);
-        types.push(BtfType::Void);
-        for mut ty in self.take_survivors(&rep) {
+        let (map, _) = new_ids(&rep);
+        self.keep_survivors(&rep, &map);
+        for ty in self.store.iter_mut().skip(1) {
             ty.for_each_ref_mut(|r| *r = map.get(r.0 as usize).copied().unwrap_or(TypeId(0)));
-            types.push(ty);
         }
-        self.store = types;
         self.pos = Vec::new();
         // Ids changed: `append` bases no longer describe the container.
         self.appended.clear();
@@ -805,31 +802,41 @@ impl RedirectTable {
 }
 
 impl Btf {
-    /// The types of the ids `t` with `rep[t] == t`, in id order, taken out of the store. A
-    /// class whose members before it are all redirected survives as the first member that is
-    /// not, which can be an alias slot (a copy of a prototype that an extern function of the
-    /// earliest input used alone): it is written as the type it stands for, where the copy was.
-    fn take_survivors(&mut self, rep: &[u32]) -> Vec<BtfType> {
+    /// Leave in `store` the surviving types in id order (void first), where their new ids
+    /// (`map`) put them: the stored survivors stay in the store's own buffer (kept in place, so
+    /// the types are never held twice), and each class surviving as an alias slot gets a copy
+    /// of its kept type at its place (few: a class whose canonical member was redirected).
+    fn keep_survivors(&mut self, rep: &[u32], map: &[TypeId]) {
         let survives = |t: usize| rep.get(t) == Some(&(t as u32));
-        let copies: Vec<BtfType> = (1..self.len())
+        let copies: Vec<(usize, BtfType)> = (1..self.len())
             .filter(|&t| survives(t) && self.is_alias(TypeId(t as u32)))
-            .filter_map(|t| self.ty(t).cloned())
+            .filter_map(|t| Some((map.get(t)?.0 as usize, self.ty(t)?.clone())))
             .collect();
-        let mut copies = copies.into_iter();
-        let mut out = Vec::new();
-        for t in (1..self.len()).filter(|&t| survives(t)) {
-            let taken = if self.is_alias(TypeId(t as u32)) {
-                copies.next()
-            } else {
-                let p = self.position(t);
-                p.and_then(|p| self.store.get_mut(p))
-                    .map(|slot| std::mem::replace(slot, BtfType::Void))
-            };
-            // Never missing (an id's position always holds a type); void would keep the ids
-            // aligned if it were.
-            out.push(taken.unwrap_or(BtfType::Void));
+        let ids = &self.ids;
+        let mut p = 0;
+        self.store.retain(|_| {
+            let id = ids.get(p).map_or(p, |&id| id as usize);
+            p += 1;
+            id == 0 || survives(id)
+        });
+        self.place_copies(copies);
+    }
+
+    /// Insert `copies` (new id, type; in id order) among the kept types, which move up to make
+    /// room: one pass from the back.
+    pub(super) fn place_copies(&mut self, copies: Vec<(usize, BtfType)>) {
+        let mut src = self.store.len();
+        self.store.resize(src + copies.len(), BtfType::Void);
+        let mut dst = self.store.len();
+        for (at, ty) in copies.into_iter().rev() {
+            while dst - 1 > at && src > 0 {
+                dst -= 1;
+                src -= 1;
+                self.store.swap(src, dst);
+            }
+            dst -= 1;
+            self.store[dst] = ty;
         }
-        out
     }
 }
 

@@ -532,3 +532,31 @@ fn scale_many_copies() {
         best[3]
     );
 }
+
+/// `compact`'s in-place step: copies of alias-slot survivors land at their new ids and the
+/// stored survivors keep their order around them (first, last, adjacent and no copies).
+#[test]
+fn place_copies_puts_each_copy_at_its_new_id() {
+    let ptr = |k: u32| BtfType::Ptr { ty: TypeId(k) };
+    // (stored survivors, new ids of the copies)
+    for (stored, copies) in [
+        (3, vec![]),
+        (3, vec![1]),
+        (3, vec![4]),
+        (3, vec![2, 3]),
+        (3, vec![1, 3, 6]),
+        (0, vec![1, 2]),
+        (1, vec![1, 2, 3, 4]),
+    ] {
+        let mut b = Btf::new();
+        // Stored types take the new ids the copies leave free, in order.
+        let len = 1 + stored + copies.len();
+        let free: Vec<u32> = (1..len as u32).filter(|k| !copies.contains(k)).collect();
+        b.store.extend(free.iter().map(|&k| ptr(k)));
+        b.place_copies(copies.iter().map(|&k| (k as usize, ptr(k))).collect());
+        let want: Vec<BtfType> = std::iter::once(BtfType::Void)
+            .chain((1..len as u32).map(ptr))
+            .collect();
+        assert_eq!(b.store, want, "stored {stored:?}, copies at {copies:?}");
+    }
+}
