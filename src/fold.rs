@@ -257,11 +257,14 @@ fn reloc_target(cx: &Ctx<'_>, i: usize, sec: SecIdx, r: &crate::input::Reloc) ->
     };
     match cx.symbols.refs[i][r.sym().0] {
         SymRef::Out(k) => Target::Out(k),
-        SymRef::Map(m) => Target::Map(m.0),
-        SymRef::Section { out, offset: base } => {
+        SymRef::Map(m) => Target::Map(m as usize),
+        SymRef::Section { out } => {
             let a = addend();
-            input.symbols[r.sym().0]
-                .section()
+            let target = input.symbols[r.sym().0].section();
+            let base = target
+                .and_then(|t| cx.layout.placed(i, t))
+                .map_or(0, |p| p.1);
+            target
                 .and_then(|t| read_only_object(cx, i, t, a))
                 .unwrap_or(Target::Place(out as usize, base, a))
         }

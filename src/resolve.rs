@@ -52,16 +52,19 @@ pub enum SymRef {
     /// An output symbol, by final index.
     Out(u32),
     /// The output section symbol (`out`: the output section's index in the layout, which
-    /// numbers its sections in 32 bits); the addend grows by the input piece's offset.
-    /// A 32-bit index keeps a reference at 16 bytes (one per input symbol).
-    Section { out: u32, offset: u64 },
+    /// numbers its sections in 32 bits); the addend grows by the input piece's offset (the
+    /// layout's `placed` for the symbol's section). 32-bit payloads keep a reference at 8
+    /// bytes (one per input symbol: 176 per object with many branch labels).
+    Section { out: u32 },
     /// The input's `.maps` section symbol: the addend tells which map.
     MapsSection,
-    /// A merged map.
-    Map(MapId),
+    /// A merged map: its `MapId` in 32 bits.
+    Map(u32),
     /// Not in the output (symbol of a dropped section).
     Dropped,
 }
+
+const _: () = assert!(std::mem::size_of::<SymRef>() == 8);
 
 /// A resolved global name.
 #[derive(Clone, Debug)]
@@ -119,7 +122,7 @@ impl Symbols {
         match r {
             SymRef::Out(i) => Some(i),
             SymRef::Section { out, .. } => self.section_sym.get(out as usize).copied(),
-            SymRef::Map(m) => self.map_sym.get(m.0).copied(),
+            SymRef::Map(m) => self.map_sym.get(m as usize).copied(),
             SymRef::MapsSection | SymRef::Dropped => None,
         }
     }
@@ -256,7 +259,7 @@ impl<'a> Resolver<'a, '_> {
         if sym.is_section() {
             return Ok(Pending::Ref(match (in_maps, placed) {
                 (true, _) => SymRef::MapsSection,
-                (false, Some((out, off))) => section_ref(out, off),
+                (false, Some((out, _))) => section_ref(out),
                 (false, None) => SymRef::Dropped,
             }));
         }
@@ -267,7 +270,7 @@ impl<'a> Resolver<'a, '_> {
             // A symbol in .maps that is no map definition (a label): relocations against
             // it resolve through the map that covers its offset.
             return Ok(Pending::Ref(match self.maps.at_offset(i, sym.value) {
-                Some(m) => SymRef::Map(m),
+                Some(m) => map_ref(m),
                 None => SymRef::Dropped,
             }));
         }
@@ -490,7 +493,7 @@ impl<'a> Resolver<'a, '_> {
                     .map(|p| match p {
                         Pending::Ref(r) => r,
                         Pending::Global(g) => match globals[g].map {
-                            Some(m) => SymRef::Map(m),
+                            Some(m) => map_ref(m),
                             None => SymRef::Out(global_index[g]),
                         },
                     })
@@ -564,13 +567,16 @@ impl<'a> Resolver<'a, '_> {
     }
 }
 
-/// A reference to output section `out` at `offset` (the layout numbers its sections in 32
-/// bits, so the index fits).
-fn section_ref(out: OutSecId, offset: u64) -> SymRef {
-    SymRef::Section {
-        out: out.0 as u32,
-        offset,
-    }
+/// A reference to output section `out` (the layout numbers its sections in 32 bits, so the
+/// index fits).
+fn section_ref(out: OutSecId) -> SymRef {
+    SymRef::Section { out: out.0 as u32 }
+}
+
+/// A reference to merged map `m` (maps are numbered in 32 bits: each is defined by a symbol of
+/// an input, whose symbol tables ELF64 relocations index in 32 bits).
+fn map_ref(m: MapId) -> SymRef {
+    SymRef::Map(m.0 as u32)
 }
 
 /// The visibility bits of st_other.
