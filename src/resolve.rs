@@ -145,10 +145,19 @@ fn conflict(collect: &mut Option<&mut Vec<Error>>, e: Error) -> Result<()> {
     }
 }
 
-/// Per input symbol while resolving: a final reference, or which global.
+/// Per input symbol while resolving: a final reference, or which global (its index in 32
+/// bits: a global is named by an input symbol). Eight bytes and aligned as a `SymRef`, so the
+/// per-input lists become the references in place.
 enum Pending {
     Ref(SymRef),
-    Global(usize),
+    Global(u32),
+}
+
+const _: () = assert!(std::mem::size_of::<Pending>() == 8);
+
+/// The pending entry of global `g`.
+fn pending_global(g: usize) -> Pending {
+    Pending::Global(g as u32)
 }
 
 /// The state of a resolution.
@@ -252,7 +261,7 @@ impl<'a> Resolver<'a, '_> {
         if let Some(mid) = self.maps.of_symbol(i, idx) {
             let g = self.map_symbol(mid, &sym.name);
             self.mention(g, sym);
-            return Ok(Pending::Global(g));
+            return Ok(pending_global(g));
         }
         let placed = sym.section().and_then(|s| self.layout.placed(i, s));
         let in_maps = sym.section().is_some() && sym.section() == self.maps.maps_section[i];
@@ -403,14 +412,14 @@ impl<'a> Resolver<'a, '_> {
                     },
                 )?;
             }
-            return Ok(Pending::Global(g));
+            return Ok(pending_global(g));
         }
         if !defined {
             self.globals[g].weak_refs &= sym.is_weak();
-            return Ok(Pending::Global(g));
+            return Ok(pending_global(g));
         }
         self.definition(g, i, idx)?;
-        Ok(Pending::Global(g))
+        Ok(pending_global(g))
     }
 
     /// Another definition of global `g`: strong beats weak, first weak wins, a second strong
@@ -492,9 +501,9 @@ impl<'a> Resolver<'a, '_> {
                 syms.into_iter()
                     .map(|p| match p {
                         Pending::Ref(r) => r,
-                        Pending::Global(g) => match globals[g].map {
+                        Pending::Global(g) => match globals[g as usize].map {
                             Some(m) => map_ref(m),
-                            None => SymRef::Out(global_index[g]),
+                            None => SymRef::Out(global_index[g as usize]),
                         },
                     })
                     .collect()
