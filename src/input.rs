@@ -35,7 +35,7 @@ pub mod reloc {
 }
 
 /// What a section is to the linker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SecKind {
     /// Executable BPF instructions (`.text`, program sections).
     Code,
@@ -79,12 +79,24 @@ impl Reloc {
     }
 }
 
-/// One section of an input object (its bytes are [`Input::data`]).
+/// One section of an input object (its bytes are [`Input::data`]). Reads as its
+/// [`SectionShape`] too (`sec.kind`, `sec.flags`, ...): 24 bytes a section, where the five
+/// fields of the shape inline took 48 (an object has ~30 sections, two thirds of them debug
+/// sections and their relocations, kept until the last stage).
 #[derive(Clone, Debug)]
 pub struct Section {
     /// The name, shared between the inputs of a link that hold it (`.text`, `.BTF`,
     /// `.debug_info`, a program section's name, ...): not allocated per input.
     pub name: SectionName,
+    shape: Arc<SectionShape>,
+    /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
+    pub size: u64,
+}
+
+/// What a section is besides its name and size, shared (through [`SymbolNames`]) by the
+/// sections of a link that agree in all of it: a link of clang objects has a few dozen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SectionShape {
     pub kind: SecKind,
     pub sh_type: u32,
     pub flags: u64,
@@ -92,8 +104,13 @@ pub struct Section {
     /// sh_entsize: the element size of a mergeable (`SHF_MERGE`) section such as
     /// `.rodata.str1.1`, else 0.
     pub entsize: u64,
-    /// Size in bytes (for SHT_NOBITS the size it occupies, with no data).
-    pub size: u64,
+}
+
+impl std::ops::Deref for Section {
+    type Target = SectionShape;
+    fn deref(&self) -> &SectionShape {
+        &self.shape
+    }
 }
 
 /// A symbol's or section's name, shared through [`SymbolNames`] by every input and output
@@ -398,20 +415,32 @@ struct Elf<'d, 'n> {
 type SectionTable<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<Endianness>>;
 type SymbolTable<'d> = object::read::elf::SymbolTable<'d, elf::FileHeader64<Endianness>>;
 
-/// Symbol and section names shared between the inputs of one link: a map's name, a label, a
-/// helper's name or a section's name held by every input is one allocation, not one per
-/// input.
+/// Symbol and section names, and section shapes, shared between the inputs of one link: a
+/// map's name, a label, a helper's name or a section's name held by every input is one
+/// allocation, not one per input.
 #[derive(Default)]
-pub struct SymbolNames(FastSet<Name>);
+pub struct SymbolNames {
+    names: FastSet<Name>,
+    shapes: FastSet<Arc<SectionShape>>,
+}
 
 impl SymbolNames {
     fn share(&mut self, name: &str) -> Name {
-        if let Some(n) = self.0.get(name) {
+        if let Some(n) = self.names.get(name) {
             return n.clone();
         }
         let n = Name::new(name);
-        self.0.insert(n.clone());
+        self.names.insert(n.clone());
         n
+    }
+
+    fn share_shape(&mut self, shape: SectionShape) -> Arc<SectionShape> {
+        if let Some(s) = self.shapes.get(&shape) {
+            return Arc::clone(s);
+        }
+        let s = Arc::new(shape);
+        self.shapes.insert(Arc::clone(&s));
+        s
     }
 }
 
@@ -563,13 +592,16 @@ fn read_section<'d>(
         classify(sec_name, sh_type, flags)
     };
     check_kind(name, sec_name, kind, sh_type, size)?;
-    let sec = Section {
-        name: SectionName(names.share(sec_name)),
+    let shape = SectionShape {
         kind,
         sh_type,
         flags,
         align,
         entsize: sh.sh_entsize(endian),
+    };
+    let sec = Section {
+        name: SectionName(names.share(sec_name)),
+        shape: names.share_shape(shape),
         size,
     };
     Ok((sec, data_bytes))
