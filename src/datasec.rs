@@ -1,5 +1,5 @@
 //! Takes the merged (not yet compacted) BTF with the layout, symbols and map plan, gives the
-//! final BTF and `.BTF.ext` bytes: DATASECs rebuilt with output offsets and sizes, dropped VARs
+//! final BTF bytes and `.BTF.ext` records (encoded by the writer): DATASECs rebuilt with output offsets and sizes, dropped VARs
 //! and resolved extern VAR/FUNCs redirected to their survivors, types deduplicated, `.BTF.ext`
 //! records moved to their output sections.
 
@@ -562,8 +562,8 @@ impl Redirects {
     }
 }
 
-/// Encode the compacted BTF and the `.BTF.ext` sections (by name string offset too, see
-/// [`push_datasecs`]), their type ids remapped.
+/// Encode the compacted BTF; the `.BTF.ext` sections (by name string offset too, see
+/// [`push_datasecs`]) get their type ids remapped and are left for the writer to encode.
 fn encode(
     btf: Btf,
     ext_out: BTreeMap<OutSecId, ExtSection>,

@@ -213,8 +213,8 @@ pub enum SymPlace {
 pub struct Symbol {
     /// Shared between the inputs of one link that hold the same name (map names, labels).
     pub name: Name,
-    /// Where it is, packed into 32 bits (see [`Symbol::place`]): a symbol takes 40 bytes, not
-    /// 56 (40 symbols a small object, kept until the last stage).
+    /// Where it is, packed into 32 bits (see [`Symbol::place`]): with the 8-byte name a symbol
+    /// takes 32 bytes (40 symbols a small object, kept until the last stage).
     at: PackedPlace,
     pub value: u64,
     pub size: u64,
@@ -416,7 +416,7 @@ type SectionTable<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<En
 type SymbolTable<'d> = object::read::elf::SymbolTable<'d, elf::FileHeader64<Endianness>>;
 
 /// Symbol and section names, and section shapes, shared between the inputs of one link: a
-/// map's name, a label, a helper's name or a section's name held by every input is one
+/// map's name, a label, a helper's name, a section's name or shape held by every input is one
 /// allocation, not one per input.
 #[derive(Default)]
 pub struct SymbolNames {

@@ -163,7 +163,7 @@ impl Cx<'_> {
             return Err(self.bad(n, "lies outside the section".into()));
         };
         let sym = match target {
-            SymRef::Section { out, .. } => {
+            SymRef::Section { out } => {
                 if let Some(v) = moved {
                     set_addend(e, r.r_type, at, v);
                 }

@@ -18,8 +18,8 @@ use crate::maps::{MapId, MapPlan};
 pub struct OutSymbol {
     /// Shared with the input symbols of the name (no copy per output symbol).
     pub name: Name,
-    /// The output section, packed into 32 bits (see [`OutSymbol::section`]): a symbol takes
-    /// 40 bytes, not 56.
+    /// The output section, packed into 32 bits (see [`OutSymbol::section`]): with the 8-byte
+    /// name an output symbol takes 32 bytes.
     at: SectionSlot,
     pub abs: bool,
     pub value: u64,
@@ -121,7 +121,7 @@ impl Symbols {
     pub fn index_of(&self, r: SymRef) -> Option<u32> {
         match r {
             SymRef::Out(i) => Some(i),
-            SymRef::Section { out, .. } => self.section_sym.get(out as usize).copied(),
+            SymRef::Section { out } => self.section_sym.get(out as usize).copied(),
             SymRef::Map(m) => self.map_sym.get(m as usize).copied(),
             SymRef::MapsSection | SymRef::Dropped => None,
         }
@@ -145,9 +145,10 @@ fn conflict(collect: &mut Option<&mut Vec<Error>>, e: Error) -> Result<()> {
     }
 }
 
-/// Per input symbol while resolving: a final reference, or which global (its index in 32
-/// bits: a global is named by an input symbol). Eight bytes and aligned as a `SymRef`, so the
-/// per-input lists become the references in place.
+/// Per input symbol while resolving: a final reference, or which global (its index over the
+/// whole link in 32 bits, as output symbol indices are: 2^32 globals would take some 100 GB of
+/// symbol tables). Eight bytes and aligned as a `SymRef`, so the per-input lists become the
+/// references in place.
 enum Pending {
     Ref(SymRef),
     Global(u32),
@@ -157,6 +158,7 @@ const _: () = assert!(std::mem::size_of::<Pending>() == 8);
 
 /// The pending entry of global `g`.
 fn pending_global(g: usize) -> Pending {
+    debug_assert!(u32::try_from(g).is_ok());
     Pending::Global(g as u32)
 }
 
@@ -582,9 +584,11 @@ fn section_ref(out: OutSecId) -> SymRef {
     SymRef::Section { out: out.0 as u32 }
 }
 
-/// A reference to merged map `m` (maps are numbered in 32 bits: each is defined by a symbol of
-/// an input, whose symbol tables ELF64 relocations index in 32 bits).
+/// A reference to merged map `m` (its index over the whole link in 32 bits, as output symbol
+/// indices are: each map is defined by an input symbol, and 2^32 of them would take some
+/// 100 GB of symbol tables).
 fn map_ref(m: MapId) -> SymRef {
+    debug_assert!(u32::try_from(m.0).is_ok());
     SymRef::Map(m.0 as u32)
 }
 

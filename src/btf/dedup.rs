@@ -825,6 +825,8 @@ impl Btf {
     /// Insert `copies` (new id, type; in id order) among the kept types, which move up to make
     /// room: one pass from the back.
     pub(super) fn place_copies(&mut self, copies: Vec<(usize, BtfType)>) {
+        debug_assert!(copies.windows(2).all(|w| w[0].0 < w[1].0));
+        debug_assert!(copies.first().is_none_or(|c| c.0 >= 1));
         let mut src = self.store.len();
         self.store.resize(src + copies.len(), BtfType::Void);
         let mut dst = self.store.len();

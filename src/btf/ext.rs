@@ -289,9 +289,9 @@ impl BtfExt {
 
     /// Encode (record sizes 8/16/16, header of 32 bytes; an empty part has length 0 and no
     /// bytes, a section without records of a part has no block in that part), handing the
-    /// bytes to `sink` in pieces of about 64 KiB: the writer streams them into the output, so
-    /// the records and their encoding are never both in memory (on a link with much line
-    /// info they are the largest thing it holds).
+    /// bytes to `sink` in pieces of about 64 KiB: the writer streams them into the output
+    /// file, so there the records and their encoding are never both in memory (on a link with
+    /// much line info they are the largest thing it holds). Linking into memory holds both.
     pub fn encode_chunks(&self, endian: Endianness, sink: &mut dyn FnMut(&[u8])) {
         const CHUNK: usize = 1 << 16;
         let mut w = Writer::new(endian);

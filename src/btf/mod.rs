@@ -9,7 +9,7 @@
 //! 3. The linker pushes rebuilt DATASECs, and lists redirects (dropped VAR/FUNC -> survivor,
 //!    old DATASEC -> removed).
 //! 4. `compact(&eq, &redirects)` -> `TypeRemap`; `BtfExt::remap_types(&remap)`.
-//! 5. `encode(endian)`; `BtfExt::encode(endian)`.
+//! 5. `encode(endian)`; `BtfExt::encode_chunks(endian, sink)` (the writer streams it).
 
 mod dedup;
 mod encode;
