@@ -159,43 +159,17 @@ impl std::fmt::Debug for Name {
 }
 
 /// A section's name (shared through [`SymbolNames`]); reads as a `str`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SectionName(Name);
+pub type SectionName = Name;
 
-impl std::ops::Deref for SectionName {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for SectionName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for SectionName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&*self.0, f)
-    }
-}
-
-impl std::fmt::Debug for SectionName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
-    }
-}
-
-impl PartialEq<&str> for SectionName {
+impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        *self.0 == **other
+        **self == **other
     }
 }
 
-impl PartialEq<str> for SectionName {
+impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        *self.0 == *other
+        **self == *other
     }
 }
 
@@ -600,7 +574,7 @@ fn read_section<'d>(
         entsize: sh.sh_entsize(endian),
     };
     let sec = Section {
-        name: SectionName(names.share(sec_name)),
+        name: names.share(sec_name),
         shape: names.share_shape(shape),
         size,
     };
