@@ -250,7 +250,7 @@ fn map_infos(inp: &Input<'_>, plan: &maps::MapPlan) -> Vec<MapInfo> {
             let bind = if d.is_extern {
                 "extern".to_string()
             } else {
-                d.sym
+                d.sym()
                     .map(|s| binding(inp.symbols[s.0].bind))
                     .unwrap_or_else(|| "global".into())
             };

@@ -23,8 +23,9 @@ pub struct MapId(pub usize);
 pub struct MapDef {
     pub input: usize,
     /// The ELF symbol (defined in `.maps`, or undefined for an extern); None for an extern
-    /// declaration no code refers to.
-    pub sym: Option<SymIdx>,
+    /// declaration no code refers to (see [`MapDef::sym`]). Its index + 1 in 32 bits: a
+    /// definition takes 48 bytes, not 64 (16 a small object, kept until the last stage).
+    sym: Option<std::num::NonZeroU32>,
     /// The VAR type (container ids).
     pub var: TypeId,
     /// The definition struct type (container ids).
@@ -93,6 +94,22 @@ impl MergedMap {
     pub fn survivor(&self) -> &MapDef {
         &self.defs[self.survivor]
     }
+}
+
+impl MapDef {
+    /// The ELF symbol of the definition or extern declaration, if any.
+    pub fn sym(&self) -> Option<SymIdx> {
+        self.sym.map(|s| SymIdx(s.get() as usize - 1))
+    }
+}
+
+/// The stored form of symbol `k` in a [`MapDef`] (its index + 1; a symbol table of 2^32 - 1
+/// entries would be 96 GiB).
+fn symbol_slot(k: usize) -> Result<std::num::NonZeroU32> {
+    u32::try_from(k + 1)
+        .ok()
+        .and_then(std::num::NonZeroU32::new)
+        .ok_or_else(|| Error::Usage(format!("more than {} symbols", u32::MAX - 1)))
 }
 
 /// Every map of the link.
@@ -283,7 +300,7 @@ fn group(
         }
     }
     let i = def.input;
-    if let Some(sym) = def.sym {
+    if let Some(sym) = def.sym() {
         plan.note_symbol(i, sym, id)?;
     }
     if !def.is_extern {
@@ -779,7 +796,7 @@ fn collect_input(
             }
             out.push(MapDef {
                 input: i,
-                sym: sym.map(SymIdx),
+                sym: sym.map(symbol_slot).transpose()?,
                 var: v.ty,
                 def_ty: *ty,
                 fields: Arc::new(fields),

@@ -536,7 +536,7 @@ impl<'a> Resolver<'a, '_> {
         }
         let all_weak = !g.strong
             && m.defs.iter().all(|d| {
-                d.sym
+                d.sym()
                     .is_some_and(|s| self.inputs[d.input].symbols[s.0].is_weak())
             });
         OutSymbol {

@@ -75,7 +75,7 @@ pub fn prepare(file: &str, data: &[u8]) -> Result<Prepared> {
             .iter()
             .flat_map(|m| m.defs.iter().map(move |d| (m, d)))
             .filter(|(_, d)| d.is_static && !d.is_extern)
-            .filter_map(|(m, d)| d.sym.map(|s| (m.name.clone(), d.var, s)))
+            .filter_map(|(m, d)| d.sym().map(|s| (m.name.clone(), d.var, s)))
             .collect();
         let patches = match (appended, inp.btf) {
             (Some(app), Some(raw_btf)) if !statics.is_empty() => {
