@@ -1,7 +1,8 @@
 //! The read path (`input::read_object`) leaves `.debug_*` sections out and packs the rest: what
 //! `parse`, `link` and `inspect` make of the packed buffer must be exactly what they make of the
 //! whole file, for every fixture; and a file it cannot pack (a section outside the file) is read
-//! whole, so the error is the same as from the file's bytes.
+//! whole, so the error is the same as from the file's bytes. At the other end, the writer into
+//! memory and the one streamed into the output file give the same bytes.
 
 use std::path::{Path, PathBuf};
 
@@ -162,4 +163,60 @@ fn overlapping_sections_never_make_the_buffer_larger_than_the_file() {
     let read = input::read_object(&file);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(read.expect("read_object"), data);
+}
+
+/// The two writers (into memory for `link_bytes`, streamed into the temporary file for
+/// `link_files`, which encodes `.BTF.ext` records piece by piece as it writes them) give the
+/// same bytes for the objects of every fixture directory linked together.
+#[test]
+fn the_file_writer_and_the_memory_writer_agree() {
+    let mut dirs: Vec<PathBuf> = fixtures()
+        .iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    dirs.dedup();
+    let out_dir = std::env::temp_dir().join(format!("bpfmerge-writers-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).expect("temp dir");
+    let (mut linked_dirs, mut with_ext) = (0, 0);
+    for dir in &dirs {
+        let files: Vec<PathBuf> = fixtures()
+            .into_iter()
+            .filter(|p| p.parent() == Some(dir.as_path()))
+            .collect();
+        let bytes: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .map(|p| (p.display().to_string(), std::fs::read(p).expect("read")))
+            .collect();
+        let borrowed: Vec<(String, &[u8])> =
+            bytes.iter().map(|(n, b)| (n.clone(), &b[..])).collect();
+        let out = out_dir.join("out.o");
+        let (in_memory, on_disk) = (
+            bpfmerge::link_bytes(&borrowed),
+            bpfmerge::link_files(&files, &out),
+        );
+        match (in_memory, on_disk) {
+            (Ok((mem, _)), Ok(_)) => {
+                let disk = std::fs::read(&out).expect("read output");
+                assert!(mem == disk, "{}: the two writers differ", dir.display());
+                linked_dirs += 1;
+                with_ext += usize::from(has_section(&mem, ".BTF.ext"));
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{}", dir.display()),
+            (a, b) => panic!("{}: {:?} vs {:?}", dir.display(), a.err(), b.err()),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert!(
+        linked_dirs > 100 && with_ext > 100,
+        "{linked_dirs} linked, {with_ext} with .BTF.ext"
+    );
+}
+
+/// Whether an ELF file (either byte order; goblin, not the code under test, reads it) has a
+/// section named `want`.
+fn has_section(data: &[u8], want: &str) -> bool {
+    let elf = goblin::elf::Elf::parse(data).expect("an ELF file");
+    elf.section_headers
+        .iter()
+        .any(|h| elf.shdr_strtab.get_at(h.sh_name) == Some(want))
 }
