@@ -64,6 +64,7 @@ fn fixtures_round_trip() {
         for endian in [Endianness::Little, Endianness::Big] {
             let enc_btf = btf.encode(endian);
             let enc_ext = ext.encode(endian);
+            assert_eq!(ext.encoded_len(), enc_ext.len(), "{}", path.display());
             let mut btf2 = Btf::new();
             let app2 = btf2.append(&enc_btf).unwrap();
             let ext2 = BtfExt::parse(&enc_ext, &enc_btf, app2.base, &mut btf2).unwrap();
@@ -252,4 +253,36 @@ fn larger_record_size_is_honoured() {
     let ext2 = BtfExt::parse(&d, &enc_btf, app2.base, &mut btf2).unwrap();
     assert_eq!(text(&btf, &ext), text(&btf2, &ext2));
     let _ = TypeId(0);
+}
+
+/// Records past the 64 KiB a piece holds: the writer gets them in pieces of at most a little
+/// more than that, `encoded_len` is their total, and the pieces parse back to the records.
+#[test]
+fn encoding_in_pieces_round_trips() {
+    let path = obj("fixtures/seed/entry.o");
+    let raw = section(&path, ".BTF").unwrap();
+    let raw_ext = section(&path, ".BTF.ext").unwrap();
+    let mut btf = Btf::new();
+    let app = btf.append(&raw).unwrap();
+    let one = BtfExt::parse(&raw_ext, &raw, app.base, &mut btf).unwrap();
+    let mut all = BtfExt::default();
+    let per_copy = 8 * one.sections[0].func_info.len() + 16 * one.sections[0].line_info.len();
+    let copies = (3 << 16) / per_copy + 1;
+    for k in 0..copies {
+        all.merge(&one, |_| 8 * k as u32);
+    }
+    for endian in [Endianness::Little, Endianness::Big] {
+        let mut pieces = Vec::new();
+        all.encode_chunks(endian, &mut |p| pieces.push(p.to_vec()));
+        assert!(pieces.len() >= 3, "{} pieces", pieces.len());
+        assert!(pieces.iter().all(|p| p.len() <= (1 << 16) + 64));
+        let bytes = pieces.concat();
+        assert_eq!(bytes.len(), all.encoded_len());
+        // Names and types are the container's: read back against its encoding.
+        let enc_btf = btf.encode(endian);
+        let mut btf2 = Btf::new();
+        let app2 = btf2.append(&enc_btf).unwrap();
+        let back = BtfExt::parse(&bytes, &enc_btf, app2.base, &mut btf2).unwrap();
+        assert!(text(&btf2, &back) == text(&btf, &all), "records differ");
+    }
 }
