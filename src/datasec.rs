@@ -1,7 +1,7 @@
 //! Takes the merged (not yet compacted) BTF with the layout, symbols and map plan, gives the
-//! final BTF bytes and `.BTF.ext` records (encoded by the writer): DATASECs rebuilt with output offsets and sizes, dropped VARs
-//! and resolved extern VAR/FUNCs redirected to their survivors, types deduplicated, `.BTF.ext`
-//! records moved to their output sections.
+//! final BTF bytes and `.BTF.ext` records (encoded by the writer): DATASECs rebuilt with output
+//! offsets and sizes, dropped VARs and resolved extern VAR/FUNCs redirected to their survivors,
+//! types deduplicated, `.BTF.ext` records moved to their output sections.
 
 use std::collections::BTreeMap;
 
@@ -574,13 +574,9 @@ fn encode(
     sections.sort_by_key(|sec| sec.name);
     let mut ext = BtfExt { sections };
     ext.remap_types(remap);
-    let has_ext = ext
-        .sections
-        .iter()
-        .any(|s| !s.func_info.is_empty() || !s.line_info.is_empty() || !s.core_relos.is_empty());
     FinalBtf {
         btf: btf.encode(endian),
-        btf_ext: has_ext.then_some(ext),
+        btf_ext: (!ext.is_empty()).then_some(ext),
     }
 }
 

@@ -300,15 +300,15 @@ impl BtfExt {
         w.buf.push(1);
         w.buf.push(0);
         w.u32(EXT_HDR_LEN);
+        let parts = [Part::Func, Part::Line, Part::Core].map(|p| (p, self.part_len(p)));
         let mut off = 0;
-        for part in [Part::Func, Part::Line, Part::Core] {
-            let len = self.part_len(part);
+        for (_, len) in parts {
             w.u32(off as u32);
             w.u32(len as u32);
             off += len;
         }
-        for part in [Part::Func, Part::Line, Part::Core] {
-            if self.part_len(part) == 0 {
+        for (part, len) in parts {
+            if len == 0 {
                 continue;
             }
             w.u32(part.min_rec());
