@@ -400,22 +400,26 @@ pub struct SymbolNames {
 
 impl SymbolNames {
     fn share(&mut self, name: &str) -> Name {
-        if let Some(n) = self.names.get(name) {
-            return n.clone();
-        }
-        let n = Name::new(name);
-        self.names.insert(n.clone());
-        n
+        shared(&mut self.names, name, Name::new)
     }
 
     fn share_shape(&mut self, shape: SectionShape) -> Arc<SectionShape> {
-        if let Some(s) = self.shapes.get(&shape) {
-            return Arc::clone(s);
-        }
-        let s = Arc::new(shape);
-        self.shapes.insert(Arc::clone(&s));
-        s
+        shared(&mut self.shapes, &shape, |s| Arc::new(s.clone()))
     }
+}
+
+/// The set's copy of `key` (a pointer to share), made by `make` and added the first time.
+fn shared<T, Q>(set: &mut FastSet<T>, key: &Q, make: impl FnOnce(&Q) -> T) -> T
+where
+    T: Clone + Eq + std::hash::Hash + std::borrow::Borrow<Q>,
+    Q: Eq + std::hash::Hash + ?Sized,
+{
+    if let Some(v) = set.get(key) {
+        return v.clone();
+    }
+    let v = make(key);
+    set.insert(v.clone());
+    v
 }
 
 /// Parse and validate one object. `name` is used in messages.
