@@ -5,6 +5,20 @@ use super::super::TypeId;
 use super::*;
 use object::Endianness;
 
+/// `.BTF` and `.BTF.ext` of the seed scenario's `entry.o`.
+fn seed_entry_btf() -> (Vec<u8>, Vec<u8>) {
+    let path = obj("fixtures/seed/entry.o");
+    let raw = section(&path, ".BTF").unwrap();
+    let raw_ext = section(&path, ".BTF.ext").unwrap();
+    (raw, raw_ext)
+}
+
+/// Append `raw` to `btf` and parse its `.BTF.ext` against the appended types.
+fn append_with_ext(btf: &mut Btf, raw: &[u8], raw_ext: &[u8]) -> BtfExt {
+    let app = btf.append(raw).unwrap();
+    BtfExt::parse(raw_ext, raw, app.base, btf).unwrap()
+}
+
 /// Records of `ext` with strings resolved through `btf`, section by section.
 fn text(btf: &Btf, ext: &BtfExt) -> Vec<String> {
     ext.sections
@@ -120,14 +134,10 @@ fn core_relocations_and_layout() {
 
 #[test]
 fn merge_remap_and_empty_parts() {
-    let path = obj("fixtures/seed/entry.o");
-    let raw = section(&path, ".BTF").unwrap();
-    let raw_ext = section(&path, ".BTF.ext").unwrap();
+    let (raw, raw_ext) = seed_entry_btf();
     let mut btf = Btf::new();
-    let a = btf.append(&raw).unwrap();
-    let ea = BtfExt::parse(&raw_ext, &raw, a.base, &mut btf).unwrap();
-    let b = btf.append(&raw).unwrap();
-    let eb = BtfExt::parse(&raw_ext, &raw, b.base, &mut btf).unwrap();
+    let ea = append_with_ext(&mut btf, &raw, &raw_ext);
+    let eb = append_with_ext(&mut btf, &raw, &raw_ext);
     let mut all = BtfExt::default();
     all.merge(&ea, |_| 0);
     all.merge(&eb, |_| 1000);
@@ -259,12 +269,9 @@ fn larger_record_size_is_honoured() {
 /// more than that, `encoded_len` is their total, and the pieces parse back to the records.
 #[test]
 fn encoding_in_pieces_round_trips() {
-    let path = obj("fixtures/seed/entry.o");
-    let raw = section(&path, ".BTF").unwrap();
-    let raw_ext = section(&path, ".BTF.ext").unwrap();
+    let (raw, raw_ext) = seed_entry_btf();
     let mut btf = Btf::new();
-    let app = btf.append(&raw).unwrap();
-    let one = BtfExt::parse(&raw_ext, &raw, app.base, &mut btf).unwrap();
+    let one = append_with_ext(&mut btf, &raw, &raw_ext);
     let mut all = BtfExt::default();
     let per_copy = 8 * one.sections[0].func_info.len() + 16 * one.sections[0].line_info.len();
     let copies = (3 << 16) / per_copy + 1;
