@@ -876,8 +876,8 @@ fn machine_name(m: u16) -> &'static str {
 /// nor given room: the buffer holds the ELF header, the sections the linker reads, packed one
 /// after another, and the section header table, with the offsets in the headers rewritten and
 /// the left-out sections turned into `SHT_NOBITS` (`parse` drops `.debug_*` sections by name
-/// and never looks at their bytes). Nothing is zero-filled first: each section is read
-/// straight into the buffer's spare room. Anything unexpected (not ELF64, program headers, a
+/// and never looks at their bytes). Kept sections that follow each other in the file (up to
+/// alignment padding) are read with one system call. Anything unexpected (not ELF64, program headers, a
 /// section outside the file, ...) reads the whole file unchanged, so that `parse` reports the
 /// real problem.
 pub fn read_object(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
@@ -893,32 +893,27 @@ pub fn read_object(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Append the `size` bytes at `offset` of `file` to `buf` (reading into its spare capacity).
+/// Append the `size` bytes at `offset` of `file` to `buf`: one `pread` (more only when the
+/// kernel returns short reads). The room is zero-filled first; std reads into unfilled room only
+/// through `File`'s own position, which costs a seek and reads in growing chunks (several system
+/// calls per range), while filling is a `memset` at memory speed.
 fn read_range(
     file: &std::fs::File,
     offset: u64,
     size: u64,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<()> {
-    use std::io::Read;
-
-    /// `Read` at a position, by `pread`: one system call per section, no seek.
-    struct At<'a>(&'a std::fs::File, u64);
-    impl Read for At<'_> {
-        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let n = std::os::unix::fs::FileExt::read_at(self.0, out, self.1)?;
-            self.1 += n as u64;
-            Ok(n)
-        }
-    }
     let want = usize::try_from(size)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "file too large"))?;
+    let at = buf.len();
     buf.reserve_exact(want);
-    let got = At(file, offset).take(size).read_to_end(buf)?;
-    if got != want {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(())
+    buf.resize(at + want, 0);
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut buf[at..], offset).map_err(|e| {
+        match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => std::io::ErrorKind::UnexpectedEof.into(),
+            _ => e,
+        }
+    })
 }
 
 /// One section header of the file being read: what `read_packed` needs of it.
@@ -1058,20 +1053,23 @@ fn pack(
     };
     let mut buf = Vec::with_capacity(64 + kept as usize + table.len() + 8);
     buf.append(&mut head);
-    for (i, s) in sections.iter().enumerate().skip(1) {
-        let h = i * 64;
-        if skip[i] {
-            put(&mut table, h + 4, u64::from(elf::SHT_NOBITS.0), 4);
-            continue;
-        }
-        if s.sh_type == elf::SHT_NOBITS.0 || s.size == 0 {
-            continue;
-        }
-        while buf.len() % 8 != (s.offset % 8) as usize {
+    for (i, _) in skip.iter().enumerate().filter(|(_, &skip)| skip) {
+        put(&mut table, i * 64 + 4, u64::from(elf::SHT_NOBITS.0), 4);
+    }
+    for run in read_runs(sections, skip) {
+        while buf.len() % 8 != (run.start % 8) as usize {
             buf.push(0);
         }
-        put(&mut table, h + 0x18, buf.len() as u64, 8);
-        read_range(file, s.offset, s.size, &mut buf)?;
+        let at = buf.len() as u64;
+        for &i in &run.members {
+            put(
+                &mut table,
+                i * 64 + 0x18,
+                at + (sections[i].offset - run.start),
+                8,
+            );
+        }
+        read_range(file, run.start, run.end - run.start, &mut buf)?;
     }
     while buf.len() % 8 != 0 {
         buf.push(0);
@@ -1080,4 +1078,39 @@ fn pack(
     put(&mut buf, 0x28, shoff, 8);
     buf.append(&mut table);
     Ok(buf)
+}
+
+/// A range of the file read with one system call, and the kept sections (indices) in it.
+struct ReadRun {
+    start: u64,
+    end: u64,
+    members: Vec<usize>,
+}
+
+/// The kept sections with contents, in file order, grouped into ranges read at once: a section
+/// joins the range before it when it starts at most 7 bytes after the range's end (alignment
+/// padding), so a range holds no more bytes than its sections with 8 bytes of padding each
+/// (the bound `kept` of the buffer). Overlapping sections start a range of their own (each is
+/// copied once, as before).
+fn read_runs(sections: &[RawSection], skip: &[bool]) -> Vec<ReadRun> {
+    let mut order: Vec<usize> = (1..sections.len())
+        .filter(|&i| !skip[i] && sections[i].sh_type != elf::SHT_NOBITS.0 && sections[i].size != 0)
+        .collect();
+    order.sort_by_key(|&i| (sections[i].offset, i));
+    let mut runs: Vec<ReadRun> = Vec::new();
+    for i in order {
+        let (start, end) = (sections[i].offset, sections[i].offset + sections[i].size);
+        match runs.last_mut() {
+            Some(run) if start >= run.end && start - run.end < 8 => {
+                run.end = end;
+                run.members.push(i);
+            }
+            _ => runs.push(ReadRun {
+                start,
+                end,
+                members: vec![i],
+            }),
+        }
+    }
+    runs
 }

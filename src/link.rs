@@ -381,16 +381,26 @@ pub fn link_files(inputs: &[PathBuf], output: &Path) -> Result<LinkReport> {
     )
 }
 
-/// `-o` naming one of the inputs would destroy it: refused.
+/// `-o` naming one of the inputs would destroy it: refused. The same path after resolving
+/// symlinks and `..` is refused (a hard link of an input is another name: the output replaces
+/// it and the input keeps its bytes). Each input costs one `stat`: only one that is the output's
+/// file is then resolved, which reads every component of the path.
 pub(crate) fn refuse_output_among_inputs(inputs: &[PathBuf], output: &Path) -> Result<()> {
-    if let Ok(out) = output.canonicalize() {
-        for i in inputs {
-            if i.canonicalize().is_ok_and(|c| c == out) {
-                return Err(Error::Usage(format!(
-                    "output {} is also an input; choose another output file",
-                    output.display()
-                )));
-            }
+    use std::os::unix::fs::MetadataExt;
+    let Ok(out_meta) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    let same_file = |m: std::fs::Metadata| m.dev() == out_meta.dev() && m.ino() == out_meta.ino();
+    let out = output.canonicalize().ok();
+    for i in inputs {
+        if std::fs::metadata(i).is_ok_and(same_file)
+            && out.is_some()
+            && i.canonicalize().ok() == out
+        {
+            return Err(Error::Usage(format!(
+                "output {} is also an input; choose another output file",
+                output.display()
+            )));
         }
     }
     Ok(())

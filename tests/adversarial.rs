@@ -498,6 +498,27 @@ fn output_naming_an_input_is_refused() {
 }
 
 #[test]
+fn output_hard_linked_to_an_input_is_another_name() {
+    // Not the same path: the output replaces the name, the input keeps its bytes (and the
+    // refusal check, which compares files first, does not take the shared inode for a match).
+    let t = Tmp::new("hardlink");
+    let entry = std::fs::read(fixture("seed/entry.o")).expect("read");
+    std::fs::write(t.0.join("a.o"), &entry).expect("write");
+    std::fs::copy(fixture("seed/handler.o"), t.0.join("b.o")).expect("copy");
+    std::fs::hard_link(t.0.join("a.o"), t.0.join("h.o")).expect("link");
+    let out = bpfmerge_in(&t.0, &["a.o", "b.o", "-o", "h.o"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(t.0.join("a.o")).expect("a.o"), entry);
+    let bytes = std::fs::read(t.0.join("h.o")).expect("h.o");
+    assert_ne!(bytes, entry, "h.o is the linked output");
+    bpfmerge::input::parse("h.o", &bytes).expect("output parses");
+}
+
+#[test]
 fn output_is_renamed_into_place() {
     let t = Tmp::new("rename");
     // A hard link to the previous output keeps the old bytes: the new output is a new file
