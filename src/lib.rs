@@ -21,6 +21,7 @@ pub mod maps;
 pub mod migrate;
 mod relocate;
 mod resolve;
+mod stream;
 mod symtypes;
 mod write;
 

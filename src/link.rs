@@ -1,13 +1,14 @@
 //! Takes input objects (names and bytes), gives the linked object's bytes and a report: runs the
-//! stages input -> BTF append -> maps -> layout -> resolve -> relocate -> datasec -> write.
+//! stages input -> BTF append (both streamed, `stream`) -> maps -> layout -> resolve -> relocate
+//! -> datasec -> write.
 
 use std::path::{Path, PathBuf};
 
 use crate::btf::ext::BtfExt;
-use crate::btf::{Appended, Btf};
+use crate::btf::{Appended, Btf, Equivalence};
 use crate::error::{Error, Result};
-use crate::ext_records::ExtRecords;
 use crate::input::{self, Input, SecKind};
+use crate::stream::{self, Streamed};
 use crate::{datasec, fold, layout, maps, relocate, resolve, write};
 
 /// One merged map in the report.
@@ -161,16 +162,8 @@ pub fn link_bytes(objects: &[(String, &[u8])]) -> Result<(Vec<u8>, LinkReport)> 
 /// An input's bytes: borrowed from the caller, or read from a file (and freed once used).
 pub(crate) type Bytes<'a> = std::borrow::Cow<'a, [u8]>;
 
-fn endian_name(e: object::Endianness) -> &'static str {
-    match e {
-        object::Endianness::Little => "little-endian",
-        object::Endianness::Big => "big-endian",
-    }
-}
-
-/// Run every stage but the writer. Inputs are streamed: each one is parsed, its BTF appended,
-/// its `.BTF.ext` parsed and its sections copied into the layout, and then its bytes are freed;
-/// the later stages work on what was kept (symbols, relocations, section headers).
+/// Run every stage but the writer: the inputs are streamed (see `stream`), then maps, symbols,
+/// folds, relocations and the BTF are decided over all of them.
 fn plan<'a>(
     count: usize,
     objects: impl Iterator<Item = Result<(String, Bytes<'a>)>>,
@@ -179,69 +172,28 @@ fn plan<'a>(
     if count == 0 {
         return Err(Error::Usage("no input objects".into()));
     }
-    let mut inputs: Vec<Input<'static>> = Vec::with_capacity(count);
-    let mut btf = Btf::for_linking();
-    let mut appended: Vec<Option<Appended>> = Vec::with_capacity(count);
-    let mut exts = ExtRecords::new(count);
-    let mut builder = layout::LayoutBuilder::new();
-    let mut names = input::SymbolNames::default();
-    if check.is_some() {
-        builder.section_conflicts = Some(Vec::new());
-    }
-    for object in objects {
-        let (name, bytes) = object?;
-        let inp = input::parse_sharing(&name, &bytes, &mut names)?;
-        if let Some(first) = inputs.first() {
-            if inp.endian != first.endian {
-                return Err(Error::MixedEndian {
-                    file: inp.name.clone(),
-                    found: endian_name(inp.endian),
-                    first_file: first.name.clone(),
-                    expected: endian_name(first.endian),
-                });
-            }
-        }
-        let app = match inp.btf {
-            Some(raw) => Some(btf.append(raw).map_err(|e| e.in_file(&inp.name))?),
-            None => None,
-        };
-        if let (true, Some(app)) = (inputs.is_empty(), app) {
-            reserve_types_like_first(&mut btf, app, count);
-        }
-        let ext = match (app, inp.btf_ext, inp.btf) {
-            (Some(app), Some(raw_ext), Some(raw_btf)) => Some(
-                BtfExt::parse(raw_ext, raw_btf, app.base, &mut btf)
-                    .map_err(|e| e.in_file(&inp.name))?,
-            ),
-            _ => None,
-        };
-        builder.add(&inp)?;
-        if inputs.is_empty() {
-            builder.reserve_like_first(count - 1);
-        }
-        exts.add(ext, &btf);
-        appended.push(app);
-        inputs.push(inp.detach());
-    }
-    drop(names);
-    let endian = inputs[0].endian;
+    let mut streamed = stream::stream(count, objects, check.is_some())?;
     stage_memory("stream");
-    stage_types(&btf);
-    // Growth slack of the streamed collections is not needed any more.
-    btf.end_streaming();
-    builder.shrink_to_fit();
+    stage_types(&streamed.btf);
+    streamed.end();
+    let Streamed {
+        mut inputs,
+        btf,
+        appended,
+        exts,
+        mut builder,
+    } = streamed;
+    let endian = inputs[0].endian;
     let eq = btf.equivalence();
     stage_memory("equivalence");
-    let map_plan = match check.as_deref_mut() {
-        Some(state) => {
-            state.section_conflicts = builder.section_conflicts.take().unwrap_or_default();
-            let plan =
-                maps::plan_collecting(&inputs, &btf, &appended, &eq, &mut state.map_conflicts)?;
-            state.report = Some(report(&inputs, &plan));
-            plan
-        }
-        None => maps::plan(&inputs, &btf, &appended, &eq)?,
-    };
+    let map_plan = plan_maps(
+        &inputs,
+        &btf,
+        &appended,
+        &eq,
+        &mut builder,
+        check.as_deref_mut(),
+    )?;
     let mut lay = builder.finish(&map_plan);
     stage_memory("maps, layout");
     let (symbols, folds) = fold::resolve_and_fold(
@@ -267,7 +219,6 @@ fn plan<'a>(
         &inputs, btf, &appended, exts, &eq, &lay, &symbols, &map_plan, endian,
     )?;
     stage_memory("datasec");
-    // Without BTF in any input there is none to write.
     let mut report = report(&inputs, &map_plan);
     add_folds(&mut report, &inputs, &folds);
     Ok(Linked {
@@ -275,17 +226,29 @@ fn plan<'a>(
         report,
         layout: lay,
         symbols,
+        // Without BTF in any input there is none to write.
         btf: has_btf.then_some(fin.btf),
         btf_ext: fin.btf_ext,
     })
 }
 
-/// Room for `count` inputs of the first one's size, so the type table is not grown by
-/// doubling and copied while streaming (slack that later inputs leave untouched costs no
-/// page, and it is released after streaming).
-fn reserve_types_like_first(btf: &mut Btf, first: Appended, count: usize) {
-    let rest = (first.count as usize).saturating_mul(count.saturating_sub(1));
-    btf.reserve_types(rest);
+/// The merged maps. With a check, every map conflict is collected instead of stopping at the
+/// first, and the section conflicts and the report so far are taken into the check's state.
+fn plan_maps(
+    inputs: &[Input<'_>],
+    btf: &Btf,
+    appended: &[Option<Appended>],
+    eq: &Equivalence,
+    builder: &mut layout::LayoutBuilder,
+    check: Option<&mut CheckState>,
+) -> Result<maps::MapPlan> {
+    let Some(state) = check else {
+        return maps::plan(inputs, btf, appended, eq);
+    };
+    state.section_conflicts = builder.section_conflicts.take().unwrap_or_default();
+    let plan = maps::plan_collecting(inputs, btf, appended, eq, &mut state.map_conflicts)?;
+    state.report = Some(report(inputs, &plan));
+    Ok(plan)
 }
 
 fn report(inputs: &[Input<'_>], plan: &maps::MapPlan) -> LinkReport {
