@@ -737,79 +737,98 @@ fn collect_input(
         }
         return Ok(Vec::new());
     };
-    // Find the `.maps` DATASEC among this input's types.
     let mut out = Vec::new();
     for (_, t) in btf.decls(app) {
-        let BtfType::Datasec { name, vars, .. } = t else {
-            continue;
-        };
-        if btf.str(*name) != ".maps" {
-            continue;
-        }
-        for v in vars {
-            let BtfType::Var {
-                name: vname,
-                ty,
-                linkage,
-            } = btf.get(v.ty)?
-            else {
-                return Err(Error::btf(format!(
-                    "DATASEC .maps entry is {}, not a VAR",
-                    btf.display(v.ty)
-                )));
-            };
-            let var_name = btf.str(*vname);
-            let is_extern = *linkage == VAR_EXTERN;
-            let fields = parse_fields(btf, *ty, 0).map_err(|e| match e {
-                Error::BadBtf { section, reason } => Error::BadBtf {
-                    section,
-                    reason: format!("map `{var_name}`: {reason}"),
-                },
-                other => other,
-            })?;
-            // The ELF symbol: defined in .maps, or undefined for an extern.
-            let sym = input.symbols.iter().enumerate().position(|(_, s)| {
-                *s.name == *var_name
-                    && !s.is_section()
-                    && if is_extern {
-                        s.place() == SymPlace::Undefined
-                    } else {
-                        maps_sec.is_some_and(|m| s.section() == Some(m))
-                    }
-            });
-            let (offset, size) = match sym {
-                Some(s) => (input.symbols[s].value, input.symbols[s].size),
-                None if is_extern => (0, 0),
-                None => {
-                    return Err(Error::BadObject {
-                        file: input.name.clone(),
-                        reason: format!("map `{var_name}` has BTF but no symbol in .maps"),
-                    })
+        match t {
+            BtfType::Datasec { name, vars, .. } if btf.str(*name) == ".maps" => {
+                for v in vars {
+                    out.push(map_def(i, input, btf, v.ty, maps_sec)?);
                 }
-            };
-            if !is_extern && fields.struct_size > size {
-                return Err(Error::btf(format!(
-                    "map `{var_name}`: its definition type is {} bytes, but its symbol in .maps \
-                     is {size} bytes",
-                    fields.struct_size
-                )));
             }
-            out.push(MapDef {
-                input: i,
-                sym: sym.map(symbol_slot).transpose()?,
-                var: v.ty,
-                def_ty: *ty,
-                fields: Arc::new(fields),
-                is_extern,
-                is_static: *linkage == VAR_STATIC,
-                offset,
-                size,
-            });
+            _ => {}
         }
     }
     // In section order (BTF lists them in declaration order; externs have no place).
     out.sort_by_key(|d| (d.is_extern, d.offset));
     Ok(out)
+}
+
+/// The definition that the `.maps` DATASEC entry `var` of input `i` stands for: its VAR, the
+/// fields of its type, and where its ELF symbol puts it.
+fn map_def(
+    i: usize,
+    input: &Input<'_>,
+    btf: &Btf,
+    var: TypeId,
+    maps_sec: Option<SecIdx>,
+) -> Result<MapDef> {
+    let BtfType::Var { name, ty, linkage } = btf.get(var)? else {
+        return Err(Error::btf(format!(
+            "DATASEC .maps entry is {}, not a VAR",
+            btf.display(var)
+        )));
+    };
+    let var_name = btf.str(*name);
+    let is_extern = *linkage == VAR_EXTERN;
+    let fields = map_fields(btf, *ty, var_name)?;
+    let sym = map_symbol(input, var_name, is_extern, maps_sec);
+    let (offset, size) = match sym {
+        Some(s) => (input.symbols[s].value, input.symbols[s].size),
+        None if is_extern => (0, 0),
+        None => {
+            return Err(Error::BadObject {
+                file: input.name.clone(),
+                reason: format!("map `{var_name}` has BTF but no symbol in .maps"),
+            })
+        }
+    };
+    if !is_extern && fields.struct_size > size {
+        return Err(Error::btf(format!(
+            "map `{var_name}`: its definition type is {} bytes, but its symbol in .maps \
+             is {size} bytes",
+            fields.struct_size
+        )));
+    }
+    Ok(MapDef {
+        input: i,
+        sym: sym.map(symbol_slot).transpose()?,
+        var,
+        def_ty: *ty,
+        fields: Arc::new(fields),
+        is_extern,
+        is_static: *linkage == VAR_STATIC,
+        offset,
+        size,
+    })
+}
+
+/// The fields of map `var_name`'s definition type `ty`; a BTF error names the map.
+fn map_fields(btf: &Btf, ty: TypeId, var_name: &str) -> Result<MapFields> {
+    parse_fields(btf, ty, 0).map_err(|e| match e {
+        Error::BadBtf { section, reason } => Error::BadBtf {
+            section,
+            reason: format!("map `{var_name}`: {reason}"),
+        },
+        other => other,
+    })
+}
+
+/// The ELF symbol of map `var_name`: defined in `.maps`, or undefined for an extern.
+fn map_symbol(
+    input: &Input<'_>,
+    var_name: &str,
+    is_extern: bool,
+    maps_sec: Option<SecIdx>,
+) -> Option<usize> {
+    input.symbols.iter().position(|s| {
+        *s.name == *var_name
+            && !s.is_section()
+            && if is_extern {
+                s.place() == SymPlace::Undefined
+            } else {
+                maps_sec.is_some_and(|m| s.section() == Some(m))
+            }
+    })
 }
 
 #[cfg(test)]
