@@ -391,6 +391,8 @@ pub fn types_match(btf: &Btf, eq: &Equivalence, a: TypeId, b: TypeId) -> bool {
     match_rec(btf, eq, a, b, &mut assumed, 0)
 }
 
+/// Whether `a` and `b` match (see [`types_match`]): equivalent, or a pair already being
+/// compared, or, after modifiers, the same kind of type with matching parts.
 fn match_rec(
     btf: &Btf,
     eq: &Equivalence,
@@ -416,6 +418,17 @@ fn match_rec(
         return false;
     };
     let mut sub = |x: TypeId, y: TypeId| match_rec(btf, eq, x, y, assumed, depth + 1);
+    kinds_match(btf, ta, tb, &mut sub)
+}
+
+/// Whether two types (modifiers skipped) are of one kind with matching parts; `sub` compares
+/// the types they refer to.
+fn kinds_match(
+    btf: &Btf,
+    ta: &BtfType,
+    tb: &BtfType,
+    sub: &mut impl FnMut(TypeId, TypeId) -> bool,
+) -> bool {
     match (ta, tb) {
         (BtfType::Void, BtfType::Void) => true,
         (
@@ -440,6 +453,35 @@ fn match_rec(
                 ..
             },
         ) => n1 == n2 && sub(*e1, *e2),
+        (BtfType::Struct { .. }, BtfType::Struct { .. })
+        | (BtfType::Union { .. }, BtfType::Union { .. }) => records_match(btf, ta, tb, sub),
+        (BtfType::Enum { .. }, BtfType::Enum { .. })
+        | (BtfType::Enum64 { .. }, BtfType::Enum64 { .. }) => enums_match(btf, ta, tb),
+        (
+            BtfType::Fwd { name: n1, .. },
+            BtfType::Struct { name: n2, .. } | BtfType::Union { name: n2, .. },
+        )
+        | (
+            BtfType::Struct { name: n1, .. } | BtfType::Union { name: n1, .. },
+            BtfType::Fwd { name: n2, .. },
+        )
+        | (BtfType::Fwd { name: n1, .. }, BtfType::Fwd { name: n2, .. }) => {
+            btf.str(*n1) == btf.str(*n2)
+        }
+        (BtfType::FuncProto { .. }, BtfType::FuncProto { .. }) => protos_match(ta, tb, sub),
+        _ => false,
+    }
+}
+
+/// Two structs (or two unions) match when their names and sizes agree and their members, in
+/// order, have the same names and offsets and matching types.
+fn records_match(
+    btf: &Btf,
+    ta: &BtfType,
+    tb: &BtfType,
+    sub: &mut impl FnMut(TypeId, TypeId) -> bool,
+) -> bool {
+    match (ta, tb) {
         (
             BtfType::Struct {
                 name: n1,
@@ -475,6 +517,13 @@ fn match_rec(
                     btf.str(x.name) == btf.str(y.name) && x.offset == y.offset && sub(x.ty, y.ty)
                 })
         }
+        _ => false,
+    }
+}
+
+/// Two enums (or two 64-bit enums) match when their names, sizes and values agree.
+fn enums_match(btf: &Btf, ta: &BtfType, tb: &BtfType) -> bool {
+    match (ta, tb) {
         (
             BtfType::Enum {
                 name: n1,
@@ -503,17 +552,14 @@ fn match_rec(
                 ..
             },
         ) => btf.str(*n1) == btf.str(*n2) && s1 == s2 && v1 == v2,
-        (
-            BtfType::Fwd { name: n1, .. },
-            BtfType::Struct { name: n2, .. } | BtfType::Union { name: n2, .. },
-        )
-        | (
-            BtfType::Struct { name: n1, .. } | BtfType::Union { name: n1, .. },
-            BtfType::Fwd { name: n2, .. },
-        )
-        | (BtfType::Fwd { name: n1, .. }, BtfType::Fwd { name: n2, .. }) => {
-            btf.str(*n1) == btf.str(*n2)
-        }
+        _ => false,
+    }
+}
+
+/// Two function prototypes match when they have as many parameters, and their return types
+/// and then their parameter types match.
+fn protos_match(ta: &BtfType, tb: &BtfType, sub: &mut impl FnMut(TypeId, TypeId) -> bool) -> bool {
+    match (ta, tb) {
         (
             BtfType::FuncProto {
                 ret: r1,

@@ -162,6 +162,28 @@ fn type_difference(def: Option<&MapTypes>, live: Option<&MapTypes>) -> Option<Ty
 fn plan(def: Def<'_>, live: Def<'_>, host: &Host) -> std::result::Result<Plan, String> {
     let want = compat::as_created(def.params, host);
     let old = live.params;
+    check_migratable(old, &want)?;
+    let mut changes = param_changes(old, &want);
+    let (key, value) = conversions(def, live, old, &want)?;
+    for (name, c) in [("key", &key), ("value", &value)] {
+        if let Some(c) = c {
+            changes.extend(c.mapping.iter().map(|m| format!("{name}.{m}")));
+        }
+    }
+    Ok(Plan {
+        key,
+        value,
+        changes,
+        percpu: matches!(old.map_type, PERCPU_HASH | PERCPU_ARRAY | LRU_PERCPU_HASH),
+        shrinks: want.max_entries < old.max_entries,
+        lru: matches!(old.map_type, LRU_HASH | LRU_PERCPU_HASH),
+    })
+}
+
+/// Refuse a migration from the live map's parameters `old` to `want` that would change the
+/// map type or `map_extra`, copy a map type whose entries are not plain data, change a flag
+/// that changes how entries are stored or accessed, or shrink an array.
+fn check_migratable(old: &MapParams, want: &MapParams) -> std::result::Result<(), String> {
     if want.map_type != old.map_type {
         return Err(format!(
             "its type changes from {} to {} (a map keeps its type across a migration)",
@@ -190,6 +212,11 @@ fn plan(def: Def<'_>, live: Def<'_>, host: &Host) -> std::result::Result<Plan, S
             old.max_entries - 1
         ));
     }
+    Ok(())
+}
+
+/// One line per parameter that changes from `old` to `want` (max_entries, map_flags).
+fn param_changes(old: &MapParams, want: &MapParams) -> Vec<String> {
     let mut changes = Vec::new();
     if want.max_entries != old.max_entries {
         changes.push(format!(
@@ -203,36 +230,32 @@ fn plan(def: Def<'_>, live: Def<'_>, host: &Host) -> std::result::Result<Plan, S
             old.map_flags, want.map_flags
         ));
     }
-    let side = |name: &str, old_size, new_size, old_t, new_t| {
-        conversion(name, old_size, new_size, old_t, new_t)
-    };
-    let key = side(
+    changes
+}
+
+/// The key's and then the value's conversion from the live map's (`old` sizes, `live` types)
+/// to the definition's (`want` sizes, `def` types).
+fn conversions(
+    def: Def<'_>,
+    live: Def<'_>,
+    old: &MapParams,
+    want: &MapParams,
+) -> std::result::Result<(Option<Conversion>, Option<Conversion>), String> {
+    let key = conversion(
         "key",
         old.key_size,
         want.key_size,
         live.types.and_then(|t| t.key.as_ref()),
         def.types.and_then(|t| t.key.as_ref()),
     )?;
-    let value = side(
+    let value = conversion(
         "value",
         old.value_size,
         want.value_size,
         live.types.and_then(|t| t.value.as_ref()),
         def.types.and_then(|t| t.value.as_ref()),
     )?;
-    for (name, c) in [("key", &key), ("value", &value)] {
-        if let Some(c) = c {
-            changes.extend(c.mapping.iter().map(|m| format!("{name}.{m}")));
-        }
-    }
-    Ok(Plan {
-        key,
-        value,
-        changes,
-        percpu: matches!(old.map_type, PERCPU_HASH | PERCPU_ARRAY | LRU_PERCPU_HASH),
-        shrinks: want.max_entries < old.max_entries,
-        lru: matches!(old.map_type, LRU_HASH | LRU_PERCPU_HASH),
-    })
+    Ok((key, value))
 }
 
 /// The conversion of one side (`None`: bytes kept), or why the entries cannot follow.

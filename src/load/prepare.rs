@@ -22,7 +22,7 @@ use object::Endianness;
 
 use crate::btf::{Btf, BtfType, TypeId, VAR_GLOBAL, VAR_STATIC};
 use crate::error::{Error, Result};
-use crate::input::{self, reloc, SecKind, SymIdx, SymPlace};
+use crate::input::{self, reloc, SecIdx, SecKind, SymIdx, SymPlace};
 use crate::maps::{self, SlotKey};
 
 /// `outer[slot] = inner`, from a `.values` initialiser of a map-in-map.
@@ -174,67 +174,125 @@ fn retarget_relocations(file: &str, data: &[u8], copy: &mut [u8]) -> Result<bool
         data,
         endian: inp.endian,
     };
-    // Map definitions: named OBJECT symbols in `.maps`, by offset.
-    let map_at = |offset: u64| -> Option<usize> {
-        inp.symbols.iter().position(|s| {
-            s.place() == SymPlace::Section(maps_sec)
-                && s.typ == elf::STT_OBJECT.0
-                && !s.name.is_empty()
-                && s.value == offset
-        })
+    let object = MapsRelocs {
+        file,
+        data,
+        inp: &inp,
+        maps_sec,
+        big,
     };
     let mut changed = false;
     for rel in file_bytes.rel_sections()? {
         let target_kind = inp.sections.get(rel.target).map(|s| s.kind);
         for n in 0..rel.count {
             let entry = rel.offset + n * 16;
-            let (Some(r_offset), Some(r_info)) =
-                (get_u64(data, entry, big), get_u64(data, entry + 8, big))
-            else {
-                return Err(bad(file, "relocation outside the file"));
-            };
-            let sym = (r_info >> 32) as usize;
-            let r_type = (r_info & 0xffff_ffff) as u32;
-            let Some(s) = inp.symbols.get(sym) else {
-                continue;
-            };
-            if !s.is_section() || s.place() != SymPlace::Section(maps_sec) {
-                continue;
+            if let Some(edit) = object.retarget(&rel, target_kind, entry)? {
+                edit.apply(file, copy, big)?;
+                changed = true;
             }
-            let Some(at) = usize::try_from(r_offset)
-                .ok()
-                .and_then(|o| rel.target_offset.checked_add(o))
-            else {
-                continue;
-            };
-            // The addend: the ld_imm64 immediate, or the 8 bytes of a `.values` slot.
-            let (addend, code) = match (target_kind, r_type) {
-                (Some(SecKind::Code), reloc::R64_64) => (
-                    get_u32(data, at + 4, big)
-                        .and_then(|imm| u64::try_from(i64::from(imm as i32)).ok()),
-                    true,
-                ),
-                (Some(SecKind::Maps), reloc::ABS64) => (get_u64(data, at, big), false),
-                _ => continue,
-            };
-            let Some(target) = addend.and_then(|a| s.value.checked_add(a)).and_then(map_at) else {
-                continue;
-            };
-            let info = ((target as u64) << 32) | u64::from(r_type);
-            let done = put_u64(copy, entry + 8, info, big).and_then(|()| {
-                if code {
-                    put_u32(copy, at + 4, 0, big)
-                } else {
-                    put_u64(copy, at, 0, big)
-                }
-            });
-            if done.is_none() {
-                return Err(bad(file, "relocation outside the file"));
-            }
-            changed = true;
         }
     }
     Ok(changed)
+}
+
+/// An object's relocations against its `.maps` section, as read by [`retarget_relocations`].
+struct MapsRelocs<'a> {
+    file: &'a str,
+    data: &'a [u8],
+    inp: &'a input::Input<'a>,
+    maps_sec: SecIdx,
+    big: bool,
+}
+
+impl MapsRelocs<'_> {
+    /// The map definition at `offset` in `.maps`: the index of its named OBJECT symbol.
+    fn map_at(&self, offset: u64) -> Option<usize> {
+        self.inp.symbols.iter().position(|s| {
+            s.place() == SymPlace::Section(self.maps_sec)
+                && s.typ == elf::STT_OBJECT.0
+                && !s.name.is_empty()
+                && s.value == offset
+        })
+    }
+
+    /// How to rewrite the relocation at `entry` of `rel` (applying to a section of
+    /// `target_kind`), when it reaches a map definition through the `.maps` section symbol.
+    fn retarget(
+        &self,
+        rel: &RelSection,
+        target_kind: Option<SecKind>,
+        entry: usize,
+    ) -> Result<Option<Retarget>> {
+        let (data, big) = (self.data, self.big);
+        let (Some(r_offset), Some(r_info)) =
+            (get_u64(data, entry, big), get_u64(data, entry + 8, big))
+        else {
+            return Err(bad(self.file, "relocation outside the file"));
+        };
+        let sym = (r_info >> 32) as usize;
+        let r_type = (r_info & 0xffff_ffff) as u32;
+        let Some(s) = self.inp.symbols.get(sym) else {
+            return Ok(None);
+        };
+        if !s.is_section() || s.place() != SymPlace::Section(self.maps_sec) {
+            return Ok(None);
+        }
+        let Some(at) = usize::try_from(r_offset)
+            .ok()
+            .and_then(|o| rel.target_offset.checked_add(o))
+        else {
+            return Ok(None);
+        };
+        // The addend: the ld_imm64 immediate, or the 8 bytes of a `.values` slot.
+        let (addend, code) = match (target_kind, r_type) {
+            (Some(SecKind::Code), reloc::R64_64) => (
+                get_u32(data, at + 4, big)
+                    .and_then(|imm| u64::try_from(i64::from(imm as i32)).ok()),
+                true,
+            ),
+            (Some(SecKind::Maps), reloc::ABS64) => (get_u64(data, at, big), false),
+            _ => return Ok(None),
+        };
+        let Some(target) = addend
+            .and_then(|a| s.value.checked_add(a))
+            .and_then(|o| self.map_at(o))
+        else {
+            return Ok(None);
+        };
+        let info = ((target as u64) << 32) | u64::from(r_type);
+        Ok(Some(Retarget {
+            entry,
+            info,
+            at,
+            code,
+        }))
+    }
+}
+
+/// The rewrite of one relocation: its entry (at `entry`) gets the new `r_info` `info`, and
+/// its addend (at `at`: an `ld_imm64` immediate when `code`, else a `.values` slot) becomes 0.
+struct Retarget {
+    entry: usize,
+    info: u64,
+    at: usize,
+    code: bool,
+}
+
+impl Retarget {
+    /// Write the rewrite into `copy`.
+    fn apply(&self, file: &str, copy: &mut [u8], big: bool) -> Result<()> {
+        let done = put_u64(copy, self.entry + 8, self.info, big).and_then(|()| {
+            if self.code {
+                put_u32(copy, self.at + 4, 0, big)
+            } else {
+                put_u64(copy, self.at, 0, big)
+            }
+        });
+        if done.is_none() {
+            return Err(bad(file, "relocation outside the file"));
+        }
+        Ok(())
+    }
 }
 
 /// The name libbpf gives an object opened from `path`: its file name up to the first `.`

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
-use libbpf_rs::query::{ProgInfoIter, ProgInfoQueryOptions};
+use libbpf_rs::query::{ProgInfoIter, ProgInfoQueryOptions, ProgramInfo};
 use libbpf_rs::{MapCore, MapFlags, MapHandle, Program};
 
 use super::{compat, pindir};
@@ -124,6 +124,22 @@ impl StatusReport {
 
 /// List what is pinned under `pin_dir`.
 pub fn status(pin_dir: &Path) -> Result<StatusReport> {
+    check_pin_dir(pin_dir)?;
+    let mut other = Vec::new();
+    let maps = pins(&pin_dir.join(pindir::MAPS), pinned_map, &mut other)?;
+    let progs = pinned_progs(&pin_dir.join(pindir::PROGS), &mut other)?;
+    let links = pins(&pin_dir.join(pindir::LINKS), pinned_link, &mut other)?;
+    Ok(StatusReport {
+        pin_dir: pin_dir.to_path_buf(),
+        maps,
+        progs,
+        links,
+        other,
+    })
+}
+
+/// Refuse a pin dir that is not an existing directory on bpffs.
+fn check_pin_dir(pin_dir: &Path) -> Result<()> {
     super::check_dir_path(pin_dir)?;
     match pin_dir.symlink_metadata() {
         Ok(m) if m.is_dir() => {}
@@ -153,33 +169,29 @@ pub fn status(pin_dir: &Path) -> Result<StatusReport> {
             ),
         });
     }
-    let mut other = Vec::new();
-    let mut maps = Vec::new();
-    for path in entries(&pin_dir.join(pindir::MAPS))? {
-        match pinned_map(&path) {
-            Some(m) => maps.push(m),
+    Ok(())
+}
+
+/// The pins under `dir` that `read` recognises (maps or links); the other files go to `other`.
+fn pins<T>(dir: &Path, read: fn(&Path) -> Option<T>, other: &mut Vec<PathBuf>) -> Result<Vec<T>> {
+    let mut found = Vec::new();
+    for path in entries(dir)? {
+        match read(&path) {
+            Some(p) => found.push(p),
             None => other.push(path),
         }
     }
-    let prog_paths = entries(&pin_dir.join(pindir::PROGS))?;
+    Ok(found)
+}
+
+/// The programs pinned under `dir`, as the kernel describes them; files that are not a pinned
+/// program, or whose program is gone by the time it is described, go to `other`.
+fn pinned_progs(dir: &Path, other: &mut Vec<PathBuf>) -> Result<Vec<PinnedProg>> {
+    let prog_paths = entries(dir)?;
     let mut progs = Vec::new();
     if !prog_paths.is_empty() {
-        let mut ids = Vec::new();
-        for path in prog_paths {
-            match Program::fd_from_pinned_path(&path).and_then(|fd| Program::id_from_fd(fd.as_fd()))
-            {
-                Ok(id) => ids.push((path, id)),
-                Err(_) => other.push(path),
-            }
-        }
-        let opts = ProgInfoQueryOptions::default().include_map_ids(true);
-        let wanted: HashMap<u32, ()> = ids.iter().map(|(_, id)| (*id, ())).collect();
-        let mut infos = HashMap::new();
-        for info in ProgInfoIter::with_query_opts(opts) {
-            if wanted.contains_key(&info.id) {
-                infos.insert(info.id, info);
-            }
-        }
+        let ids = prog_ids(prog_paths, other);
+        let infos = prog_infos(&ids);
         for (path, id) in ids {
             let Some(info) = infos.get(&id) else {
                 // Unloaded between the two looks: gone.
@@ -197,20 +209,32 @@ pub fn status(pin_dir: &Path) -> Result<StatusReport> {
             });
         }
     }
-    let mut links = Vec::new();
-    for path in entries(&pin_dir.join(pindir::LINKS))? {
-        match pinned_link(&path) {
-            Some(l) => links.push(l),
-            None => other.push(path),
+    Ok(progs)
+}
+
+/// The kernel program id of each of `paths` that is a pinned program; the others go to `other`.
+fn prog_ids(paths: Vec<PathBuf>, other: &mut Vec<PathBuf>) -> Vec<(PathBuf, u32)> {
+    let mut ids = Vec::new();
+    for path in paths {
+        match Program::fd_from_pinned_path(&path).and_then(|fd| Program::id_from_fd(fd.as_fd())) {
+            Ok(id) => ids.push((path, id)),
+            Err(_) => other.push(path),
         }
     }
-    Ok(StatusReport {
-        pin_dir: pin_dir.to_path_buf(),
-        maps,
-        progs,
-        links,
-        other,
-    })
+    ids
+}
+
+/// The kernel's information (with map ids) on each of the programs `ids` still loaded, by id.
+fn prog_infos(ids: &[(PathBuf, u32)]) -> HashMap<u32, ProgramInfo> {
+    let opts = ProgInfoQueryOptions::default().include_map_ids(true);
+    let wanted: HashMap<u32, ()> = ids.iter().map(|(_, id)| (*id, ())).collect();
+    let mut infos = HashMap::new();
+    for info in ProgInfoIter::with_query_opts(opts) {
+        if wanted.contains_key(&info.id) {
+            infos.insert(info.id, info);
+        }
+    }
+    infos
 }
 
 /// Files directly under `dir`, sorted; none when `dir` does not exist.
