@@ -115,7 +115,7 @@ impl StatusReport {
         for o in &self.other {
             let _ = writeln!(s, "other {}", o.display());
         }
-        if self.maps.is_empty() && self.progs.is_empty() {
+        if self.maps.is_empty() && self.progs.is_empty() && self.links.is_empty() {
             s.push_str("(nothing pinned)\n");
         }
         s
@@ -329,4 +329,36 @@ fn prog_type_name(ty: libbpf_rs::ProgramType) -> String {
         }
     }
     format!("{name} ({})", ty as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(links: Vec<PinnedLink>) -> StatusReport {
+        StatusReport {
+            pin_dir: PathBuf::from("/sys/fs/bpf/x"),
+            maps: Vec::new(),
+            progs: Vec::new(),
+            links,
+            other: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn nothing_pinned_only_when_no_map_program_or_link_is() {
+        assert!(report(Vec::new()).to_text().contains("(nothing pinned)"));
+        // Links left without their programs' pins (removed by hand) are still pins.
+        let link = PinnedLink {
+            name: "xdp_pass@veth0".into(),
+            pin_path: PathBuf::from("/sys/fs/bpf/x/links/xdp_pass@veth0"),
+            id: 7,
+            link_type: "xdp".into(),
+            target: "veth0".into(),
+            prog_id: 42,
+        };
+        let text = report(vec![link]).to_text();
+        assert!(text.contains("link xdp_pass@veth0"), "{text}");
+        assert!(!text.contains("(nothing pinned)"), "{text}");
+    }
 }
