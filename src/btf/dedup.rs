@@ -277,6 +277,105 @@ impl Partition<'_> {
     }
 }
 
+impl<'a> Partition<'a> {
+    /// The partition `cls` gives (takes the class of each type and the number of classes;
+    /// gives the members of each class as a range of `elems`, counting sort, stable by id),
+    /// with everything dirty and every class that can split queued.
+    fn new(cls: &'a mut [u32], nclasses: usize) -> Partition<'a> {
+        let n = cls.len();
+        let mut start = vec![0u32; nclasses + 1];
+        for &c in cls.iter() {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..nclasses {
+            start[c + 1] += start[c];
+        }
+        start.truncate(nclasses);
+        let mut end: Vec<u32> = start.clone();
+        let mut elems = vec![0u32; n];
+        let mut pos = vec![0u32; n];
+        for (t, &c) in cls.iter().enumerate() {
+            let at = end[c as usize];
+            elems[at as usize] = t as u32;
+            pos[t] = at;
+            end[c as usize] += 1;
+        }
+        // Everything starts dirty.
+        let mut p = Partition {
+            cls,
+            elems,
+            pos,
+            dirty: start.clone(),
+            start,
+            end,
+            in_work: vec![false; nclasses],
+            work: VecDeque::new(),
+        };
+        for c in 0..nclasses {
+            if p.size(c) > 1 {
+                p.in_work[c] = true;
+                p.work.push_back(c as u32);
+            }
+        }
+        p
+    }
+}
+
+/// Buffers of `refine`, reused from one class to the next.
+struct Scratch {
+    /// Signatures of the members being compared.
+    sigs: Flat,
+    grouper: Grouper,
+    /// Group of each signature in `sigs`.
+    group_of: Vec<u32>,
+    /// The members being compared (without the clean one standing for the others).
+    members: Vec<u32>,
+    /// Per group: its number of members, its class, and the next place of `elems` to fill.
+    sizes: Vec<u32>,
+    group_class: Vec<u32>,
+    group_pos: Vec<u32>,
+    /// Groups in layout order.
+    order: Vec<usize>,
+    /// Types whose class changed.
+    moved: Vec<u32>,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            sigs: Flat::with_capacity(0),
+            grouper: Grouper::default(),
+            group_of: Vec::new(),
+            members: Vec::new(),
+            sizes: Vec::new(),
+            group_class: Vec::new(),
+            group_pos: Vec::new(),
+            order: Vec::new(),
+            moved: Vec::new(),
+        }
+    }
+}
+
+/// Append the signature of type `t` to `sigs` as one item (takes the references and the
+/// current classes; gives the classes of `t`'s references, position by position).
+#[inline]
+fn push_sig(t: u32, sigs: &mut Flat, refs: &Flat, cls: &[u32]) {
+    sigs.words
+        .extend(refs.get(t as usize).iter().map(|&r| cls[r as usize]));
+    sigs.finish_item();
+}
+
+/// How the members of class `c` grouped by signature: `elems[s..d]` are its clean members,
+/// `elems[d..]` its dirty ones; `clean_group` is the group of the clean members, if any.
+#[derive(Clone, Copy)]
+struct Split {
+    c: usize,
+    s: usize,
+    d: usize,
+    ngroups: usize,
+    clean_group: Option<usize>,
+}
+
 /// Coarsest stable refinement of `cls` (classes numbered `0..nclasses`, some possibly empty)
 /// such that two types in one class have, position by position, references in the same
 /// classes. Returns the new number of classes.
@@ -287,151 +386,156 @@ impl Partition<'_> {
 fn refine(cls: &mut [u32], nclasses: usize, refs: &Flat) -> usize {
     let n = cls.len();
     let (pred_start, preds) = predecessors(n, refs);
-    // Members of each class as contiguous ranges of `elems` (counting sort, stable by id).
-    let mut start = vec![0u32; nclasses + 1];
-    for &c in cls.iter() {
-        start[c as usize + 1] += 1;
-    }
-    for c in 0..nclasses {
-        start[c + 1] += start[c];
-    }
-    start.truncate(nclasses);
-    let mut end: Vec<u32> = start.clone();
-    let mut elems = vec![0u32; n];
-    let mut pos = vec![0u32; n];
-    for (t, &c) in cls.iter().enumerate() {
-        let at = end[c as usize];
-        elems[at as usize] = t as u32;
-        pos[t] = at;
-        end[c as usize] += 1;
-    }
-    // Everything starts dirty.
-    let mut p = Partition {
-        cls,
-        elems,
-        pos,
-        dirty: start.clone(),
-        start,
-        end,
-        in_work: vec![false; nclasses],
-        work: VecDeque::new(),
-    };
-    for c in 0..nclasses {
-        if p.size(c) > 1 {
-            p.in_work[c] = true;
-            p.work.push_back(c as u32);
-        }
-    }
-    let mut sigs = Flat::with_capacity(0);
-    let mut grouper = Grouper::default();
-    let mut group_of = Vec::new();
-    let mut members: Vec<u32> = Vec::new();
-    let mut sizes: Vec<u32> = Vec::new();
-    let mut group_class: Vec<u32> = Vec::new();
-    let mut group_pos: Vec<u32> = Vec::new();
-    let mut order: Vec<usize> = Vec::new();
-    let mut moved: Vec<u32> = Vec::new();
+    let mut p = Partition::new(cls, nclasses);
+    let mut sc = Scratch::new();
     while let Some(c) = p.work.pop_front() {
         let c = c as usize;
         p.in_work[c] = false;
-        let (s, d, e) = (p.start[c] as usize, p.dirty[c] as usize, p.end[c] as usize);
-        if d >= e || e - s <= 1 {
-            p.dirty[c] = p.end[c];
+        let Some(split) = p.group_dirty(c, refs, &mut sc) else {
             continue;
+        };
+        let keep = sc.size_groups(&split);
+        p.lay_out(&split, keep, &mut sc);
+        p.move_members(&split, keep, &mut sc);
+        p.touch_referrers(&sc.moved, &pred_start, &preds);
+    }
+    p.start.len()
+}
+
+impl Partition<'_> {
+    /// Group the dirty members of class `c` by signature, with one clean member standing for
+    /// the others (takes the references; leaves the members and groups in `sc`, marks the
+    /// class clean), giving the split, or `None` when the class stays whole.
+    fn group_dirty(&mut self, c: usize, refs: &Flat, sc: &mut Scratch) -> Option<Split> {
+        let (s, d, e) = (
+            self.start[c] as usize,
+            self.dirty[c] as usize,
+            self.end[c] as usize,
+        );
+        if d >= e || e - s <= 1 {
+            self.dirty[c] = self.end[c];
+            return None;
         }
         // Signatures of the dirty members, then of one clean member (standing for all).
-        members.clear();
-        members.extend_from_slice(&p.elems[d..e]);
-        sigs.clear();
-        let sig_of = |t: u32, sigs: &mut Flat, cls: &[u32]| {
-            sigs.words
-                .extend(refs.get(t as usize).iter().map(|&r| cls[r as usize]));
-            sigs.finish_item();
-        };
-        for &t in &members {
-            sig_of(t, &mut sigs, p.cls);
+        sc.members.clear();
+        sc.members.extend_from_slice(&self.elems[d..e]);
+        sc.sigs.clear();
+        for &t in &sc.members {
+            push_sig(t, &mut sc.sigs, refs, self.cls);
         }
-        let clean = (s < d).then(|| p.elems[s]);
+        let clean = (s < d).then(|| self.elems[s]);
         if let Some(u) = clean {
-            sig_of(u, &mut sigs, p.cls);
+            push_sig(u, &mut sc.sigs, refs, self.cls);
         }
-        let ngroups = grouper.group(&sigs, &mut group_of);
-        p.dirty[c] = p.end[c];
+        let ngroups = sc.grouper.group(&sc.sigs, &mut sc.group_of);
+        self.dirty[c] = self.end[c];
         if ngroups == 1 {
-            continue;
+            return None;
         }
-        let clean_group = clean.map(|_| group_of[members.len()] as usize);
-        sizes.clear();
-        sizes.resize(ngroups, 0);
-        for &g in &group_of[..members.len()] {
-            sizes[g as usize] += 1;
-        }
-        if let Some(ug) = clean_group {
-            sizes[ug] += (d - s) as u32;
-        }
-        // The largest group keeps the class id (first on ties); the others move to new classes.
-        let mut keep = 0;
-        for g in 1..ngroups {
-            if sizes[g] > sizes[keep] {
-                keep = g;
-            }
-        }
-        // Layout: the clean members' group first (they stay where they are), then the others.
-        order.clear();
-        order.extend(clean_group);
-        order.extend((0..ngroups).filter(|&g| Some(g) != clean_group));
-        group_class.clear();
-        group_class.resize(ngroups, 0);
-        group_pos.clear();
-        group_pos.resize(ngroups, 0);
+        let clean_group = clean.map(|_| sc.group_of[sc.members.len()] as usize);
+        Some(Split {
+            c,
+            s,
+            d,
+            ngroups,
+            clean_group,
+        })
+    }
+
+    /// Give each group its range of `elems` and its class (takes the split and the group that
+    /// keeps the class id; fills `sc.group_class`, and `sc.group_pos` with the first place of
+    /// each group still to fill): the clean members' group first (they stay where they are),
+    /// then the others; all but the kept group get new classes.
+    fn lay_out(&mut self, sp: &Split, keep: usize, sc: &mut Scratch) {
+        let (c, s, d) = (sp.c, sp.s, sp.d);
+        sc.order.clear();
+        sc.order.extend(sp.clean_group);
+        sc.order
+            .extend((0..sp.ngroups).filter(|&g| Some(g) != sp.clean_group));
+        sc.group_class.clear();
+        sc.group_class.resize(sp.ngroups, 0);
+        sc.group_pos.clear();
+        sc.group_pos.resize(sp.ngroups, 0);
         let mut at = s as u32;
-        for &g in &order {
-            let size = sizes[g];
-            group_class[g] = if g == keep {
-                p.start[c] = at;
-                p.end[c] = at + size;
-                p.dirty[c] = at + size;
+        for &g in &sc.order {
+            let size = sc.sizes[g];
+            sc.group_class[g] = if g == keep {
+                self.start[c] = at;
+                self.end[c] = at + size;
+                self.dirty[c] = at + size;
                 c as u32
             } else {
-                p.new_class(at, at + size)
+                self.new_class(at, at + size)
             };
-            group_pos[g] = if Some(g) == clean_group {
+            sc.group_pos[g] = if Some(g) == sp.clean_group {
                 at + (d - s) as u32
             } else {
                 at
             };
             at += size;
         }
-        moved.clear();
-        for (i, &t) in members.iter().enumerate() {
-            let g = group_of[i] as usize;
-            let at = group_pos[g];
-            p.elems[at as usize] = t;
-            p.pos[t as usize] = at;
-            group_pos[g] += 1;
-            p.cls[t as usize] = group_class[g];
+    }
+
+    /// Put the dirty members at their groups' places with their groups' classes, and give the
+    /// clean members their group's class (takes the split and the kept group; lists in
+    /// `sc.moved` every type that left the kept group).
+    fn move_members(&mut self, sp: &Split, keep: usize, sc: &mut Scratch) {
+        sc.moved.clear();
+        for (i, &t) in sc.members.iter().enumerate() {
+            let g = sc.group_of[i] as usize;
+            let at = sc.group_pos[g];
+            self.elems[at as usize] = t;
+            self.pos[t as usize] = at;
+            sc.group_pos[g] += 1;
+            self.cls[t as usize] = sc.group_class[g];
             if g != keep {
-                moved.push(t);
+                sc.moved.push(t);
             }
         }
-        if let Some(ug) = clean_group {
+        if let Some(ug) = sp.clean_group {
             if ug != keep {
-                for i in s..d {
-                    let t = p.elems[i];
-                    p.cls[t as usize] = group_class[ug];
-                    moved.push(t);
+                for i in sp.s..sp.d {
+                    let t = self.elems[i];
+                    self.cls[t as usize] = sc.group_class[ug];
+                    sc.moved.push(t);
                 }
             }
         }
-        // Types referencing a moved type may now differ from their class mates.
-        for &t in &moved {
+    }
+
+    /// Mark the types referencing a moved type (takes the moved types and the predecessor
+    /// lists): they may now differ from their class mates.
+    fn touch_referrers(&mut self, moved: &[u32], pred_start: &[u32], preds: &[u32]) {
+        for &t in moved {
             let t = t as usize;
             for &q in &preds[pred_start[t] as usize..pred_start[t + 1] as usize] {
-                p.touch(q);
+                self.touch(q);
             }
         }
     }
-    p.start.len()
+}
+
+impl Scratch {
+    /// Count the members of each group, the clean ones included (takes the split; fills
+    /// `sizes`), giving the group that keeps the class id: the largest (first on ties).
+    fn size_groups(&mut self, sp: &Split) -> usize {
+        self.sizes.clear();
+        self.sizes.resize(sp.ngroups, 0);
+        for &g in &self.group_of[..self.members.len()] {
+            self.sizes[g as usize] += 1;
+        }
+        if let Some(ug) = sp.clean_group {
+            self.sizes[ug] += (sp.d - sp.s) as u32;
+        }
+        // The largest group keeps the class id (first on ties); the others move to new classes.
+        let mut keep = 0;
+        for g in 1..sp.ngroups {
+            if self.sizes[g] > self.sizes[keep] {
+                keep = g;
+            }
+        }
+        keep
+    }
 }
 
 /// Key under which forward declarations find their full type: (name, kind tag, size).
@@ -842,11 +946,50 @@ impl Btf {
     }
 }
 
-/// Reference implementation of `refine` for tests: re-examines whole classes.
+/// Reference implementation of `refine` for tests: re-examines whole classes. Shares no step
+/// with `refine` (only `Flat` and `Grouper`), so that it checks the worklist's bookkeeping.
 #[cfg(test)]
-fn refine_simple(cls: &mut [u32], mut nclasses: usize, refs: &Flat) -> usize {
-    let n = cls.len();
-    // Predecessors (who references whom), CSR.
+fn refine_simple(cls: &mut [u32], nclasses: usize, refs: &Flat) -> usize {
+    let mut r = Simple::new(cls, nclasses, refs);
+    while let Some(c) = r.work.pop_front() {
+        let c = c as usize;
+        r.in_work[c] = false;
+        let Some(ngroups) = r.group(c, refs) else {
+            continue;
+        };
+        let keep = r.largest(ngroups);
+        r.split(c, ngroups, keep);
+        r.queue_referrers(keep);
+    }
+    r.nclasses
+}
+
+/// State of `refine_simple`: the classes as ranges `elems[cstart[c]..cend[c]]`, the worklist,
+/// the predecessor lists, and buffers reused from one class to the next.
+#[cfg(test)]
+struct Simple<'a> {
+    cls: &'a mut [u32],
+    nclasses: usize,
+    pred_start: Vec<u32>,
+    preds: Vec<u32>,
+    cstart: Vec<u32>,
+    cend: Vec<u32>,
+    elems: Vec<u32>,
+    work: VecDeque<u32>,
+    in_work: Vec<bool>,
+    sigs: Flat,
+    grouper: Grouper,
+    group_of: Vec<u32>,
+    members: Vec<u32>,
+    sizes: Vec<u32>,
+    group_class: Vec<u32>,
+    group_pos: Vec<u32>,
+}
+
+/// Predecessors (who references whom) of `n` types (takes their references; gives them in
+/// CSR form: `preds[start[t]..start[t+1]]`).
+#[cfg(test)]
+fn simple_predecessors(n: usize, refs: &Flat) -> (Vec<u32>, Vec<u32>) {
     let mut pred_start = vec![0u32; n + 1];
     for &r in &refs.words {
         pred_start[r as usize + 1] += 1;
@@ -863,7 +1006,13 @@ fn refine_simple(cls: &mut [u32], mut nclasses: usize, refs: &Flat) -> usize {
         }
     }
     drop(fill);
-    // Members of each class as contiguous ranges of `elems` (counting sort, stable by id).
+    (pred_start, preds)
+}
+
+/// Members of each class as contiguous ranges of `elems` (takes the class of each type and the
+/// number of classes; gives each class's start and end, and `elems`; counting sort, stable by id).
+#[cfg(test)]
+fn simple_class_ranges(cls: &[u32], nclasses: usize) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
     let mut cstart = vec![0u32; nclasses + 1];
     for &c in cls.iter() {
         cstart[c as usize + 1] += 1;
@@ -872,104 +1021,142 @@ fn refine_simple(cls: &mut [u32], mut nclasses: usize, refs: &Flat) -> usize {
         cstart[c + 1] += cstart[c];
     }
     let mut cend: Vec<u32> = cstart[..nclasses].to_vec();
-    let mut elems = vec![0u32; n];
+    let mut elems = vec![0u32; cls.len()];
     for (t, &c) in cls.iter().enumerate() {
         elems[cend[c as usize] as usize] = t as u32;
         cend[c as usize] += 1;
     }
     cstart.truncate(nclasses);
+    (cstart, cend, elems)
+}
 
-    let mut work: VecDeque<u32> = VecDeque::new();
-    let mut in_work = vec![false; nclasses];
-    for c in 0..nclasses {
-        if cend[c] - cstart[c] > 1 {
-            work.push_back(c as u32);
-            in_work[c] = true;
+#[cfg(test)]
+impl<'a> Simple<'a> {
+    /// The state for refining `cls` (takes the classes, their number and the references),
+    /// with every class that can split queued.
+    fn new(cls: &'a mut [u32], nclasses: usize, refs: &Flat) -> Simple<'a> {
+        let (pred_start, preds) = simple_predecessors(cls.len(), refs);
+        let (cstart, cend, elems) = simple_class_ranges(cls, nclasses);
+        let mut work: VecDeque<u32> = VecDeque::new();
+        let mut in_work = vec![false; nclasses];
+        for c in 0..nclasses {
+            if cend[c] - cstart[c] > 1 {
+                work.push_back(c as u32);
+                in_work[c] = true;
+            }
+        }
+        Simple {
+            cls,
+            nclasses,
+            pred_start,
+            preds,
+            cstart,
+            cend,
+            elems,
+            work,
+            in_work,
+            sigs: Flat::with_capacity(0),
+            grouper: Grouper::default(),
+            group_of: Vec::new(),
+            members: Vec::new(),
+            sizes: Vec::new(),
+            group_class: Vec::new(),
+            group_pos: Vec::new(),
         }
     }
-    let mut sigs = Flat::with_capacity(0);
-    let mut grouper = Grouper::default();
-    let mut group_of = Vec::new();
-    let mut members = Vec::new();
-    let mut sizes: Vec<u32> = Vec::new();
-    let mut group_class: Vec<u32> = Vec::new();
-    let mut group_pos: Vec<u32> = Vec::new();
-    while let Some(c) = work.pop_front() {
-        let c = c as usize;
-        in_work[c] = false;
-        let (s, e) = (cstart[c] as usize, cend[c] as usize);
+
+    /// Group all members of class `c` by signature (takes the references; leaves the members
+    /// and groups in `members` and `group_of`), giving the number of groups, or `None` when
+    /// the class stays whole.
+    fn group(&mut self, c: usize, refs: &Flat) -> Option<usize> {
+        let (s, e) = (self.cstart[c] as usize, self.cend[c] as usize);
         if e - s <= 1 {
-            continue;
+            return None;
         }
-        members.clear();
-        members.extend_from_slice(&elems[s..e]);
-        sigs.clear();
-        for &t in &members {
+        self.members.clear();
+        self.members.extend_from_slice(&self.elems[s..e]);
+        self.sigs.clear();
+        for &t in &self.members {
             let t = t as usize;
-            sigs.words
-                .extend(refs.get(t).iter().map(|&r| cls[r as usize]));
-            sigs.finish_item();
+            self.sigs
+                .words
+                .extend(refs.get(t).iter().map(|&r| self.cls[r as usize]));
+            self.sigs.finish_item();
         }
-        let ngroups = grouper.group(&sigs, &mut group_of);
-        if ngroups == 1 {
-            continue;
+        let ngroups = self.grouper.group(&self.sigs, &mut self.group_of);
+        (ngroups != 1).then_some(ngroups)
+    }
+
+    /// Count the members of each group (fills `sizes`), giving the group that keeps the class
+    /// id: the largest (first on ties); the others move to new classes.
+    fn largest(&mut self, ngroups: usize) -> usize {
+        self.sizes.clear();
+        self.sizes.resize(ngroups, 0);
+        for &g in &self.group_of {
+            self.sizes[g as usize] += 1;
         }
-        sizes.clear();
-        sizes.resize(ngroups, 0);
-        for &g in &group_of {
-            sizes[g as usize] += 1;
-        }
-        // The largest group keeps the class id (first on ties); the others move to new classes.
         let mut keep = 0;
         for g in 1..ngroups {
-            if sizes[g] > sizes[keep] {
+            if self.sizes[g] > self.sizes[keep] {
                 keep = g;
             }
         }
-        group_class.clear();
-        group_pos.clear();
-        let mut at = s as u32;
-        for (g, &size) in sizes.iter().enumerate() {
+        keep
+    }
+
+    /// Split class `c` into its groups (takes their number and the kept group): the groups
+    /// laid out in order over the class's range, each member moved to its group's place and
+    /// class.
+    fn split(&mut self, c: usize, ngroups: usize, keep: usize) {
+        self.group_class.clear();
+        self.group_pos.clear();
+        let mut at = self.cstart[c];
+        for g in 0..ngroups {
+            let size = self.sizes[g];
             let class = if g == keep {
                 c as u32
             } else {
-                nclasses += 1;
-                in_work.push(false);
-                (nclasses - 1) as u32
+                self.nclasses += 1;
+                self.in_work.push(false);
+                (self.nclasses - 1) as u32
             };
-            group_class.push(class);
-            group_pos.push(at);
+            self.group_class.push(class);
+            self.group_pos.push(at);
             if g == keep {
-                cstart[c] = at;
-                cend[c] = at + size;
+                self.cstart[c] = at;
+                self.cend[c] = at + size;
             } else {
-                cstart.push(at);
-                cend.push(at + size);
+                self.cstart.push(at);
+                self.cend.push(at + size);
             }
             at += size;
         }
-        for (i, &t) in members.iter().enumerate() {
-            let g = group_of[i] as usize;
-            elems[group_pos[g] as usize] = t;
-            group_pos[g] += 1;
-            cls[t as usize] = group_class[g];
+        for (i, &t) in self.members.iter().enumerate() {
+            let g = self.group_of[i] as usize;
+            self.elems[self.group_pos[g] as usize] = t;
+            self.group_pos[g] += 1;
+            self.cls[t as usize] = self.group_class[g];
         }
-        // Types referencing a moved type may now differ from their class mates.
-        for (i, &t) in members.iter().enumerate() {
-            if group_of[i] as usize == keep {
+    }
+
+    /// Queue the classes of the types referencing a member that left the kept group (takes
+    /// that group): they may now differ from their class mates.
+    fn queue_referrers(&mut self, keep: usize) {
+        for (i, &t) in self.members.iter().enumerate() {
+            if self.group_of[i] as usize == keep {
                 continue;
             }
             let t = t as usize;
-            for &p in &preds[pred_start[t] as usize..pred_start[t + 1] as usize] {
-                let q = cls[p as usize] as usize;
-                if !in_work[q] && cend[q] - cstart[q] > 1 {
-                    in_work[q] = true;
-                    work.push_back(q as u32);
+            let (a, b) = (self.pred_start[t] as usize, self.pred_start[t + 1] as usize);
+            for &p in &self.preds[a..b] {
+                let q = self.cls[p as usize] as usize;
+                if !self.in_work[q] && self.cend[q] - self.cstart[q] > 1 {
+                    self.in_work[q] = true;
+                    self.work.push_back(q as u32);
                 }
             }
         }
     }
-    nclasses
 }
 
 #[cfg(test)]

@@ -345,6 +345,15 @@ impl ExtSection {
         }
     }
 
+    /// Make room for `n` more records of `part` (takes the part and the count).
+    fn reserve(&mut self, part: Part, n: usize) {
+        match part {
+            Part::Func => self.func_info.reserve(n),
+            Part::Line => self.line_info.reserve(n),
+            Part::Core => self.core_relos.reserve(n),
+        }
+    }
+
     /// Record `k` of `part` (which exists).
     fn encode_record(&self, w: &mut Writer, part: Part, k: usize) {
         let words = match part {
@@ -367,7 +376,35 @@ impl ExtSection {
     }
 }
 
+/// One block of a part, as `block_at` found it.
+#[derive(Clone, Copy)]
+struct Block<'d> {
+    /// Input string offset of the section name.
+    name_off: u32,
+    /// Number of records.
+    num: u32,
+    /// The records' bytes (`num` records of the part's record size).
+    recs: &'d [u8],
+    /// Byte offset of the block in its part (for messages).
+    at: usize,
+}
+
+/// Parse one part (takes its bytes; gives its records, appended to `cx.out` per section): the
+/// record size, then block after block.
 fn parse_part(cx: &mut Ctx<'_, '_>, part: Part, bytes: &[u8], big: bool) -> Result<()> {
+    let rec = record_size(part, bytes, big)?;
+    let mut pos = 4usize;
+    while pos < bytes.len() {
+        let block = block_at(part, bytes, pos, rec, big)?;
+        pos = pos + 8 + block.recs.len();
+        parse_block(cx, part, block, rec, big)?;
+    }
+    Ok(())
+}
+
+/// The record size a part starts with (takes the part's bytes; gives the size, checked against
+/// the part's minimum and to be a multiple of 4).
+fn record_size(part: Part, bytes: &[u8], big: bool) -> Result<u32> {
     let pname = part.name();
     let rec = u32_at(bytes, 0, big)
         .ok_or_else(|| Error::btf_ext(format!("{pname} part too short for its record size")))?;
@@ -377,82 +414,117 @@ fn parse_part(cx: &mut Ctx<'_, '_>, part: Part, bytes: &[u8], big: bool) -> Resu
             part.min_rec()
         )));
     }
-    let mut pos = 4usize;
-    while pos < bytes.len() {
-        let (Some(name_off), Some(num)) = (u32_at(bytes, pos, big), u32_at(bytes, pos + 4, big))
-        else {
-            return Err(Error::btf_ext(format!(
-                "{pname} block header at byte {pos} is truncated"
-            )));
-        };
-        let total = u64::from(num) * u64::from(rec);
-        let recs_at = pos + 8;
-        let recs = usize::try_from(total)
-            .ok()
-            .and_then(|t| recs_at.checked_add(t))
-            .and_then(|end| bytes.get(recs_at..end))
-            .ok_or_else(|| {
-                Error::btf_ext(format!(
-                    "{pname} block at byte {pos} claims {num} records of {rec} bytes, only {} bytes left",
-                    bytes.len().saturating_sub(recs_at)
-                ))
-            })?;
-        let sec = cx.string(name_off, &|| {
-            format!("{pname} block at byte {pos} section name")
+    Ok(rec)
+}
+
+/// The block at byte `pos` of a part (takes the part's bytes and record size; gives the block,
+/// its header and records checked to be in the data).
+fn block_at(part: Part, bytes: &[u8], pos: usize, rec: u32, big: bool) -> Result<Block<'_>> {
+    let pname = part.name();
+    let (Some(name_off), Some(num)) = (u32_at(bytes, pos, big), u32_at(bytes, pos + 4, big)) else {
+        return Err(Error::btf_ext(format!(
+            "{pname} block header at byte {pos} is truncated"
+        )));
+    };
+    let total = u64::from(num) * u64::from(rec);
+    let recs_at = pos + 8;
+    let recs = usize::try_from(total)
+        .ok()
+        .and_then(|t| recs_at.checked_add(t))
+        .and_then(|end| bytes.get(recs_at..end))
+        .ok_or_else(|| {
+            Error::btf_ext(format!(
+                "{pname} block at byte {pos} claims {num} records of {rec} bytes, only {} bytes left",
+                bytes.len().saturating_sub(recs_at)
+            ))
         })?;
-        // The section name for messages, from the input (its bytes outlive `cx`'s borrows).
-        let sec_bytes = cx.raw.str_at(name_off).unwrap_or_default();
-        // `num` records are in the data (checked above): room for them is made once.
-        let out = cx.section(sec);
-        match part {
-            Part::Func => out.func_info.reserve(num as usize),
-            Part::Line => out.line_info.reserve(num as usize),
-            Part::Core => out.core_relos.reserve(num as usize),
-        }
-        for i in 0..num as usize {
-            let r = |k: usize| u32_at(recs, i * rec as usize + 4 * k, big).unwrap_or(0);
-            let what = || {
-                let sec_name = String::from_utf8_lossy(sec_bytes);
-                format!("{pname} record {i} of section {sec_name}")
-            };
-            match part {
-                Part::Func => {
-                    let ty = cx.type_id(r(1), &what)?;
-                    if !matches!(cx.btf.get(ty).ok(), Some(BtfType::Func { .. })) {
-                        return Err(Error::btf_ext(format!(
-                            "{} names type {} which is not a FUNC",
-                            what(),
-                            r(1)
-                        )));
-                    }
-                    let f = FuncInfo { insn_off: r(0), ty };
-                    cx.section(sec).func_info.push(f);
-                }
-                Part::Line => {
-                    let file_name = cx.string(r(1), &|| format!("{} file name", what()))?;
-                    let line = cx.string(r(2), &|| format!("{} line text", what()))?;
-                    let l = LineInfo {
-                        insn_off: r(0),
-                        file_name,
-                        line,
-                        line_col: r(3),
-                    };
-                    cx.section(sec).line_info.push(l);
-                }
-                Part::Core => {
-                    let ty = cx.type_id(r(1), &what)?;
-                    let access = cx.string(r(2), &|| format!("{} access string", what()))?;
-                    let c = CoreRelo {
-                        insn_off: r(0),
-                        ty,
-                        access,
-                        kind: r(3),
-                    };
-                    cx.section(sec).core_relos.push(c);
-                }
+    Ok(Block {
+        name_off,
+        num,
+        recs,
+        at: pos,
+    })
+}
+
+/// Parse one block (takes the block and its part's record size; gives its records, appended to
+/// those of its section, for which room is made once).
+fn parse_block(
+    cx: &mut Ctx<'_, '_>,
+    part: Part,
+    block: Block<'_>,
+    rec: u32,
+    big: bool,
+) -> Result<()> {
+    let Block {
+        name_off,
+        num,
+        recs,
+        at: pos,
+    } = block;
+    let pname = part.name();
+    let sec = cx.string(name_off, &|| {
+        format!("{pname} block at byte {pos} section name")
+    })?;
+    // The section name for messages, from the input (its bytes outlive `cx`'s borrows).
+    let sec_bytes = cx.raw.str_at(name_off).unwrap_or_default();
+    // `num` records are in the data (checked by `block_at`): room for them is made once.
+    cx.section(sec).reserve(part, num as usize);
+    for i in 0..num as usize {
+        let r = |k: usize| u32_at(recs, i * rec as usize + 4 * k, big).unwrap_or(0);
+        let what = || {
+            let sec_name = String::from_utf8_lossy(sec_bytes);
+            format!("{pname} record {i} of section {sec_name}")
+        };
+        parse_record(cx, part, sec, r, &what)?;
+    }
+    Ok(())
+}
+
+/// Parse one record into section `sec` (takes its words by index through `r`, and what to call
+/// it in messages through `what`; gives the record, pushed onto the section's list of `part`).
+#[inline]
+fn parse_record(
+    cx: &mut Ctx<'_, '_>,
+    part: Part,
+    sec: StrOff,
+    r: impl Fn(usize) -> u32,
+    what: &impl Fn() -> String,
+) -> Result<()> {
+    match part {
+        Part::Func => {
+            let ty = cx.type_id(r(1), what)?;
+            if !matches!(cx.btf.get(ty).ok(), Some(BtfType::Func { .. })) {
+                return Err(Error::btf_ext(format!(
+                    "{} names type {} which is not a FUNC",
+                    what(),
+                    r(1)
+                )));
             }
+            let f = FuncInfo { insn_off: r(0), ty };
+            cx.section(sec).func_info.push(f);
         }
-        pos = recs_at + recs.len();
+        Part::Line => {
+            let file_name = cx.string(r(1), &|| format!("{} file name", what()))?;
+            let line = cx.string(r(2), &|| format!("{} line text", what()))?;
+            let l = LineInfo {
+                insn_off: r(0),
+                file_name,
+                line,
+                line_col: r(3),
+            };
+            cx.section(sec).line_info.push(l);
+        }
+        Part::Core => {
+            let ty = cx.type_id(r(1), what)?;
+            let access = cx.string(r(2), &|| format!("{} access string", what()))?;
+            let c = CoreRelo {
+                insn_off: r(0),
+                ty,
+                access,
+                kind: r(3),
+            };
+            cx.section(sec).core_relos.push(c);
+        }
     }
     Ok(())
 }
