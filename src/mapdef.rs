@@ -330,6 +330,7 @@ fn parse_values(btf: &Btf, f: &mut MapFields, m: &Member) -> Result<()> {
 /// A differing field: (field, value in a, value in b).
 type Difference = (String, String, String);
 
+/// An optional numeric field as libbpf reads it: absent is 0.
 fn opt(v: Option<u64>) -> u64 {
     v.unwrap_or(0)
 }
@@ -576,6 +577,8 @@ fn protos_match(ta: &BtfType, tb: &BtfType, sub: &mut impl FnMut(TypeId, TypeId)
     }
 }
 
+/// The difference of two types of `field`, named as C; two types printed alike are told apart
+/// as two layouts.
 fn type_difference(btf: &Btf, field: &str, x: TypeId, y: TypeId) -> Difference {
     let (dx, dy) = (btf.display(x), btf.display(y));
     if dx == dy {

@@ -253,12 +253,14 @@ fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The last component of a pin path (empty if it has none).
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
+/// The link pinned at `path`, described; None if it is not a link the kernel opens.
 fn pinned_link(path: &Path) -> Option<PinnedLink> {
     let (_, info) = super::attach::info::open_pinned_link(path).ok()??;
     let (link_type, target) =
@@ -273,6 +275,8 @@ fn pinned_link(path: &Path) -> Option<PinnedLink> {
     })
 }
 
+/// The map pinned at `path` with its kernel attributes and entry count; None if it is not a
+/// map the kernel opens.
 fn pinned_map(path: &Path) -> Option<PinnedMap> {
     let handle = MapHandle::from_pinned_path(path).ok()?;
     let info = handle.info().ok()?;
